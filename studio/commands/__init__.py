@@ -1,0 +1,5 @@
+"""One module per `studio` subcommand; `COMMANDS` is the order `studio --help` lists them."""
+
+from studio.commands import gui
+
+COMMANDS = [gui]

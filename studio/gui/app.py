@@ -1,0 +1,62 @@
+"""Start the Qt application and the studio window; `--screenshot` support.
+
+Environment set-up happens here, before PyQt6 or PyOpenGL load:
+- `AA_ShareOpenGLContexts` before the QApplication exists: pyqtgraph caches compiled shaders
+  globally, and a second GL widget without shared contexts fails with GLError 1281.
+- `PYOPENGL_PLATFORM=glx` on X11: PyOpenGL picks EGL when WAYLAND_DISPLAY is set even when
+  Qt renders through GLX, and then every GL call fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from studio.errors import StudioError
+
+
+def prepare_environment() -> None:
+    """Call before importing PyQt6/pyqtgraph/OpenGL in any entry point (app, tests, render)."""
+    if sys.platform.startswith("linux"):
+        qpa = os.environ.get("QT_QPA_PLATFORM", "")
+        if not qpa and not os.environ.get("DISPLAY") and os.environ.get("WAYLAND_DISPLAY"):
+            return  # a pure Wayland session: let Qt and PyOpenGL agree on EGL
+        if qpa in ("", "xcb"):
+            os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
+
+
+def get_app():
+    """The QApplication, created once with the attributes the GL views need."""
+    prepare_environment()
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("Descent Studio")
+        app.setOrganizationName("Descent Studio")
+    return app
+
+
+def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
+            size: tuple[int, int] | None = None) -> int:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")
+                                                 or os.environ.get("QT_QPA_PLATFORM")):
+        raise StudioError("no display: run inside a desktop session, or under Xvfb "
+                          "(xvfb-run -a studio gui ...)")
+    app = get_app()
+    from studio.gui.main_window import MainWindow
+
+    window = MainWindow(scene_path=scene_path)
+    if size is not None:
+        window.resize(*size)
+    window.show()
+    if screenshot is not None:
+        from studio.gui.screenshot import save_when_painted
+
+        save_when_painted(window, screenshot)
+    return app.exec()
