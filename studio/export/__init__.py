@@ -1,0 +1,44 @@
+"""Frame encoders (GIF, MP4, PNG) behind one interface; no Qt here (a test checks it).
+
+    with open_writer("run.mp4", fps=30, size=(1280, 720)) as out:
+        for frame in frames:          # uint8 (height, width, 3) RGB
+            out.write(frame)
+
+The file appears at its path only when the `with` block (or `close()`) succeeds; an
+exception, or `abort()`, deletes everything written so far.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from studio.export.base import ExportError, FrameWriter
+from studio.export.gif import GifWriter
+from studio.export.mp4 import Mp4Writer
+from studio.export.png import PngWriter
+
+WRITERS: dict[str, type[FrameWriter]] = {"gif": GifWriter, "mp4": Mp4Writer, "png": PngWriter}
+FORMATS = tuple(WRITERS)
+
+
+def format_of(path: str | os.PathLike[str]) -> str:
+    """`gif`, `mp4` or `png` from the file name; ExportError for anything else."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext not in WRITERS:
+        raise ExportError(f"cannot export to '{Path(path).name}': the file name must end in "
+                          f"{', '.join('.' + f for f in FORMATS)}")
+    return ext
+
+
+def open_writer(path: str | os.PathLike[str], fps: float, size: tuple[int, int],
+                fmt: str | None = None) -> FrameWriter:
+    """A writer for `path` (format from its suffix unless `fmt` is given)."""
+    fmt = format_of(path) if fmt is None else fmt
+    if fmt not in WRITERS:
+        raise ExportError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    return WRITERS[fmt](path, fps, size)
+
+
+__all__ = ["FORMATS", "ExportError", "FrameWriter", "GifWriter", "Mp4Writer", "PngWriter",
+           "format_of", "open_writer"]

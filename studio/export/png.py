@@ -1,0 +1,33 @@
+"""A single frame as PNG (the "current frame" export): keeps the last frame written."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from studio.export.base import ExportError, FrameWriter, os_reason
+
+
+class PngWriter(FrameWriter):
+    suffix = ".png"
+
+    def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
+        super().__init__(path, fps, size)
+        self._frame: np.ndarray | None = None
+
+    def _write(self, frame: np.ndarray) -> None:
+        self._frame = frame.copy()  # one frame: the last one written is the picture
+
+    def _finish(self) -> None:
+        import imageio.v3 as iio
+
+        try:
+            iio.imwrite(self.tmp_path, self._frame, extension=".png", compress_level=6)
+        except OSError as exc:
+            raise ExportError(f"cannot write {self.path}: {os_reason(exc)}") from None
+        finally:
+            self._frame = None
+
+    def _cleanup(self) -> None:
+        self._frame = None
