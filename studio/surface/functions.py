@@ -1,0 +1,186 @@
+"""The functions the expression language knows, as sympy builders and float shadows.
+
+Each function has three faces: a sympy builder (for exact derivatives and printing), a
+NumPy implementation (what `lambdify` calls), and a plain-float "shadow" the parser uses to
+compute constant sub-expressions cheaply, so that `exp(exp(99))` or `sqrt(-1)` is refused
+at parse time instead of becoming a huge or complex sympy number.
+
+`abs`, `sign`, `min`, `max`, `sigmoid` and `softplus` are our own sympy functions rather
+than sympy's `Abs`/`Min`/`Max`: their derivatives are written here (sign, a half-step
+expressed with sign, sigmoid) so gradients never contain `Derivative`, `DiracDelta`,
+`Heaviside` or `re`/`im` terms, and stay finite everywhere (the subgradient at a kink).
+Their NumPy forms are numerically stable (sigmoid through tanh, softplus via logaddexp).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+
+class _Named(sympy.Function):
+    """A sympy function that prints under its language name (`abs`, not `StudioAbs`)."""
+
+    language_name = ""
+    latex_name = ""
+
+    def _sympystr(self, printer: StrPrinter) -> str:
+        args = ", ".join(printer._print(a) for a in self.args)
+        return f"{self.language_name}({args})"
+
+    def _latex(self, printer: LatexPrinter) -> str:
+        args = ", ".join(printer._print(a) for a in self.args)
+        return rf"{self.latex_name}\left({args}\right)"
+
+
+class StudioSign(_Named):
+    """sign(z): -1, 0 or 1; derivative 0 (its jump is not a gradient a ball can use)."""
+
+    nargs = 1
+    language_name = "sign"
+    latex_name = r"\operatorname{sign}"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return sympy.Integer(0)
+
+
+class StudioAbs(_Named):
+    """|z| with derivative sign(z): the subgradient 0 at the kink, never nan."""
+
+    nargs = 1
+    language_name = "abs"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return StudioSign(self.args[0])
+
+    def _latex(self, printer: LatexPrinter) -> str:
+        return rf"\left|{printer._print(self.args[0])}\right|"
+
+
+def _half_step(z: sympy.Expr) -> sympy.Expr:
+    """H(z) with H(0) = 1/2, written in the language itself: (1 + sign(z))/2."""
+    return (1 + StudioSign(z)) / 2
+
+
+class StudioMin(_Named):
+    """min(a, b); at a tie each argument gets half the gradient."""
+
+    nargs = 2
+    language_name = "min"
+    latex_name = r"\min"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        a, b = self.args
+        return _half_step(b - a) if argindex == 1 else _half_step(a - b)
+
+
+class StudioMax(_Named):
+    """max(a, b); at a tie each argument gets half the gradient."""
+
+    nargs = 2
+    language_name = "max"
+    latex_name = r"\max"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        a, b = self.args
+        return _half_step(a - b) if argindex == 1 else _half_step(b - a)
+
+
+class StudioSigmoid(_Named):
+    """The logistic function 1/(1 + e^-z); derivative σ(z)(1 − σ(z))."""
+
+    nargs = 1
+    language_name = "sigmoid"
+    latex_name = r"\sigma"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        s = StudioSigmoid(self.args[0])
+        return s * (1 - s)
+
+
+class StudioSoftplus(_Named):
+    """log(1 + e^z); derivative σ(z)."""
+
+    nargs = 1
+    language_name = "softplus"
+    latex_name = r"\operatorname{softplus}"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return StudioSigmoid(self.args[0])
+
+
+def _np_sigmoid(z: Any) -> Any:
+    return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z, dtype=np.float64))
+
+
+def _np_softplus(z: Any) -> Any:
+    return np.logaddexp(0.0, np.asarray(z, dtype=np.float64))
+
+
+NUMPY_NAMESPACE: dict[str, Callable[..., Any]] = {
+    "StudioSign": np.sign,
+    "StudioAbs": np.abs,
+    "StudioMin": np.minimum,
+    "StudioMax": np.maximum,
+    "StudioSigmoid": _np_sigmoid,
+    "StudioSoftplus": _np_softplus,
+}
+"""What `lambdify` resolves our own functions to (sympy's are printed as numpy.*)."""
+
+
+# ------------------------------------------------------------------ float shadows
+
+
+def _sign(z: float) -> float:
+    return float((z > 0) - (z < 0))
+
+
+def _sigmoid(z: float) -> float:
+    return 0.5 + 0.5 * math.tanh(0.5 * z)
+
+
+def _softplus(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    """How one language function is built in sympy and computed on plain floats."""
+
+    arity: int
+    build: Callable[..., sympy.Expr]
+    number: Callable[..., float]
+
+
+FUNCTIONS: dict[str, FunctionRule] = {
+    "sin": FunctionRule(1, sympy.sin, math.sin),
+    "cos": FunctionRule(1, sympy.cos, math.cos),
+    "tan": FunctionRule(1, sympy.tan, math.tan),
+    "asin": FunctionRule(1, sympy.asin, math.asin),
+    "acos": FunctionRule(1, sympy.acos, math.acos),
+    "atan": FunctionRule(1, sympy.atan, math.atan),
+    "sinh": FunctionRule(1, sympy.sinh, math.sinh),
+    "cosh": FunctionRule(1, sympy.cosh, math.cosh),
+    "tanh": FunctionRule(1, sympy.tanh, math.tanh),
+    "exp": FunctionRule(1, sympy.exp, math.exp),
+    "log": FunctionRule(1, sympy.log, math.log),
+    "log2": FunctionRule(1, lambda z: sympy.log(z) / sympy.log(2), math.log2),
+    "log10": FunctionRule(1, lambda z: sympy.log(z) / sympy.log(10), math.log10),
+    "sqrt": FunctionRule(1, sympy.sqrt, math.sqrt),
+    "abs": FunctionRule(1, StudioAbs, abs),
+    "sign": FunctionRule(1, StudioSign, _sign),
+    "sigmoid": FunctionRule(1, StudioSigmoid, _sigmoid),
+    "softplus": FunctionRule(1, StudioSoftplus, _softplus),
+    "min": FunctionRule(2, StudioMin, min),
+    "max": FunctionRule(2, StudioMax, max),
+    "hypot": FunctionRule(2, lambda a, b: sympy.sqrt(a**2 + b**2), math.hypot),
+    "atan2": FunctionRule(2, sympy.atan2, math.atan2),
+}
+"""Every callable name of the language, in the order the help text lists them."""

@@ -1,0 +1,69 @@
+"""Build the `Surface` a scene's `SurfaceSpec` describes, cached for repeated calls.
+
+The GUI rebuilds the surface on every edit; compiling costs 50-300 ms, so the result is
+cached on a hashable key made of the spec's values (a spec holds a dict, which is not).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from studio.scene import SurfaceSpec
+from studio.surface.errors import ExpressionError, UnknownPresetError
+from studio.surface.parser import check_params
+from studio.surface.presets import PRESETS, Preset
+from studio.surface.surface import Surface, make_data_surface, make_surface
+
+_Key = tuple[str | None, str, tuple[tuple[str, float], ...],
+             tuple[float, float, float, float] | None, str]
+
+
+def surface_from_spec(spec: SurfaceSpec) -> Surface:
+    """The surface of a spec: a preset, optionally with its formula, parameters or domain
+    overridden. A preset edited in its formula or parameters loses its listed minima (they
+    no longer hold). Raises `UnknownPresetError` or `ExpressionError` (both StudioError)."""
+    params = check_params(spec.params)
+    domain = None if spec.domain is None else tuple(float(v) for v in spec.domain)
+    if domain is not None and len(domain) != 4:
+        raise ExpressionError("domain must be four numbers xmin, xmax, ymin, ymax")
+    key: _Key = (spec.preset, spec.expression.strip(), tuple(sorted(params.items())),
+                 domain, spec.height)  # type: ignore[assignment]
+    return _cached(key)
+
+
+def preset_surface(name: str) -> Surface:
+    """The surface of preset `name`, as the preset defines it."""
+    return _cached((name, "", (), None, "auto"))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(key: _Key) -> Surface:
+    name, expression, params_items, domain, height = key
+    params: Mapping[str, float] = dict(params_items)
+    chosen = "auto" if height in ("", "auto") else height
+    if name is None:
+        if not expression:
+            raise ExpressionError("empty expression")
+        return make_surface(expression, params, domain, height=None if chosen == "auto"
+                            else chosen)
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise UnknownPresetError(name)
+    return _from_preset(preset, expression, params, domain, chosen)
+
+
+def _from_preset(preset: Preset, expression: str, params: Mapping[str, float],
+                 domain: tuple[float, float, float, float] | None, height: str) -> Surface:
+    merged = {**preset.params, **params}
+    edited = bool(expression and expression != preset.expression) or merged != preset.params
+    text = expression or preset.expression
+    minima = () if edited else preset.minima
+    title = f"{preset.title} (edited)" if edited else preset.title
+    final_height = preset.height if height == "auto" else height
+    if preset.data_fit:
+        return make_data_surface(text, preset.data, merged, domain or preset.domain,
+                                 name=preset.name, title=title, minima=minima,
+                                 height=final_height)
+    return make_surface(text, merged, domain or preset.domain, name=preset.name, title=title,
+                        minima=minima, height=final_height)

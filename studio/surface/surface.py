@@ -1,0 +1,285 @@
+"""`Surface`: a loss f(x, y) with its exact gradient, vectorised over balls.
+
+A surface is built once from formula text (parsed by `studio.surface.parser`, never run)
+and is immutable afterwards. Plain surfaces compute f and ∇f from one generated NumPy
+function. Data-fit surfaces hold a per-row loss ℓ(x, y; u, v) and data rows (u, v): f is the
+mean of ℓ over the rows, and `grad_rows` gives each ball the mean gradient over its own
+mini-batch of rows (ALGORITHMS.md: batch_size=B, B = 1 is SGD, B = all rows is batch GD).
+
+Compiling (sympy diff + lambdify) costs 50-300 ms, so it is cached by (formula, parameter
+values, kind): the GUI rebuilds a surface on every edit of the domain or title for free.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from studio.surface.compile import (
+    NumericFunction,
+    as_float_array,
+    compile_numeric,
+    gradient,
+    substitute_params,
+)
+from studio.surface.errors import ExpressionError
+from studio.surface.parser import U, V, X, Y, check_params, parse_expression
+from studio.surface.printing import pretty, to_latex
+
+Domain = tuple[float, float, float, float]
+DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
+HEIGHTS = ("linear", "log1p")
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """Everything about a formula that does not depend on domain, names or data values."""
+
+    symbolic: sympy.Expr          # as typed, parameters still symbols (for display)
+    gradient_symbolic: tuple[sympy.Expr, sympy.Expr]
+    full: NumericFunction         # (x, y[, u, v]) -> [f, df/dx, df/dy]
+    value_only: NumericFunction   # (x, y[, u, v]) -> [f]
+
+
+@functools.lru_cache(maxsize=128)
+def _compile(text: str, params: tuple[tuple[str, float], ...], data: bool) -> _Compiled:
+    symbolic = parse_expression(text, dict(params), data=data)
+    grad_symbolic = gradient(symbolic, (X, Y))
+    numeric = substitute_params(symbolic, dict(params))
+    grad_numeric = tuple(substitute_params(g, dict(params)) for g in grad_symbolic)
+    arguments = (X, Y, U, V) if data else (X, Y)
+    compiled = _Compiled(
+        symbolic=symbolic,
+        gradient_symbolic=(grad_symbolic[0], grad_symbolic[1]),
+        full=compile_numeric([numeric, *grad_numeric], arguments),
+        value_only=compile_numeric([numeric], arguments),
+    )
+    _smoke_test(compiled, data)
+    return compiled
+
+
+def _smoke_test(compiled: _Compiled, data: bool) -> None:
+    """Run the generated code once: a formula sympy accepted but NumPy cannot compute
+    (e.g. an integer constant too large for a float) must fail here, as an ExpressionError."""
+    probe = np.array([0.5, -1.5])
+    args = (probe, probe[::-1], probe, probe) if data else (probe, probe[::-1])
+    try:
+        with np.errstate(all="ignore"):
+            for part in compiled.full(*args):
+                as_float_array(part, probe.shape)
+    except (ArithmeticError, TypeError, ValueError, NameError) as exc:
+        raise ExpressionError(f"cannot compute this expression ({type(exc).__name__})") from None
+
+
+def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted(check_params(params).items()))
+
+
+def check_domain(domain: Sequence[float] | None) -> Domain:
+    """(xmin, xmax, ymin, ymax) as finite floats with min < max; None -> [-5, 5]²."""
+    if domain is None:
+        return DEFAULT_DOMAIN
+    values = tuple(float(v) for v in domain)
+    if len(values) != 4 or not all(math.isfinite(v) for v in values) or not (
+            values[0] < values[1] and values[2] < values[3]):
+        raise ExpressionError("domain must be four finite numbers xmin < xmax, ymin < ymax")
+    return values  # type: ignore[return-value]
+
+
+def _split(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Private float64 copies of the x and y columns of an (N, 2) array."""
+    array = np.asarray(xy, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"positions must have shape (N, 2), got {array.shape}")
+    return array[:, 0].copy(), array[:, 1].copy()
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A loss surface: f and ∇f for many balls at once, plus what the views show about it."""
+
+    name: str
+    title: str
+    expression: str
+    params: dict[str, float]
+    domain: Domain
+    minima: tuple[tuple[float, float, float], ...]
+    height: str
+    n_rows: int
+    latex: str
+    gradient_text: tuple[str, str]
+    gradient_latex: tuple[str, str]
+    symbolic: sympy.Expr = field(repr=False)
+    _compiled: _Compiled = field(repr=False)
+    _rows: np.ndarray | None = field(repr=False, default=None)
+
+    @property
+    def data(self) -> np.ndarray | None:
+        """The data rows (u, v) of a data-fit surface, read-only (M, 2); None otherwise."""
+        return self._rows
+
+    def value(self, xy: np.ndarray) -> np.ndarray:
+        """f at each ball: (N, 2) -> (N,). Non-finite where f is (log 0, overflow)."""
+        x, y = _split(xy)
+        n = x.shape[0]
+        with np.errstate(all="ignore"):
+            if self._rows is None:
+                return as_float_array(self._compiled.value_only(x, y)[0], (n,))
+            u, v = self._rows[:, 0][None, :], self._rows[:, 1][None, :]
+            shape = (n, self._rows.shape[0])
+            loss = as_float_array(self._compiled.value_only(x[:, None], y[:, None], u, v)[0],
+                                  shape)
+            return loss.mean(axis=1)
+
+    def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f and ∇f at each ball: (N, 2) -> (N,), (N, 2); all rows for a data-fit surface."""
+        x, y = _split(xy)
+        n = x.shape[0]
+        with np.errstate(all="ignore"):
+            if self._rows is None:
+                f, gx, gy = self._compiled.full(x, y)
+                grad = np.empty((n, 2))
+                grad[:, 0] = gx
+                grad[:, 1] = gy
+                return as_float_array(f, (n,)), grad
+            rows = self._rows
+            f, grad = self._row_means(x, y, rows[:, 0][None, :], rows[:, 1][None, :],
+                                      (n, rows.shape[0]))
+            return f, grad
+
+    def grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Per ball, the mean gradient over its own rows: rows int (N, B) -> (N, 2).
+
+        For a plain surface there are no rows, so every batch is the full gradient.
+        """
+        if self._rows is None:
+            return self.value_and_grad(xy)[1]
+        x, y = _split(xy)
+        index = np.asarray(rows)
+        if index.ndim != 2 or index.shape[0] != x.shape[0] or not np.issubdtype(
+                index.dtype, np.integer):
+            raise ValueError(f"rows must be integers of shape ({x.shape[0]}, B), "
+                             f"got {index.dtype} {index.shape}")
+        with np.errstate(all="ignore"):
+            u, v = self._rows[index, 0], self._rows[index, 1]
+            return self._row_means(x, y, u, v, index.shape)[1]
+
+    def _row_means(self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
+                   shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against u, v (1 or N, B)."""
+        f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v)
+        grad = np.empty((shape[0], 2))
+        grad[:, 0] = as_float_array(gx, shape).mean(axis=1)
+        grad[:, 1] = as_float_array(gy, shape).mean(axis=1)
+        return as_float_array(f, shape).mean(axis=1), grad
+
+    def grid(self, nx: int, ny: int, domain: Sequence[float] | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """xs (nx,), ys (ny,), Z (nx, ny) = f(xs[i], ys[j]) (meshgrid indexing='ij')."""
+        xmin, xmax, ymin, ymax = check_domain(domain) if domain is not None else self.domain
+        xs = np.linspace(xmin, xmax, int(nx))
+        ys = np.linspace(ymin, ymax, int(ny))
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
+        return xs, ys, z.reshape(len(xs), len(ys))
+
+
+def _auto_height(surface: Surface) -> str:
+    """log1p for a non-negative surface whose top is 1000× above its floor, else linear."""
+    _, _, z = surface.grid(41, 41)
+    finite = z[np.isfinite(z)]
+    if finite.size and finite.min() >= 0 and finite.max() > 1000 * (finite.min() + 1):
+        return "log1p"
+    return "linear"
+
+
+def _check_height(height: str | None) -> str | None:
+    if height is None or height == "auto":
+        return None
+    if height not in HEIGHTS:
+        raise ExpressionError(f"height must be one of auto, {', '.join(HEIGHTS)}")
+    return height
+
+
+def make_surface(expression: str, params: Mapping[str, float] | None = None,
+                 domain: Sequence[float] | None = None, name: str = "custom",
+                 title: str = "Custom", *,
+                 minima: Sequence[tuple[float, float, float]] = (),
+                 height: str | None = None) -> Surface:
+    """A plain surface f(x, y) from formula text; `ExpressionError` for any bad input.
+
+    `height` None or "auto" picks "log1p" for a non-negative surface spanning orders of
+    magnitude (Rosenbrock-like), "linear" otherwise.
+    """
+    key = _params_key(params)
+    compiled = _compile(expression, key, False)
+    surface = Surface(
+        name=name, title=title, expression=pretty(compiled.symbolic), params=dict(key),
+        domain=check_domain(domain),
+        minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
+        height=_check_height(height) or "linear", n_rows=0,
+        latex=to_latex(compiled.symbolic),
+        gradient_text=(pretty(compiled.gradient_symbolic[0]),
+                       pretty(compiled.gradient_symbolic[1])),
+        gradient_latex=(to_latex(compiled.gradient_symbolic[0]),
+                        to_latex(compiled.gradient_symbolic[1])),
+        symbolic=compiled.symbolic, _compiled=compiled,
+    )
+    if _check_height(height) is None:
+        surface = _replace_height(surface, _auto_height(surface))
+    return surface
+
+
+def make_data_surface(loss: str, rows: np.ndarray | Sequence[Sequence[float]],
+                      params: Mapping[str, float] | None = None,
+                      domain: Sequence[float] | None = None, name: str = "custom",
+                      title: str = "Custom data fit", *,
+                      minima: Sequence[tuple[float, float, float]] = (),
+                      height: str | None = None) -> Surface:
+    """A data-fit surface: f(x, y) = mean over data rows (u, v) of the per-row `loss`.
+
+    `loss` is a formula in x, y and the data columns u, v; `rows` is (M, 2) of (u, v).
+    """
+    data = np.array(rows, dtype=np.float64)
+    if data.ndim != 2 or data.shape[1] != 2 or not 1 <= data.shape[0] <= MAX_ROWS:
+        raise ExpressionError(f"data must be 1 to {MAX_ROWS} rows of two numbers (u, v)")
+    if not np.all(np.isfinite(data)):
+        raise ExpressionError("data must be finite numbers")
+    data.setflags(write=False)
+    key = _params_key(params)
+    compiled = _compile(loss, key, True)
+    m = data.shape[0]
+    ui, vi = sympy.Symbol("u_i", real=True), sympy.Symbol("v_i", real=True)
+
+    def mean_latex(expr: sympy.Expr) -> str:
+        return rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} " + to_latex(
+            expr.xreplace({U: ui, V: vi}))
+
+    prefix = f"mean over {m} rows (u, v) of "
+    surface = Surface(
+        name=name, title=title, expression=prefix + pretty(compiled.symbolic),
+        params=dict(key), domain=check_domain(domain),
+        minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
+        height=_check_height(height) or "linear", n_rows=m,
+        latex=mean_latex(compiled.symbolic),
+        gradient_text=(prefix + pretty(compiled.gradient_symbolic[0]),
+                       prefix + pretty(compiled.gradient_symbolic[1])),
+        gradient_latex=(mean_latex(compiled.gradient_symbolic[0]),
+                        mean_latex(compiled.gradient_symbolic[1])),
+        symbolic=compiled.symbolic, _compiled=compiled, _rows=data,
+    )
+    if _check_height(height) is None:
+        surface = _replace_height(surface, _auto_height(surface))
+    return surface
+
+
+def _replace_height(surface: Surface, height: str) -> Surface:
+    from dataclasses import replace
+
+    return replace(surface, height=height)
