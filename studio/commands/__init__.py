@@ -1,5 +1,5 @@
 """One module per `studio` subcommand; `COMMANDS` is the order `studio --help` lists them."""
 
-from studio.commands import gui
+from studio.commands import gui, presets
 
-COMMANDS = [gui]
+COMMANDS = [gui, presets]
