@@ -1,0 +1,284 @@
+"""Run every ball of every optimizer over a surface: one gradient evaluation per step.
+
+All balls (runs × starts, plus EASGD workers) live in one `(N, 2)` array; the rows after them
+hold Nesterov's look-ahead points, so a single `value_and_grad` call per step serves every
+optimizer. Each run's optimizer then updates its slice; stopped balls are masked, never
+looped over. The same surface, runs, steps and seed give bit-identical trajectories; each
+run draws its random numbers from its own generator, seeded from (seed, run index, purpose),
+so adding or editing one run never changes another's noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from studio.engine.memory import tune_allocator
+from studio.engine.optimizers import Optimizer, build_optimizer
+from studio.engine.registry import OPTIMIZERS, validate_hyper
+from studio.engine.trajectory import CONVERGED, DIVERGED, Trajectory
+from studio.errors import StudioError
+from studio.scene import MAX_STEPS, RunSpec, Scene
+
+if TYPE_CHECKING:
+    from studio.surface import Surface
+
+DIVERGENCE_FACTOR = 1e6  # a ball farther than this × the domain's size has diverged
+GRID_INSET = 0.05  # a start grid keeps this fraction of the domain free at each edge
+_PURPOSES = ("grad_noise", "xi", "delay", "batch")
+
+
+class SurfaceLike(Protocol):
+    """What the engine needs of a surface (studio.surface.Surface has all of it)."""
+
+    @property
+    def domain(self) -> tuple[float, float, float, float]: ...
+
+    @property
+    def n_rows(self) -> int: ...
+
+    def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> np.ndarray: ...
+
+
+class SimulationError(StudioError):
+    """A scene that cannot be simulated (e.g. batch_size on a surface without data)."""
+
+
+@dataclass
+class _Batches:
+    """Mini-batch rows per ball: a fresh shuffled order every epoch (Ruder §6.1)."""
+
+    size: int
+    n_rows: int
+    rng: np.random.Generator
+    perm: np.ndarray
+    index: int = 0
+
+    def next_rows(self) -> np.ndarray:
+        n_batches = -(-self.n_rows // self.size)
+        if self.index == 0:
+            order = np.broadcast_to(np.arange(self.n_rows), self.perm.shape)
+            self.perm = self.rng.permuted(order, axis=1)
+        j = self.index
+        self.index = (j + 1) % n_batches
+        return self.perm[:, j * self.size:(j + 1) * self.size]
+
+
+@dataclass
+class _Group:
+    run: int
+    sl: slice
+    opt: Optimizer
+    state: Any
+    la: slice | None  # rows of the look-ahead points in the evaluation array
+    batches: _Batches | None
+    tol: float
+    patience: int
+
+
+def grid_starts(domain: tuple[float, float, float, float], nx: int, ny: int) -> np.ndarray:
+    """An nx × ny grid over the domain, inset by GRID_INSET of its size at each edge; x varies
+    fastest."""
+    xmin, xmax, ymin, ymax = domain
+
+    def axis(lo: float, hi: float, n: int) -> np.ndarray:
+        pad = GRID_INSET * (hi - lo)
+        return np.linspace(lo + pad, hi - pad, n) if n > 1 else np.array([(lo + hi) / 2])
+
+    gx, gy = np.meshgrid(axis(xmin, xmax, nx), axis(ymin, ymax, ny), indexing="xy")
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def run_starts(run: RunSpec, domain: tuple[float, float, float, float]) -> np.ndarray:
+    """The (s, 2) start points of a run: its grid if it has one, else its starts."""
+    if run.grid is not None:
+        return grid_starts(domain, *run.grid)
+    return np.array(run.starts, dtype=float).reshape(-1, 2)
+
+
+def run_label(run: RunSpec) -> str:
+    return run.label or (OPTIMIZERS[run.optimizer].title if run.optimizer in OPTIMIZERS
+                         else run.optimizer)
+
+
+def _ball_labels(run: RunSpec, starts: np.ndarray, workers: int) -> list[str]:
+    base = run_label(run)
+    labels = []
+    for x, y in starts:
+        name = base if len(starts) == 1 else f"{base} @ ({x:.4g}, {y:.4g})"
+        if workers:
+            labels.append(f"{name} centre")
+            labels += [f"{name} worker {i + 1}" for i in range(workers)]
+        else:
+            labels.append(name)
+    return labels
+
+
+def _rng_factory(seed: int, run: int) -> Any:
+    def rng_for(purpose: str) -> np.random.Generator:
+        key = (run, _PURPOSES.index(purpose))
+        return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=key))
+
+    return rng_for
+
+
+def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
+             seed: int) -> Trajectory:
+    """Simulate `steps` updates of every enabled run; see `Trajectory` for the result."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
+        raise SimulationError(f"steps must be a whole number in 0..{MAX_STEPS}, got {steps!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SimulationError(f"seed must be a whole number >= 0, got {seed!r}")
+    tune_allocator()
+    domain = tuple(float(v) for v in surface.domain)
+    n_rows = int(getattr(surface, "n_rows", 0) or 0)
+
+    starts_all: list[np.ndarray] = []
+    labels: list[str] = []
+    ball_run: list[int] = []
+    slices: list[slice] = []
+    pending: list[tuple[int, slice, dict[str, Any]]] = []
+    n = 0
+    for ri, run in enumerate(runs):
+        if not run.enabled:
+            slices.append(slice(n, n))
+            continue
+        hyper = validate_hyper(run.optimizer, run.hyper)
+        starts = run_starts(run, domain)  # type: ignore[arg-type]
+        workers = int(hyper["workers"]) if run.optimizer == "easgd" else 0
+        if workers:
+            starts_rows = np.repeat(starts, workers + 1, axis=0)
+        else:
+            starts_rows = starts
+        batch = int(hyper["batch_size"])
+        if batch and not n_rows:
+            raise SimulationError(f"{run_label(run)}: batch_size needs a data-fit surface")
+        sl = slice(n, n + len(starts_rows))
+        n += len(starts_rows)
+        starts_all.append(starts_rows)
+        labels += _ball_labels(run, starts, workers)
+        ball_run += [ri] * len(starts_rows)
+        slices.append(sl)
+        pending.append((ri, sl, hyper))
+
+    positions0 = (np.concatenate(starts_all) if starts_all else np.zeros((0, 2)))
+    groups: list[_Group] = []
+    m = n
+    for ri, sl, hyper in pending:
+        rng_for = _rng_factory(seed, ri)
+        opt = build_optimizer(runs[ri].optimizer, hyper, rng_for)
+        la = None
+        if opt.lookahead is not None:
+            la = slice(m, m + (sl.stop - sl.start))
+            m = la.stop
+        batch = int(hyper["batch_size"])
+        batches = None
+        if 0 < batch < n_rows:
+            size = sl.stop - sl.start
+            batches = _Batches(batch, n_rows, rng_for("batch"), np.empty((size, n_rows), int))
+        groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches,
+                             float(hyper["tol"]), int(hyper["patience"])))
+    return _run(surface, groups, positions0, m, steps, domain, labels, ball_run, slices)
+
+
+def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: int,
+         steps: int, domain: tuple[float, ...], labels: list[str], ball_run: list[int],
+         slices: list[slice]) -> Trajectory:
+    n = positions0.shape[0]
+    T = steps
+    pos_out = np.empty((T + 1, n, 2))
+    loss_out = np.empty((T + 1, n))
+    gn_out = np.empty((T + 1, n))
+    lr_out = np.empty((T + 1, n))
+    status = np.zeros(n, np.int8)
+    stop_step = np.full(n, T, dtype=np.int64)
+    active = np.ones(n, dtype=bool)
+    tol = np.zeros(n)
+    for g in groups:
+        tol[g.sl] = g.tol
+        lrs = np.array([g.opt.schedule(k) for k in range(T + 1)], dtype=float)
+        lr_out[:, g.sl] = lrs[:, None]
+    patience_groups = [g for g in groups if g.patience > 0]
+
+    x = np.empty((m, 2))
+    x[:n] = positions0
+    p = x[:n]
+    for g in groups:
+        if g.la is not None:
+            x[g.la] = g.opt.lookahead(g.state, p[g.sl])
+    centre = np.array([(domain[0] + domain[1]) / 2, (domain[2] + domain[3]) / 2])
+    bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
+    box_lo, box_hi = float(centre.min()) - bound, float(centre.max()) + bound  # fast test
+
+    with np.errstate(all="ignore"):
+        for t in range(T + 1):
+            if n == 0:
+                break
+            f, grad = surface.value_and_grad(x)
+            fn = loss_out[t]
+            fn[:] = f[:n]
+            gn = gn_out[t]
+            gx = grad[:n, 0]
+            gy = grad[:n, 1]
+            np.sqrt(gx * gx + gy * gy, out=gn)
+            if not (p.min() >= box_lo and p.max() <= box_hi and np.isfinite(fn.sum())):
+                ok = np.isfinite(fn) & (np.abs(p - centre).max(axis=1) <= bound)
+                bad = active & ~ok
+                if bad.any():
+                    idx = np.flatnonzero(bad)
+                    if t > 0:
+                        p[idx] = pos_out[t - 1, idx]
+                        fn[idx] = loss_out[t - 1, idx]
+                        gn[idx] = gn_out[t - 1, idx]
+                    status[idx] = DIVERGED
+                    stop_step[idx] = max(t - 1, 0)
+                    active[idx] = False
+            done = active & (gn < tol)
+            for g in patience_groups:
+                if t >= g.patience:
+                    sl = g.sl
+                    done[sl] |= active[sl] & ~(loss_out[t - g.patience, sl] - fn[sl] >= tol[sl])
+            if done.any():
+                status[done] = CONVERGED
+                stop_step[done] = t
+                active &= ~done
+            pos_out[t] = p
+            if t == T:
+                break
+            if not active.any():
+                pos_out[t + 1:] = p
+                loss_out[t + 1:] = fn
+                gn_out[t + 1:] = gn
+                break
+            for g in groups:
+                sl = g.sl
+                gr = grad[g.la] if g.la is not None else grad[sl]
+                if g.batches is not None:
+                    pts = x[g.la] if g.la is not None else p[sl]
+                    gr = surface.grad_rows(pts, g.batches.next_rows())
+                params = p[sl]
+                updates, g.state = g.opt.update(gr, g.state, params)
+                if active[sl].all():
+                    params += updates
+                else:
+                    np.add(params, updates, out=params, where=active[sl, None])
+                if g.la is not None:
+                    x[g.la] = g.opt.lookahead(g.state, params)
+
+    return Trajectory(
+        positions=pos_out, loss=loss_out, grad_norm=gn_out, lr=lr_out, status=status,
+        stop_step=stop_step, ball_run=np.array(ball_run, dtype=np.int64),
+        ball_label=tuple(labels), run_slices=tuple(slices))
+
+
+def simulate_scene(scene: Scene) -> tuple[Surface, Trajectory]:
+    """Build the scene's surface and simulate its enabled runs."""
+    from studio.surface import surface_from_spec
+
+    surface = surface_from_spec(scene.surface)
+    return surface, simulate(surface, scene.runs, scene.steps, scene.seed)
