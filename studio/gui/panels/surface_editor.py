@@ -1,0 +1,503 @@
+"""The surface editor: preset, formula, parameters, domain, height mode, gradient.
+
+Every edit goes through `Session.edit_scene` (one undo step, merged while a slider or spin
+box is being dragged). The formula is validated while the user types, after a short pause:
+a formula that does not parse never reaches the scene, the error is shown in one red line
+with a caret under its column, and the last valid surface stays on screen.
+
+Picking a preset is one undo step that replaces the surface spec and also moves every run's
+start to the preset's first classic start and applies the preset's suggested
+hyperparameters, so the balls land on the new domain with settings that make sense there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+
+from PyQt6.QtCore import QPointF, QSignalBlocker, Qt, QTimer
+from PyQt6.QtGui import QColor, QFontDatabase, QPainter, QPaintEvent, QPolygonF
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.errors import StudioError
+from studio.gui.panels.hyper_widgets import NumberSpinBox, format_number, round_sig
+from studio.gui.session import Session
+from studio.scene import HEIGHT_MODES, RunSpec, Scene, SurfaceSpec
+from studio.surface import PRESETS, Surface, surface_from_spec
+
+DEBOUNCE_MS = 250
+ERROR_STYLE = "color: #d62728;"
+DOMAIN_LIMIT = 1e6
+PARAM_LIMIT = 1e6
+PARAM_SLIDER_STEPS = 1000
+# Names a parameter may not take: the variables and the constants of the language.
+RESERVED_NAMES = frozenset({"x", "y", "pi", "e"})
+_PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$")
+# Keys that only make sense on a data-fit surface; dropped when a preset without data
+# is picked, so a run does not carry a batch size the new surface cannot honour.
+DATA_FIT_KEYS = ("batch_size",)
+
+
+class ParamsError(StudioError):
+    """A `name=value, ...` parameter line that cannot be read."""
+
+
+def parse_params(text: str) -> dict[str, float]:
+    """Read `a=1, b=100` into a dict; ParamsError names the first bad entry."""
+    params: dict[str, float] = {}
+    for chunk in text.split(","):
+        if not chunk.strip():
+            continue
+        match = _PARAM_RE.match(chunk)
+        if match is None:
+            raise ParamsError(f"'{chunk.strip()}' is not name=value")
+        name, raw = match.groups()
+        if name in RESERVED_NAMES:
+            raise ParamsError(f"'{name}' is reserved and cannot be a parameter")
+        if name in params:
+            raise ParamsError(f"parameter '{name}' is given twice")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ParamsError(f"'{raw}' is not a number (parameter '{name}')") from None
+        if not math.isfinite(value):
+            raise ParamsError(f"parameter '{name}' must be finite")
+        params[name] = value
+    return params
+
+
+def format_params(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{name}={format_number(value)}" for name, value in params.items())
+
+
+def retarget_run(run: RunSpec, preset: object) -> RunSpec:
+    """`run` moved onto `preset`: its first classic start and its suggested hyperparameters."""
+    hyper = dict(run.hyper)
+    if not getattr(preset, "data_fit", False):
+        for key in DATA_FIT_KEYS:
+            hyper.pop(key, None)
+    suggested = getattr(preset, "suggested", {}) or {}
+    hyper.update(suggested.get(run.optimizer, {}))
+    starts = getattr(preset, "starts", ()) or ()
+    new_starts = (tuple(map(float, starts[0])),) if starts else run.starts
+    return dataclasses.replace(run, hyper=hyper, starts=new_starts)  # type: ignore[arg-type]
+
+
+class ErrorMarker(QWidget):
+    """A thin strip under the formula field with a red caret under the error's column."""
+
+    def __init__(self, field: QLineEdit, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._field = field
+        self.column: int | None = None
+        self.setFixedHeight(7)
+
+    def set_column(self, column: int | None) -> None:
+        self.column = column
+        self.update()
+
+    def caret_x(self) -> float:
+        """Where column `column` sits horizontally, in this widget's coordinates."""
+        assert self.column is not None
+        field = self._field
+        text = field.text()
+        metrics = field.fontMetrics()
+        index = max(0, min(len(text), self.column - 1))
+        # QLineEdit draws text 2 px inside its content rect plus the text margins; the
+        # caret points at the middle of the offending character (or just past the end).
+        left = field.contentsRect().left() + field.textMargins().left() + 2
+        char = text[index] if index < len(text) else " "
+        x = left + metrics.horizontalAdvance(text[:index]) + metrics.horizontalAdvance(char) / 2
+        return self.mapFromGlobal(field.mapToGlobal(QPointF(x, 0).toPoint())).x()
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        if self.column is None:
+            return
+        x = self.caret_x()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#d62728"))
+        h = float(self.height())
+        painter.drawPolygon(QPolygonF([QPointF(x, 0), QPointF(x - 4, h), QPointF(x + 4, h)]))
+        painter.end()
+
+
+class ParamRow(QWidget):
+    """One declared parameter: a linear slider around its starting value plus a spin box."""
+
+    def __init__(self, name: str, value: float, editor: SurfaceEditor) -> None:
+        super().__init__(editor)
+        self.name = name
+        self._editor = editor
+        # The slider spans value ± max(1, |value|): b=100 explores 0..200, a=1 explores -1..3.
+        span = max(1.0, abs(value))
+        self._lo, self._hi = value - span, value + span
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, PARAM_SLIDER_STEPS)
+        self.spin = NumberSpinBox(-PARAM_LIMIT, PARAM_LIMIT, parent=self)
+        layout.addWidget(QLabel(name, self))
+        layout.addWidget(self.slider, 3)
+        layout.addWidget(self.spin, 2)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.spin.valueChanged.connect(self._on_spin)
+
+    def set_value(self, value: float) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self._position(value))
+        if self.spin.value() != value:
+            with QSignalBlocker(self.spin):
+                self.spin.setValue(value)
+
+    def _position(self, value: float) -> int:
+        frac = (value - self._lo) / (self._hi - self._lo)
+        return max(0, min(PARAM_SLIDER_STEPS, round(frac * PARAM_SLIDER_STEPS)))
+
+    def _on_slider(self, pos: int) -> None:
+        value = round_sig(self._lo + (self._hi - self._lo) * pos / PARAM_SLIDER_STEPS, 4)
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(value)
+        self._editor.set_param(self.name, value)
+
+    def _on_spin(self, value: float) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self._position(value))
+        self._editor.set_param(self.name, value)
+
+
+class SurfaceEditor(QWidget):
+    """Edit the session's surface spec; see the module docstring."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._shown_spec: SurfaceSpec | None = None
+        self._param_rows: dict[str, ParamRow] = {}
+
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self.preset_combo = QComboBox(self)
+        for name, preset in PRESETS.items():
+            self.preset_combo.addItem(preset.title, name)
+        self.preset_combo.addItem("Custom", None)
+        self.preset_combo.setToolTip("A classic test surface, or Custom for your own formula")
+
+        self.expression_edit = QLineEdit(self)
+        self.expression_edit.setFont(mono)
+        self.expression_edit.setPlaceholderText("e.g. (1 - x)**2 + 100*(y - x**2)**2")
+        self._formula_help = ("f(x, y): numbers, x, y, declared parameters, pi, e, "
+                              "+ - * / ^ **, and functions such as sin, exp, log, sqrt, abs")
+        self.expression_edit.setToolTip(self._formula_help)
+        self.error_marker = ErrorMarker(self.expression_edit, self)
+        self.error_label = QLabel(self)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+
+        self.params_edit = QLineEdit(self)
+        self.params_edit.setFont(mono)
+        self.params_edit.setPlaceholderText("parameters, e.g. a=1, b=100")
+        self.params_edit.setToolTip("Declare parameters the formula may use: name=value, ...")
+        self._params_box = QWidget(self)
+        self._params_layout = QVBoxLayout(self._params_box)
+        self._params_layout.setContentsMargins(0, 0, 0, 0)
+
+        self.domain_spins: tuple[NumberSpinBox, ...] = tuple(
+            NumberSpinBox(-DOMAIN_LIMIT, DOMAIN_LIMIT, parent=self) for _ in range(4))
+        for spin, tip in zip(self.domain_spins, ("x min", "x max", "y min", "y max"),
+                             strict=True):
+            spin.setToolTip(tip)
+        domain = QGridLayout()
+        domain.addWidget(QLabel("x", self), 0, 0)
+        domain.addWidget(self.domain_spins[0], 0, 1)
+        domain.addWidget(QLabel("…", self), 0, 2)
+        domain.addWidget(self.domain_spins[1], 0, 3)
+        domain.addWidget(QLabel("y", self), 1, 0)
+        domain.addWidget(self.domain_spins[2], 1, 1)
+        domain.addWidget(QLabel("…", self), 1, 2)
+        domain.addWidget(self.domain_spins[3], 1, 3)
+
+        self.height_combo = QComboBox(self)
+        for mode in HEIGHT_MODES:
+            self.height_combo.addItem(mode, mode)
+        self.height_combo.setToolTip("How the 3D view scales heights (auto picks log1p for "
+                                     "surfaces with a huge range)")
+
+        self.gradient_label = QLabel(self)
+        self.gradient_label.setFont(mono)
+        self.gradient_label.setWordWrap(True)
+        self.gradient_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+
+        expression_box = QVBoxLayout()
+        expression_box.setSpacing(0)
+        expression_box.addWidget(self.expression_edit)
+        expression_box.addWidget(self.error_marker)
+        expression_box.addWidget(self.error_label)
+
+        form = QFormLayout(self)
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("f(x, y) =", expression_box)
+        form.addRow("Parameters", self.params_edit)
+        form.addRow("", self._params_box)
+        form.addRow("Domain", domain)
+        form.addRow("Height", self.height_combo)
+        form.addRow("Gradient", self.gradient_label)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.apply_expression)
+
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.expression_edit.textEdited.connect(lambda _text: self._debounce.start())
+        self.expression_edit.returnPressed.connect(self._on_return)
+        self.params_edit.editingFinished.connect(self.apply_params_text)
+        for spin in self.domain_spins:
+            spin.valueChanged.connect(self._on_domain)
+        self.height_combo.activated.connect(self._on_height)
+
+        session.sceneChanged.connect(self._refresh)
+        session.surfaceChanged.connect(self._show_surface)
+        self._refresh(session.scene)
+        self._show_surface(session.surface)
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def spec(self) -> SurfaceSpec:
+        return self.session.scene.surface
+
+    def effective_expression(self, spec: SurfaceSpec) -> str:
+        """The formula the user sees: the spec's own, else its preset's."""
+        if spec.expression.strip():
+            return spec.expression
+        preset = PRESETS.get(spec.preset or "")
+        if preset is not None:
+            return str(preset.expression)
+        return str(self.session.surface.expression)
+
+    def effective_domain(self) -> tuple[float, float, float, float]:
+        domain = self.spec.domain or self.session.surface.domain
+        return (float(domain[0]), float(domain[1]), float(domain[2]), float(domain[3]))
+
+    def _edit_surface(self, spec: SurfaceSpec, text: str, merge_key: str | None = None,
+                      ) -> bool:
+        """Check `spec` builds a surface (showing why not), then make it one undo step."""
+        try:
+            surface_from_spec(spec)
+        except StudioError as exc:
+            self.show_error(exc)
+            return False
+        self.show_error(None)
+        scene = dataclasses.replace(self.session.scene, surface=spec)
+        return self.session.edit_scene(scene, text, merge_key)
+
+    def show_error(self, exc: StudioError | str | None) -> None:
+        """One red line under the formula, and a caret under the column when known."""
+        if exc is None:
+            self.error_label.clear()
+            self.error_label.hide()
+            self.error_marker.set_column(None)
+            return
+        self.error_label.setText(str(exc))
+        self.error_label.show()
+        column = getattr(exc, "column", None)
+        self.error_marker.set_column(column if isinstance(column, int) else None)
+
+    @property
+    def error_text(self) -> str:
+        return self.error_label.text() if self.error_label.isVisible() else ""
+
+    # ------------------------------------------------------------------ widget → model
+
+    def apply_expression(self) -> bool:
+        """Validate the typed formula now; edit the scene only if it builds a surface."""
+        self._debounce.stop()
+        text = self.expression_edit.text()
+        spec = self.spec
+        if text == self.effective_expression(spec):
+            self.show_error(None)
+            return True
+        if not text.strip():
+            self.show_error("type a formula in x and y")
+            return False
+        preset = PRESETS.get(spec.preset or "")
+        if preset is not None and preset.data_fit:
+            # A data-fit formula is a per-row loss in x, y and the data columns u, v: it
+            # only means something with the preset's rows, so the edit overrides the
+            # preset's formula instead of leaving the preset.
+            new = dataclasses.replace(spec, expression=text)
+        else:
+            # An edited formula is the user's own surface: it leaves the preset but keeps
+            # its parameters and the domain it was shown on, so the view does not jump.
+            params = dict(spec.params) or (dict(preset.params) if preset is not None else {})
+            new = SurfaceSpec(preset=None, expression=text, params=params,
+                              domain=self.effective_domain(), height=spec.height)
+        return self._edit_surface(new, "Edit formula", merge_key="surface.expression")
+
+    def _on_return(self) -> None:
+        if not self.apply_expression():
+            column = self.error_marker.column
+            if column is not None:
+                self.expression_edit.setCursorPosition(column - 1)
+
+    def apply_params_text(self) -> bool:
+        try:
+            params = parse_params(self.params_edit.text())
+        except ParamsError as exc:
+            self.show_error(exc)
+            return False
+        spec = self.spec
+        if params == dict(spec.params):
+            self.show_error(None)
+            return True
+        new = dataclasses.replace(spec, params=params)
+        if spec.preset is None and not spec.expression.strip():
+            new = dataclasses.replace(new, expression=self.effective_expression(spec))
+        return self._edit_surface(new, "Edit parameters")
+
+    def set_param(self, name: str, value: float) -> bool:
+        spec = self.spec
+        params = dict(spec.params)
+        preset = PRESETS.get(spec.preset or "")
+        if not params and preset is not None:
+            params = dict(preset.params)
+        params[name] = float(value)
+        return self._edit_surface(dataclasses.replace(spec, params=params),
+                                  f"Change {name}", merge_key=f"surface.param.{name}")
+
+    def _on_domain(self) -> None:
+        xmin, xmax, ymin, ymax = (spin.value() for spin in self.domain_spins)
+        if not (xmin < xmax and ymin < ymax):
+            self.show_error("the domain needs x min < x max and y min < y max")
+            return
+        self._edit_surface(dataclasses.replace(self.spec, domain=(xmin, xmax, ymin, ymax)),
+                           "Change domain", merge_key="surface.domain")
+
+    def _on_height(self, index: int) -> None:
+        mode = self.height_combo.itemData(index)
+        self._edit_surface(dataclasses.replace(self.spec, height=mode), "Height scale")
+
+    def _on_preset_activated(self, index: int) -> None:
+        name = self.preset_combo.itemData(index)
+        if not self.pick_preset(name):
+            self._show_preset(self.spec)  # refused: show the model's preset again
+
+    def pick_preset(self, name: str | None) -> bool:
+        """Switch to preset `name` (None: Custom) as one undo step; see the module docstring."""
+        self._debounce.stop()
+        scene = self.session.scene
+        spec = scene.surface
+        if name is None:
+            if spec.preset is None:
+                return True
+            if getattr(PRESETS.get(spec.preset), "data_fit", False):
+                self.show_error("a data-fit surface needs its data rows: edit its formula "
+                                "instead of switching to Custom")
+                return False
+            new_spec = SurfaceSpec(preset=None, expression=self.effective_expression(spec),
+                                   params=dict(spec.params) or dict(
+                                       getattr(PRESETS.get(spec.preset), "params", {})),
+                                   domain=self.effective_domain(), height=spec.height)
+            return self._edit_surface(new_spec, "Custom surface")
+        preset = PRESETS[name]
+        new_spec = SurfaceSpec(preset=name, expression="", params=dict(preset.params),
+                               domain=tuple(map(float, preset.domain)),  # type: ignore[arg-type]
+                               height=spec.height)
+        new_scene = self.preset_scene(scene, new_spec, preset)
+        try:
+            surface_from_spec(new_spec)
+        except StudioError as exc:
+            self.show_error(exc)
+            return False
+        self.show_error(None)
+        return self.session.edit_scene(new_scene, f"Preset {preset.title}")
+
+    @staticmethod
+    def preset_scene(scene: Scene, spec: SurfaceSpec, preset: object) -> Scene:
+        runs = tuple(retarget_run(run, preset) for run in scene.runs)
+        return dataclasses.replace(scene, surface=spec, runs=runs)
+
+    # ------------------------------------------------------------------ model → widget
+
+    def _show_preset(self, spec: SurfaceSpec) -> None:
+        with QSignalBlocker(self.preset_combo):
+            self.preset_combo.setCurrentIndex(self.preset_combo.findData(spec.preset)
+                                              if spec.preset in PRESETS
+                                              else self.preset_combo.count() - 1)
+
+    def _refresh(self, scene: Scene) -> None:
+        spec = scene.surface
+        if spec == self._shown_spec:
+            return  # a run or the steps changed: leave a half-typed formula alone
+        self._shown_spec = spec
+        self._debounce.stop()
+        self._show_preset(spec)
+        preset = PRESETS.get(spec.preset or "")
+        data_fit = bool(getattr(preset, "data_fit", False))
+        self.expression_edit.setToolTip(
+            f"The loss of one data row in x, y and the row's u, v; the surface is its mean "
+            f"over the preset's {self.session.surface.n_rows} rows" if data_fit
+            else self._formula_help)
+        expression = self.effective_expression(spec)
+        if self.expression_edit.text() != expression:
+            with QSignalBlocker(self.expression_edit):
+                self.expression_edit.setText(expression)
+        self.show_error(None)
+
+        params = dict(spec.params) or (dict(preset.params) if preset is not None else {})
+        with QSignalBlocker(self.params_edit):
+            self.params_edit.setText(format_params(params))
+        self._show_params(params)
+
+        domain = self.effective_domain()
+        for spin, value in zip(self.domain_spins, domain, strict=True):
+            if spin.value() != value:
+                with QSignalBlocker(spin):
+                    spin.setValue(value)
+        with QSignalBlocker(self.height_combo):
+            self.height_combo.setCurrentIndex(max(0, self.height_combo.findData(spec.height)))
+
+    def _show_params(self, params: Mapping[str, float]) -> None:
+        """Rebuild the parameter rows only when the names change; else just set values."""
+        if list(params) != list(self._param_rows):
+            for row in self._param_rows.values():
+                self._params_layout.removeWidget(row)
+                row.deleteLater()
+            self._param_rows = {name: ParamRow(name, float(value), self)
+                                for name, value in params.items()}
+            for row in self._param_rows.values():
+                self._params_layout.addWidget(row)
+        else:
+            for name, value in params.items():
+                self._param_rows[name].set_value(float(value))
+        self._params_box.setVisible(bool(params))
+
+    def _show_surface(self, surface: Surface) -> None:
+        dfdx, dfdy = surface.gradient_text
+        self.gradient_label.setText(f"∂f/∂x = {dfdx}\n∂f/∂y = {dfdy}")
+        # The domain may come from the surface (spec.domain None): show it.
+        if self._shown_spec is not None and self._shown_spec.domain is None:
+            domain = self.effective_domain()
+            for spin, value in zip(self.domain_spins, domain, strict=True):
+                if spin.value() != value:
+                    with QSignalBlocker(spin):
+                        spin.setValue(value)
