@@ -45,6 +45,11 @@ def panel(qtbot, session: Session) -> OptimizerPanel:
     return widget
 
 
+def swatch(panel: OptimizerPanel, row: int) -> str:
+    color = panel.runs_table.item(row, COL_COLOR).data(Qt.ItemDataRole.DecorationRole)
+    return QColor(color).name()
+
+
 def data_fit_preset() -> str | None:
     return next((name for name, p in PRESETS.items() if p.data_fit), None)
 
@@ -58,7 +63,7 @@ def test_table_lists_runs(panel: OptimizerPanel, session: Session) -> None:
     assert table.item(0, COL_NAME).text() == "SGD"  # no label: the optimizer's title
     assert table.item(1, COL_NAME).text() == "fast"
     assert table.item(0, COL_ENABLED).checkState() == Qt.CheckState.Checked
-    assert table.item(1, COL_COLOR).background().color().name() == PALETTE[1]
+    assert swatch(panel, 1) == PALETTE[1]
     assert table.selectionModel().selectedRows()[0].row() == 0
 
 
@@ -68,10 +73,14 @@ def test_selection_follows_both_ways(qtbot, panel: OptimizerPanel, session: Sess
     assert session.selected_run == 1
     assert panel.optimizer_combo.currentData() == "adam"
     assert "beta1" in panel.editors
+    old_groups = list(panel.groups.values())
     session.select_run(0)
     assert panel.runs_table.selectionModel().selectedRows()[0].row() == 0
     assert panel.optimizer_combo.currentData() == "sgd"
     assert "beta1" not in panel.editors
+    # The previous form's groups leave the view at once, not at the next event loop.
+    assert all(group.isHidden() for group in old_groups)
+    qtbot.waitUntil(lambda: all(g.isVisibleTo(panel) for g in panel.groups.values()))
 
 
 def test_add_menu_lists_every_optimizer(panel: OptimizerPanel) -> None:
@@ -137,7 +146,7 @@ def test_enable_checkbox_rename_and_colour(panel: OptimizerPanel, session: Sessi
     panel.color_picker = lambda initial, parent: QColor("#123456")
     panel.runs_table.cellClicked.emit(0, COL_COLOR)
     assert session.scene.runs[0].color == "#123456"
-    assert panel.runs_table.item(0, COL_COLOR).background().color().name() == "#123456"
+    assert swatch(panel, 0) == "#123456"
     panel.color_picker = lambda initial, parent: QColor()  # cancelled
     assert panel.choose_color(0) is False
     session.undo_stack.undo()

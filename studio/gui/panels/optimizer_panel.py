@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtGui import QAction, QBrush, QColor
+from PyQt6.QtGui import QAction, QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -437,7 +437,9 @@ class OptimizerPanel(QWidget):
                 if enabled.checkState() != state:
                     enabled.setCheckState(state)
                 swatch = self._item(row, COL_COLOR, editable=False)
-                swatch.setBackground(QBrush(QColor(run.color)))
+                # A decoration square, not the cell background, so the colour stays
+                # visible on the selected (highlighted) row.
+                swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(run.color))
                 swatch.setToolTip(f"{run.color}: click to change")
                 name = self._item(row, COL_NAME, editable=True)
                 if name.text() != run_title(run):
@@ -496,7 +498,9 @@ class OptimizerPanel(QWidget):
 
     def _build_form(self, run: RunSpec) -> None:
         for group in self.groups.values():
+            # Hidden at once: deleteLater only runs when control returns to the event loop.
             self._hyper_layout.removeWidget(group)
+            group.hide()
             group.deleteLater()
         self.groups, self.editors = {}, {}
         info = OPTIMIZERS.get(run.optimizer)

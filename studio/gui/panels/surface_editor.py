@@ -481,6 +481,7 @@ class SurfaceEditor(QWidget):
         if list(params) != list(self._param_rows):
             for row in self._param_rows.values():
                 self._params_layout.removeWidget(row)
+                row.hide()
                 row.deleteLater()
             self._param_rows = {name: ParamRow(name, float(value), self)
                                 for name, value in params.items()}
