@@ -1,0 +1,203 @@
+"""The scene flags shared by `studio trace` and `studio render`.
+
+    studio trace [SCENE.json] [--surface PRESET|EXPR] [--surface-param NAME=VALUE]...
+                 [--domain XMIN,XMAX,YMIN,YMAX] [--optimizer NAME[:key=value,...]]...
+                 [--start X,Y]... | [--start-grid NXxNY] [--steps N] [--seed S]
+
+A scene file is the base; each flag given replaces that part of it (`--optimizer` replaces
+all runs, `--start`/`--start-grid` the starts of every run). Without a file the surface is
+Rosenbrock unless `--surface` says otherwise, the starts are the preset's classic ones, and at
+least one `--optimizer` is needed. Hyperparameter values are parsed by the engine registry's
+kind for the key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.scene import (
+    PALETTE,
+    HyperValue,
+    RunSpec,
+    Scene,
+    SceneError,
+    SurfaceSpec,
+    load_scene,
+    scene_from_dict,
+    scene_to_dict,
+)
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+class SceneArgsError(StudioError):
+    """An inline scene flag that cannot be used (one line)."""
+
+
+def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != n or not all(re.fullmatch(_NUMBER, p) for p in parts):
+        raise argparse.ArgumentTypeError(f"{what} must be {n} numbers separated by commas, "
+                                         f"got {text!r}")
+    return tuple(float(p) for p in parts)
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    """`-1.5,2` -> (-1.5, 2.0)."""
+    x, y = _floats(text, 2, "a start")
+    return x, y
+
+
+def parse_domain(text: str) -> tuple[float, float, float, float]:
+    """`-2,2,-1,3` -> (-2, 2, -1, 3), with min < max on both axes."""
+    d = _floats(text, 4, "the domain")
+    if not (d[0] < d[1] and d[2] < d[3]):
+        raise argparse.ArgumentTypeError("the domain must be XMIN,XMAX,YMIN,YMAX with min < max")
+    return d[0], d[1], d[2], d[3]
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """`8x6` -> (8, 6)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not m or not (1 <= int(m.group(1)) <= 64 and 1 <= int(m.group(2)) <= 64):
+        raise argparse.ArgumentTypeError(f"a start grid must look like 8x6 (1..64 each), "
+                                         f"got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_param(text: str) -> tuple[str, float]:
+    """`a=2.5` -> ("a", 2.5)."""
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()) \
+            or not re.fullmatch(_NUMBER, value.strip()):
+        raise argparse.ArgumentTypeError(f"a surface parameter must look like a=2.5, got {text!r}")
+    return name.strip(), float(value)
+
+
+def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the scene file and the inline scene flags to `parser`."""
+    # Let "-1.5,2" be a value, not an option: none of these flags looks like a number.
+    parser._negative_number_matcher = re.compile(r"^-\.?\d")
+    parser.add_argument("scene", nargs="?", type=Path, metavar="SCENE.json",
+                        help="a scene file; the flags below override parts of it")
+    g = parser.add_argument_group("scene")
+    g.add_argument("--surface", metavar="PRESET|EXPR",
+                   help="a preset name (e.g. rosenbrock) or a formula in x and y")
+    g.add_argument("--surface-param", action="append", type=parse_param, default=[],
+                   metavar="NAME=VALUE", help="a value for a parameter of the formula")
+    g.add_argument("--domain", type=parse_domain, metavar="XMIN,XMAX,YMIN,YMAX",
+                   help="the region shown (and where a start grid lies)")
+    g.add_argument("--optimizer", action="append", default=[], metavar="NAME[:key=value,...]",
+                   help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable)")
+    starts = g.add_mutually_exclusive_group()
+    starts.add_argument("--start", action="append", type=parse_point, default=[],
+                        metavar="X,Y", help="a start point (repeatable)")
+    starts.add_argument("--start-grid", type=parse_grid, metavar="NXxNY",
+                        help="an NX × NY grid of starts over the domain")
+    g.add_argument("--steps", type=int, metavar="N", help="number of updates (default 500)")
+    g.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+
+
+def parse_optimizer(text: str) -> tuple[str, dict[str, HyperValue]]:
+    """`adam:lr=0.05,beta2=0.99` -> ("adam", {"lr": 0.05, "beta2": 0.99}), each value parsed
+    by its registry kind (unknown keys are left as text for the validator to name)."""
+    from studio.engine import hyper_info
+
+    name, _, rest = text.partition(":")
+    name = name.strip()
+    hyper: dict[str, HyperValue] = {}
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise SceneArgsError(f"--optimizer {text}: expected key=value, got {item!r}")
+        if key in hyper:
+            raise SceneArgsError(f"--optimizer {text}: {key} given twice")
+        info = hyper_info(name, key)
+        if info is None or info.kind == "choice":
+            hyper[key] = value
+        elif info.kind == "int" and re.fullmatch(r"[-+]?\d+", value):
+            hyper[key] = int(value)
+        elif re.fullmatch(_NUMBER, value) or value.lower() in ("inf", "-inf", "nan"):
+            hyper[key] = float(value)
+        else:
+            raise SceneArgsError(f"{name}: {key} must be a number, got {value!r}")
+    return name, hyper
+
+
+def _default_starts(surface: SurfaceSpec) -> tuple[tuple[float, float], ...]:
+    from studio.surface import PRESETS
+
+    if surface.preset is not None and not surface.expression and surface.preset in PRESETS:
+        starts = PRESETS[surface.preset].starts
+        if starts:
+            return tuple((float(x), float(y)) for x, y in starts)
+    raise SceneArgsError("give --start X,Y or --start-grid NXxNY for this surface")
+
+
+def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
+    from studio.surface import PRESETS
+
+    spec = base or SurfaceSpec()
+    if args.surface is not None:
+        text = args.surface.strip()
+        if text in PRESETS:
+            spec = SurfaceSpec(preset=text, height=PRESETS[text].height)
+        else:
+            spec = SurfaceSpec(preset=None, expression=text)
+    if args.surface_param:
+        spec = replace(spec, params={**dict(spec.params), **dict(args.surface_param)})
+    if args.domain is not None:
+        spec = replace(spec, domain=args.domain)
+    return spec
+
+
+def _label(name: str, hyper: dict[str, HyperValue]) -> str:
+    from studio.engine import OPTIMIZERS, validate_hyper
+
+    lr = validate_hyper(name, hyper)["lr"]
+    return f"{OPTIMIZERS[name].title} (lr {lr:g})"
+
+
+def scene_from_args(args: argparse.Namespace) -> Scene:
+    """The scene that the file and the flags describe, validated like a scene file."""
+    from studio.engine import validate_hyper
+
+    base = load_scene(args.scene) if args.scene is not None else None
+    surface = _surface(args, base.surface if base else None)
+    starts: tuple[tuple[float, float], ...] | None = tuple(args.start) or None
+    grid: tuple[int, int] | None = args.start_grid
+
+    runs: list[RunSpec]
+    if args.optimizer:
+        if starts is None and grid is None:
+            starts = _default_starts(surface)
+        runs = []
+        for i, text in enumerate(args.optimizer):
+            name, hyper = parse_optimizer(text)
+            runs.append(RunSpec(optimizer=name, hyper=hyper, starts=starts or (),
+                                grid=grid, label=_label(name, hyper),
+                                color=PALETTE[i % len(PALETTE)]))
+    elif base is not None and base.runs:
+        runs = list(base.runs)
+        if starts is not None or grid is not None:
+            runs = [replace(r, starts=starts or (), grid=grid) for r in runs]
+    else:
+        raise SceneArgsError("nothing to trace: give a SCENE.json or at least one --optimizer")
+
+    scene = Scene(surface=surface, runs=tuple(runs),
+                  steps=args.steps if args.steps is not None else (base.steps if base else 500),
+                  seed=args.seed if args.seed is not None else (base.seed if base else 0),
+                  title=base.title if base else "")
+    try:  # the same structural limits as a file (step count, sizes, colours)
+        scene = scene_from_dict(scene_to_dict(scene))
+    except SceneError as exc:
+        raise SceneArgsError(str(exc)) from None
+    for run in scene.runs:
+        validate_hyper(run.optimizer, run.hyper)
+    return scene
+
