@@ -1,0 +1,1 @@
+"""Dockable panels: surface editor, optimizer list, playback bar."""

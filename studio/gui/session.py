@@ -1,0 +1,293 @@
+"""The GUI's model: the scene being edited, its surface and trajectory, the current frame.
+
+Every view and panel subscribes to these signals and edits the scene only through
+`Session.edit_scene`, which pushes an undoable command. Re-simulation runs on a worker
+thread: a generation counter drops results that a newer edit has overtaken, so the newest
+edit always wins and the GUI thread never waits on the engine.
+
+Signals:
+    sceneChanged(Scene)          the scene (surface spec, runs, steps, seed) changed
+    surfaceChanged(Surface)      the resolved surface changed (a different f or domain)
+    trajectoryChanged(Trajectory)  a new simulation result is ready
+    frameChanged(int)            the step shown, 0..trajectory.steps
+    selectedRunChanged(int)      the run the panels and map clicks act on (-1: none)
+    playingChanged(bool)
+    busyChanged(bool)            a simulation is running in the background
+    errorRaised(str)             a one-line problem to show the user (the scene is unchanged)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtGui import QUndoCommand, QUndoStack
+
+from studio.engine import Trajectory, simulate, validate_hyper
+from studio.errors import StudioError
+from studio.scene import Scene, load_scene, save_scene
+from studio.surface import Surface, surface_from_spec
+
+PLAY_INTERVAL_MS = 33  # about 30 frames/s
+
+
+class _SceneCommand(QUndoCommand):
+    """Replace the scene; consecutive edits with the same merge key collapse into one."""
+
+    def __init__(self, session: Session, old: Scene, new: Scene, text: str,
+                 merge_key: str | None) -> None:
+        super().__init__(text)
+        self._session, self._old, self._new = session, old, new
+        self._merge_id = hash(merge_key) & 0x7FFFFFFF if merge_key else -1
+
+    def id(self) -> int:
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _SceneCommand) or other.id() != self.id() or self.id() < 0:
+            return False
+        self._new = other._new
+        return True
+
+    def redo(self) -> None:
+        self._session._apply_scene(self._new)
+
+    def undo(self) -> None:
+        self._session._apply_scene(self._old)
+
+
+class _Relay(QObject):
+    """Carries worker-thread results to the GUI thread (a queued signal)."""
+
+    finished = pyqtSignal(int, object, object)  # generation, Trajectory or None, error or None
+
+
+class Session(QObject):
+    sceneChanged = pyqtSignal(object)
+    surfaceChanged = pyqtSignal(object)
+    trajectoryChanged = pyqtSignal(object)
+    frameChanged = pyqtSignal(int)
+    selectedRunChanged = pyqtSignal(int)
+    playingChanged = pyqtSignal(bool)
+    busyChanged = pyqtSignal(bool)
+    errorRaised = pyqtSignal(str)
+    pathChanged = pyqtSignal(object)
+
+    def __init__(self, scene: Scene, parent: QObject | None = None, *,
+                 threaded: bool = True) -> None:
+        """`threaded=False` simulates synchronously (offscreen export, some tests)."""
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.path: Path | None = None
+        self.scene: Scene = scene
+        self.surface: Surface = surface_from_spec(scene.surface)
+        self.trajectory: Trajectory | None = None
+        self.frame = 0
+        self.selected_run = 0 if scene.runs else -1
+        self.steps_per_tick = 1
+        self._threaded = threaded
+        self._generation = 0
+        self._in_flight = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate")
+        self._relay = _Relay()
+        self._relay.finished.connect(self._on_simulated)
+        self._timer = QTimer(self)
+        self._timer.setInterval(PLAY_INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+        self.destroyed.connect(lambda: self._executor.shutdown(wait=False, cancel_futures=True))
+        self._check_runs(scene)
+        self._simulate(scene, self.surface)
+
+    # ------------------------------------------------------------------ scene editing
+
+    def edit_scene(self, new: Scene, text: str = "Edit", merge_key: str | None = None) -> bool:
+        """Validate and apply `new` as one undoable step; False (and errorRaised) if refused.
+
+        `merge_key`: successive edits with the same key (a slider being dragged, a spin box
+        being scrolled) merge into one undo step.
+        """
+        if new == self.scene:
+            return True
+        try:
+            surface_from_spec(new.surface)
+            self._check_runs(new)
+        except StudioError as exc:
+            self.errorRaised.emit(str(exc))
+            return False
+        self.undo_stack.push(_SceneCommand(self, self.scene, new, text, merge_key))
+        return True
+
+    def replace_scene(self, scene: Scene, path: Path | None = None) -> None:
+        """Load a whole new scene (New, Open): clears undo history; raises StudioError."""
+        surface = surface_from_spec(scene.surface)
+        self._check_runs(scene)
+        self.pause()
+        self.undo_stack.clear()
+        self.selected_run = 0 if scene.runs else -1
+        self.frame = 0
+        self._set(scene, surface)
+        self.set_path(path)
+        self.undo_stack.setClean()
+        self.selectedRunChanged.emit(self.selected_run)
+
+    def open(self, path: Path) -> None:
+        """Open a scene file; raises StudioError with the reason, leaving the scene as it was."""
+        self.replace_scene(load_scene(path), path=Path(path))
+
+    def save(self, path: Path | None = None) -> None:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise StudioError("no file name: use Save As")
+        save_scene(self.scene, target)
+        self.set_path(target)
+        self.undo_stack.setClean()
+
+    def set_path(self, path: Path | None) -> None:
+        self.path = path
+        self.pathChanged.emit(path)
+
+    def select_run(self, index: int) -> None:
+        index = index if 0 <= index < len(self.scene.runs) else -1
+        if index != self.selected_run:
+            self.selected_run = index
+            self.selectedRunChanged.emit(index)
+
+    def update_run(self, index: int, text: str, merge_key: str | None = None, **changes) -> bool:
+        """Edit one run's fields (`hyper=..., starts=..., color=...`) as an undoable step."""
+        runs = list(self.scene.runs)
+        runs[index] = dataclasses.replace(runs[index], **changes)
+        return self.edit_scene(dataclasses.replace(self.scene, runs=tuple(runs)), text,
+                               merge_key)
+
+    def _apply_scene(self, scene: Scene) -> None:
+        """Called by undo commands: the scene was validated when the command was made."""
+        # Keep the Surface object when its spec is unchanged: views rebuild their meshes on
+        # surfaceChanged, and dragging a start point must not rebuild a 150×150 mesh.
+        same = scene.surface == self.scene.surface
+        self._set(scene, self.surface if same else surface_from_spec(scene.surface))
+        if self.selected_run >= len(scene.runs):
+            self.select_run(len(scene.runs) - 1)
+
+    def _set(self, scene: Scene, surface: Surface) -> None:
+        surface_changed = surface is not self.surface
+        self.scene, self.surface = scene, surface
+        self.sceneChanged.emit(scene)
+        if surface_changed:
+            self.surfaceChanged.emit(surface)
+        self._simulate(scene, surface)
+
+    @staticmethod
+    def _check_runs(scene: Scene) -> None:
+        for run in scene.runs:
+            validate_hyper(run.optimizer, run.hyper)
+
+    # ------------------------------------------------------------------ simulation
+
+    def _simulate(self, scene: Scene, surface: Surface) -> None:
+        self._generation += 1
+        generation = self._generation
+        runs = list(scene.runs)
+        if not self._threaded:
+            self._in_flight += 1
+            self._on_simulated(generation, *self._run_engine(surface, runs, scene))
+            return
+        if self._in_flight == 0:
+            self.busyChanged.emit(True)
+        self._in_flight += 1
+        self._executor.submit(self._work, generation, surface, runs, scene)
+
+    def _work(self, generation: int, surface: Surface, runs: list, scene: Scene) -> None:
+        if generation != self._generation:  # overtaken by a newer edit before it started
+            self._relay.finished.emit(generation, None, None)
+            return
+        self._relay.finished.emit(generation, *self._run_engine(surface, runs, scene))
+
+    @staticmethod
+    def _run_engine(surface: Surface, runs: list, scene: Scene):
+        try:
+            return simulate(surface, runs, scene.steps, scene.seed), None
+        except StudioError as exc:
+            return None, str(exc)
+
+    def _on_simulated(self, generation: int, trajectory: Trajectory | None,
+                      error: str | None) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0 and self._threaded:
+            self.busyChanged.emit(False)
+        if generation != self._generation:
+            return
+        if error is not None:
+            self.errorRaised.emit(error)
+            return
+        self.trajectory = trajectory
+        self.trajectoryChanged.emit(trajectory)
+        self.set_frame(self.frame)  # keep the current step, clamped to the new length
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight > 0
+
+    def wait_for_simulation(self, timeout_ms: int = 10_000) -> bool:
+        """Process events until every queued simulation has reported (tests, export)."""
+        from PyQt6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+
+        deadline = QDeadlineTimer(timeout_ms)
+        while self._in_flight and not deadline.hasExpired():
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        return self._in_flight == 0
+
+    # ------------------------------------------------------------------ playback
+
+    @property
+    def last_frame(self) -> int:
+        return 0 if self.trajectory is None else self.trajectory.positions.shape[0] - 1
+
+    def set_frame(self, frame: int) -> None:
+        frame = max(0, min(int(frame), self.last_frame))
+        changed = frame != self.frame
+        self.frame = frame
+        if changed or self.trajectory is not None:
+            self.frameChanged.emit(frame)
+
+    def step(self, delta: int) -> None:
+        self.pause()
+        self.set_frame(self.frame + delta)
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def play(self) -> None:
+        if self.frame >= self.last_frame:
+            self.set_frame(0)
+        if not self._timer.isActive():
+            self._timer.start()
+            self.playingChanged.emit(True)
+
+    def pause(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.playingChanged.emit(False)
+
+    def toggle_play(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def restart(self) -> None:
+        self.set_frame(0)
+        self.play()
+
+    def set_steps_per_tick(self, n: int) -> None:
+        self.steps_per_tick = max(1, int(n))
+
+    def set_speed_fps(self, fps: float) -> None:
+        self._timer.setInterval(max(1, int(1000 / max(1.0, fps))))
+
+    def _tick(self) -> None:
+        nxt = self.frame + self.steps_per_tick
+        if nxt >= self.last_frame:
+            self.set_frame(self.last_frame)
+            self.pause()
+        else:
+            self.set_frame(nxt)

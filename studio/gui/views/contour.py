@@ -1,0 +1,270 @@
+"""The surface seen from above: shaded heights, isolines, minima, trails, balls and starts.
+
+A click on the map moves the selected run's first start there; each start marker can be
+dragged (one undo step per drag). Runs with a start grid show no markers: their balls are
+the point, and together they paint the basins of attraction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtWidgets import QGraphicsItem, QWidget
+
+from studio.gui.session import Session
+from studio.gui.theme import Theme, theme_for
+from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
+from studio.gui.views.trails import (
+    CONVERGED,
+    DIVERGED,
+    RunTracks,
+    run_tracks,
+    status_at,
+    trail_window,
+)
+
+MAX_MARKERS = 64  # start markers beyond this are not individually draggable
+
+
+class ContourView(pg.PlotWidget):
+    """`ContourView(session)`: a 2D map bound to the session."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._theme: Theme = theme_for(True)
+        self._trail_length: int | None = None
+        self._heightmap: HeightMap | None = None
+        self._hm_key: tuple[object, str] | None = None
+        self._tracks: list[RunTracks] = []
+        self._syncing = False
+        self._drag_serial = 0
+        self._markers: list[tuple[int, int, pg.TargetItem]] = []
+        self._brushes = np.empty(0, dtype=object)
+
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setAspectLocked(True)
+        plot.showGrid(False, False)
+        self.setMinimumSize(160, 140)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.isolines = pg.PlotDataItem(connect="pairs", antialias=True)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=17, pxMode=True)
+        self.balls = pg.ScatterPlotItem(size=11, pxMode=True)
+        self.rings = pg.ScatterPlotItem(symbol="o", size=19, pxMode=True, brush=None)
+        self.crosses = pg.ScatterPlotItem(symbol="x", size=15, pxMode=True)
+        for item in (self.image, self.isolines, self.minima):
+            plot.addItem(item)
+        self._trail_items: list[pg.PlotDataItem] = []
+        for item in (self.rings, self.crosses, self.balls):
+            item.setZValue(20)
+            plot.addItem(item)
+        self.image.setZValue(-10)
+        # The backdrop never changes per frame: cache it so a frame repaints only the balls.
+        for item in (self.image, self.isolines.curve, self.minima):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.minima.setZValue(15)
+
+        plot.scene().sigMouseClicked.connect(self._on_click)
+        # Bound methods, not lambdas: PyQt drops them when this view is destroyed.
+        session.surfaceChanged.connect(self._on_surface)
+        session.sceneChanged.connect(self._on_scene)
+        session.trajectoryChanged.connect(self._on_trajectory)
+        session.frameChanged.connect(self._on_frame)
+        session.selectedRunChanged.connect(self._on_selected)
+        self.set_dark(True)
+        self._maybe_rebuild()
+        self._sync_markers()
+        if session.trajectory is not None:
+            self._on_trajectory(session.trajectory)
+
+    # ------------------------------------------------------------------ public API
+
+    def set_dark(self, dark: bool) -> None:
+        self._theme = t = theme_for(dark)
+        self.setBackground(t.background)
+        plot = self.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(t.foreground))
+            axis.setTextPen(pg.mkPen(t.foreground))
+        self.isolines.setPen(pg.mkPen(t.grid, width=1))
+        self.minima.setPen(pg.mkPen(t.outline, width=1.2))
+        self.minima.setBrush(pg.mkBrush("#ffffff"))
+        self.rings.setPen(pg.mkPen(t.converged, width=2))
+        self.crosses.setPen(pg.mkPen(t.diverged, width=3))
+        self.crosses.setBrush(pg.mkBrush(t.diverged))
+        self.balls.setPen(pg.mkPen(t.outline, width=1.5))
+        self._sync_markers()
+
+    def set_trail_length(self, n: int | None) -> None:
+        self._trail_length = None if n is None else max(0, int(n))
+        self._on_frame(self.session.frame)
+
+    def reset_view(self) -> None:
+        if self._heightmap is not None:
+            xmin, xmax, ymin, ymax = self._heightmap.domain
+            self.getPlotItem().setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.02)
+
+    # ------------------------------------------------------------------ surface
+
+    def _on_surface(self, _surface) -> None:
+        self._maybe_rebuild()
+
+    def _on_selected(self, _index: int) -> None:
+        self._sync_markers()
+
+    def _on_scene(self, _scene) -> None:
+        self._maybe_rebuild()
+        self._sync_markers()
+
+    def _maybe_rebuild(self) -> None:
+        surface, height = self.session.surface, self.session.scene.surface.height
+        if self._hm_key is not None and self._hm_key[0] is surface and self._hm_key[1] == height:
+            return
+        self._hm_key = (surface, height)
+        hm = self._heightmap = build_heightmap(surface, height)
+        xmin, xmax, ymin, ymax = hm.domain
+        self.image.setImage(hm.h, levels=(0.0, hm.h_max))
+        self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
+        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels())
+        flat = segs.reshape(-1, 2)
+        if len(flat):
+            self.isolines.setData(flat[:, 0], flat[:, 1])
+        else:
+            self.isolines.clear()
+        minima = np.array([(m[0], m[1]) for m in getattr(surface, "minima", ())], float)
+        self.minima.setData(pos=minima.reshape(-1, 2))
+        self.getPlotItem().getViewBox().setLimits(
+            xMin=xmin - (xmax - xmin), xMax=xmax + (xmax - xmin),
+            yMin=ymin - (ymax - ymin), yMax=ymax + (ymax - ymin))
+        self.reset_view()
+        if self.session.trajectory is not None:
+            self._on_trajectory(self.session.trajectory)
+
+    # ------------------------------------------------------------------ trajectory
+
+    def _on_trajectory(self, trajectory) -> None:
+        if self._heightmap is None:
+            return
+        runs = self.session.scene.runs
+        self._tracks = run_tracks(trajectory, self._heightmap.domain, len(runs))
+        plot = self.getPlotItem()
+        while len(self._trail_items) < len(self._tracks):
+            item = pg.PlotDataItem(connect="pairs", antialias=True)
+            item.setZValue(10)
+            plot.addItem(item)
+            self._trail_items.append(item)
+        for k, item in enumerate(self._trail_items):
+            if k < len(self._tracks):
+                rt = self._tracks[k]
+                alpha = 235 if rt.ball_index.size <= 64 else 110
+                colour = pg.mkColor(runs[rt.run].color)
+                colour.setAlpha(alpha)
+                item.setPen(pg.mkPen(colour, width=2.2 if rt.ball_index.size <= 64 else 1))
+            else:
+                item.clear()
+        n = trajectory.positions.shape[1]
+        brushes = np.empty(n, dtype=object)
+        for rt in self._tracks:
+            brush = pg.mkBrush(runs[rt.run].color)
+            for b in rt.ball_index:
+                brushes[b] = brush
+        self._brushes = brushes
+        self._on_frame(self.session.frame)
+
+    def _on_frame(self, frame: int) -> None:
+        trajectory = self.session.trajectory
+        if trajectory is None or not self._tracks:
+            self.balls.clear()
+            return
+        frame = min(frame, self._tracks[0].xy.shape[0] - 1)
+        n = trajectory.positions.shape[1]
+        pos = np.empty((n, 2))
+        for item, rt in zip(self._trail_items, self._tracks):
+            pos[rt.ball_index] = rt.xy[frame]
+            start = trail_window(frame, self._trail_length, rt.ball_index.size)
+            if frame > start:
+                seg = rt.segs_xy[start:frame].reshape(-1, 2)
+                item.setData(seg[:, 0], seg[:, 1])
+            else:
+                item.clear()
+        self.balls.setData(pos=pos, brush=self._brushes)
+        status = status_at(trajectory, frame)
+        self.rings.setData(pos=pos[status == CONVERGED])
+        self.crosses.setData(pos=pos[status == DIVERGED])
+
+    # ------------------------------------------------------------------ starts
+
+    def _sync_markers(self) -> None:
+        """One draggable marker per listed start; only the selected run's are bright."""
+        scene = self.session.scene
+        wanted = [(i, j, p) for i, run in enumerate(scene.runs) if run.enabled and run.grid is None
+                  for j, p in enumerate(run.starts)][:MAX_MARKERS]
+        plot = self.getPlotItem()
+        self._syncing = True
+        try:
+            while len(self._markers) > len(wanted):
+                plot.removeItem(self._markers.pop()[2])
+            while len(self._markers) < len(wanted):
+                marker = pg.TargetItem(size=13, symbol="crosshair", movable=True)
+                marker.setZValue(30)
+                marker.sigPositionChanged.connect(self._on_marker_moved)
+                marker.sigPositionChangeFinished.connect(self._on_marker_released)
+                plot.addItem(marker)
+                self._markers.append((0, 0, marker))
+            for k, (i, j, p) in enumerate(wanted):
+                marker = self._markers[k][2]
+                self._markers[k] = (i, j, marker)
+                selected = i == self.session.selected_run
+                colour = pg.mkColor(scene.runs[i].color)
+                colour.setAlpha(255 if selected else 150)
+                marker.setPen(pg.mkPen(colour, width=2.5 if selected else 1.5))
+                marker.setBrush(pg.mkBrush(0, 0, 0, 0))
+                current = marker.pos()
+                if (current.x(), current.y()) != (p[0], p[1]):
+                    marker.setPos(QPointF(p[0], p[1]))
+        finally:
+            self._syncing = False
+
+    def _on_marker_moved(self, marker: pg.TargetItem) -> None:
+        if self._syncing:
+            return
+        for i, j, m in self._markers:
+            if m is marker:
+                pos = marker.pos()
+                self._move_start(i, j, pos.x(), pos.y(), merge_key=f"drag-{self._drag_serial}")
+                return
+
+    def _on_marker_released(self, _marker: pg.TargetItem) -> None:
+        self._drag_serial += 1  # the next drag is a new undo step
+
+    def _move_start(self, run_index: int, start_index: int, x: float, y: float,
+                    merge_key: str | None = None) -> None:
+        run = self.session.scene.runs[run_index]
+        starts = list(run.starts)
+        starts[start_index] = (float(x), float(y))
+        self.session.update_run(run_index, "Move start", merge_key=merge_key,
+                                starts=tuple(starts))
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+            return
+        index = self.session.selected_run
+        if self._heightmap is None or not 0 <= index < len(self.session.scene.runs):
+            return
+        vb = self.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = vb.mapSceneToView(event.scenePos())
+        xmin, xmax, ymin, ymax = self._heightmap.domain
+        if not (xmin <= point.x() <= xmax and ymin <= point.y() <= ymax):
+            return
+        run = self.session.scene.runs[index]
+        if run.grid is not None:
+            return
+        self._move_start(index, 0, point.x(), point.y())
+        event.accept()

@@ -1,0 +1,117 @@
+"""The sampled surface as the views draw it: a grid, a height transform, and isolines.
+
+One `HeightMap` is built per surface (never per frame). The 3D view and the contour map
+both use its transform, so a ball's height and a map's shading agree with the mesh.
+
+- Heights are clipped at a high percentile: one spike (a pole, a steep wall) would
+  otherwise flatten every other feature into the floor. Non-finite samples take the clip.
+- `log1p` compresses surfaces whose walls are orders of magnitude above their valleys
+  (Rosenbrock): z = log(1 + f − fmin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID_SIZE = 150
+CLIP_PERCENTILE = 98.0
+N_LEVELS = 16
+
+
+@dataclass(frozen=True)
+class HeightMap:
+    xs: np.ndarray            # (nx,)
+    ys: np.ndarray            # (ny,)
+    h: np.ndarray             # (nx, ny) transformed, clipped heights in [0, h_max]
+    mode: str                 # "linear" or "log1p"
+    f_min: float
+    f_clip: float
+    domain: tuple[float, float, float, float]
+
+    @property
+    def h_max(self) -> float:
+        return float(self.h.max()) if self.h.size else 1.0
+
+    def transform(self, f: np.ndarray) -> np.ndarray:
+        """Loss values → display heights (same clip and mode as the grid)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            g = np.where(np.isfinite(f), f, self.f_clip)
+            g = np.clip(g, self.f_min, self.f_clip) - self.f_min
+            return np.log1p(g) if self.mode == "log1p" else g
+
+    def levels(self, n: int = N_LEVELS) -> np.ndarray:
+        """Isoline levels in display-height space, evenly spaced, excluding floor and clip."""
+        return np.linspace(0.0, self.h_max, n + 2)[1:-1]
+
+
+def height_mode(spec_height: str, surface_height: str) -> str:
+    mode = surface_height if spec_height == "auto" else spec_height
+    return mode if mode in ("linear", "log1p") else "linear"
+
+
+def build_heightmap(surface, spec_height: str = "auto", n: int = GRID_SIZE) -> HeightMap:
+    xs, ys, z = surface.grid(n, n)
+    xs = np.asarray(xs, dtype=float)
+    ys = np.asarray(ys, dtype=float)
+    z = np.asarray(z, dtype=float)
+    finite = z[np.isfinite(z)]
+    if finite.size == 0:
+        f_min, f_clip = 0.0, 1.0
+    else:
+        f_min = float(finite.min())
+        f_clip = float(np.percentile(finite, CLIP_PERCENTILE))
+        if not f_clip > f_min:
+            f_clip = f_min + 1.0  # a flat surface: give it a unit of headroom
+    hm = HeightMap(xs, ys, np.zeros_like(z), height_mode(spec_height, surface.height),
+                   f_min, f_clip, tuple(float(v) for v in surface.domain))
+    object.__setattr__(hm, "h", hm.transform(z))
+    return hm
+
+
+def isoline_segments(xs: np.ndarray, ys: np.ndarray, h: np.ndarray,
+                     levels: np.ndarray) -> np.ndarray:
+    """Marching squares, vectorised: (M, 2, 2) line segments [[x0, y0], [x1, y1]].
+
+    A cell with two crossings gives one segment; a saddle (four crossings) gives two,
+    paired by the sign of the cell's centre. Precomputed once per surface.
+    """
+    out: list[np.ndarray] = []
+    a, b = h[:-1, :-1], h[1:, :-1]    # (x_i, y_j), (x_i+1, y_j)
+    c, d = h[1:, 1:], h[:-1, 1:]      # (x_i+1, y_j+1), (x_i, y_j+1)
+    x0, x1 = xs[:-1, None], xs[1:, None]
+    y0, y1 = ys[None, :-1], ys[None, 1:]
+    for level in levels:
+        # The four edges in order: bottom a→b, right b→c, top d→c, left a→d.
+        ends = ((a, b), (b, c), (d, c), (a, d))
+        crossing = [(p > level) != (q > level) for p, q in ends]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = [np.clip((level - p) / (q - p), 0.0, 1.0) for p, q in ends]
+        px = [x0 + t[0] * (x1 - x0), np.broadcast_to(x1, a.shape),
+              x0 + t[2] * (x1 - x0), np.broadcast_to(x0, a.shape)]
+        py = [np.broadcast_to(y0, a.shape), y0 + t[1] * (y1 - y0),
+              np.broadcast_to(y1, a.shape), y0 + t[3] * (y1 - y0)]
+        pts = np.stack([np.stack([px[k], py[k]], -1) for k in range(4)])  # (4, cx, cy, 2)
+        mask = np.stack(crossing)                                          # (4, cx, cy)
+        count = mask.sum(0)
+        two = count == 2
+        if two.any():
+            # The indices of the two crossed edges of each such cell, in edge order.
+            order = np.argsort(~mask[:, two], axis=0, kind="stable")[:2]   # (2, m)
+            sel = pts[:, two]                                              # (4, m, 2)
+            m = np.arange(sel.shape[1])
+            out.append(np.stack([sel[order[0], m], sel[order[1], m]], 1))
+        four = count == 4
+        if four.any():
+            sel = pts[:, four]
+            like_a = ((a + b + c + d)[four] / 4.0 > level) == (a[four] > level)
+            # Centre on a's side: a and c connect, so the lines cut off corners b and d
+            # (bottom+right, top+left); otherwise they cut off a and c (bottom+left, top+right).
+            first = np.where(like_a[:, None], sel[1], sel[3])
+            second = np.where(like_a[:, None], sel[3], sel[1])
+            out.append(np.stack([sel[0], first], 1))
+            out.append(np.stack([sel[2], second], 1))
+    if not out:
+        return np.zeros((0, 2, 2))
+    return np.concatenate(out)

@@ -1,0 +1,346 @@
+"""The loss surface in 3D with every ball riding on it and its trail behind it.
+
+Built for speed in software GL: the mesh, wireframe and floor isolines are made once per
+surface; a frame change only hands array views (no copies) to the ball scatter and one line
+item per run. World coordinates are normalised (the domain spans `WORLD` units, heights
+`Z_HEIGHT`), so camera presets and marker sizes suit every surface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.opengl as gl
+from OpenGL import GL
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QLabel, QWidget
+
+from studio.gui.session import Session
+from studio.gui.theme import theme_for
+from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
+from studio.gui.views.legend import legend_html
+from studio.gui.views.trails import CONVERGED, DIVERGED, run_tracks, status_at, trail_window
+
+WORLD = 10.0
+Z_HEIGHT = 4.0
+FLOOR = -0.4
+LIFT = 0.06          # balls and trails float this far above the mesh (it is piecewise linear)
+BALL_PX = 13
+RIM_PX = 18
+WIREFRAME_EVERY = 6
+PRESETS = {          # azimuth, elevation
+    "isometric": (-60.0, 32.0),
+    "top": (-90.0, 90.0),
+    "front": (-90.0, 4.0),
+    "side": (0.0, 4.0),
+}
+DEFAULT_DISTANCE = 15.0
+
+# Balls are drawn over everything (a ball behind a hill must still be seen in a lecture);
+# trails twice: solid where visible, and a faint ghost through the hills that hide them.
+_ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+           "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+_DEPTH_WRITE = {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+                "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA),
+                "glDepthMask": (True,)}
+
+
+def rgba(color: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    c = QColor(color)
+    return (c.redF(), c.greenF(), c.blueF(), alpha * c.alphaF())
+
+
+def hillshade(h: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Lambert light from the upper left, so slopes read in a flat-shaded colormap."""
+    gx, gy = np.gradient(h, dx, dy)
+    normal = np.stack([-gx, -gy, np.ones_like(h)], -1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    light = np.array([-0.45, 0.35, 0.82])
+    light /= np.linalg.norm(light)
+    return np.clip(normal @ light, 0.0, 1.0)
+
+
+class View3D(gl.GLViewWidget):
+    """`View3D(session)`: subscribes to the session; usable standalone and offscreen."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._theme = theme_for(True)
+        self._trail_length: int | None = None
+        self._heightmap: HeightMap | None = None
+        self._hm_key: tuple[object, str] | None = None
+        self._world_scale = 1.0
+        self._centre = (0.0, 0.0)
+        self._status: np.ndarray | None = None
+        self._ball_world = np.zeros((1, 0, 3), np.float32)
+        self._trail_world: list[np.ndarray] = []
+        self._trail_items: list[tuple[gl.GLLinePlotItem, gl.GLLinePlotItem]] = []
+        self._n_balls_per_run: list[int] = []
+        self.setMinimumSize(200, 150)
+
+        cmap = pg.colormap.get("viridis")
+        self._cmap = cmap
+        self.surface_item = gl.GLSurfacePlotItem(smooth=False, computeNormals=False)
+        self.surface_item.setGLOptions("opaque")
+        self.wireframe_item = gl.GLLinePlotItem(mode="lines", width=1.0, antialias=True)
+        self.wireframe_item.setGLOptions(_DEPTH_WRITE)
+        self.wireframe_item.setVisible(False)
+        self.floor_item = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=False)
+        self.floor_item.setGLOptions(_DEPTH_WRITE)
+        self.floor_item.setVisible(False)
+        self.rim_item = gl.GLScatterPlotItem(size=RIM_PX, pxMode=True)
+        self.rim_item.setGLOptions(_ON_TOP)
+        self.ball_item = gl.GLScatterPlotItem(size=BALL_PX, pxMode=True)
+        self.ball_item.setGLOptions(_ON_TOP)
+        for item in (self.floor_item, self.surface_item, self.wireframe_item):
+            self.addItem(item)
+        # Trails are added in between (per run) and the balls stay last: see _set_trails.
+        self.addItem(self.rim_item)
+        self.addItem(self.ball_item)
+
+        self.legend = QLabel(self)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.legend.move(10, 10)
+        self.title = QLabel(self)
+        self.title.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+        session.surfaceChanged.connect(self._on_surface)
+        session.sceneChanged.connect(self._on_scene)
+        session.trajectoryChanged.connect(self._on_trajectory)
+        session.frameChanged.connect(self._on_frame)
+        self.set_dark(True)
+        self.reset_view()
+        self._rebuild_surface()
+        if session.trajectory is not None:
+            self._on_trajectory(session.trajectory)
+
+    # ------------------------------------------------------------------ public API
+
+    def set_dark(self, dark: bool) -> None:
+        self._theme = theme_for(dark)
+        t = self._theme
+        self.setBackgroundColor(t.background)
+        style = (f"QLabel {{ background: {t.panel}; color: {t.foreground}; "
+                 "border-radius: 6px; padding: 6px 9px; }")
+        self.legend.setStyleSheet(style)
+        self.title.setStyleSheet(style)
+        self.wireframe_item.setData(color=rgba(t.outline if dark else "#000000", 0.35))
+        self._status = None  # re-colour rims and legend
+        self._refresh_overlays()
+        if self.session.trajectory is not None:
+            self._on_frame(self.session.frame)
+
+    def set_trail_length(self, n: int | None) -> None:
+        """Steps of trail behind each ball; None draws the whole path so far."""
+        self._trail_length = None if n is None else max(0, int(n))
+        self._on_frame(self.session.frame)
+
+    def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
+        self.setCameraPosition(azimuth=float(azimuth), elevation=float(elevation),
+                               distance=None if distance is None else float(distance))
+
+    def camera(self) -> tuple[float, float, float]:
+        """(azimuth, elevation, distance) in degrees and world units."""
+        return (float(self.opts["azimuth"]), float(self.opts["elevation"]),
+                float(self.opts["distance"]))
+
+    def camera_preset(self, name: str) -> None:
+        azimuth, elevation = PRESETS[name]
+        self.set_camera(azimuth, elevation, DEFAULT_DISTANCE)
+        self.opts["center"] = pg.Vector(0.0, 0.0, Z_HEIGHT * 0.2)
+        self.update()
+
+    def reset_view(self) -> None:
+        self.camera_preset("isometric")
+
+    def set_wireframe(self, on: bool) -> None:
+        self.wireframe_item.setVisible(bool(on))
+
+    def wireframe(self) -> bool:
+        return self.wireframe_item.visible()
+
+    def set_floor_contours(self, on: bool) -> None:
+        self.floor_item.setVisible(bool(on))
+
+    def floor_contours(self) -> bool:
+        return self.floor_item.visible()
+
+    def to_world(self, xy: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """Data (x, y) and loss f → (…, 3) world points on the displayed mesh."""
+        assert self._heightmap is not None
+        out = np.empty(xy.shape[:-1] + (3,), np.float32)
+        out[..., 0] = (xy[..., 0] - self._centre[0]) * self._world_scale
+        out[..., 1] = (xy[..., 1] - self._centre[1]) * self._world_scale
+        out[..., 2] = self._heightmap.transform(f) * self._z_scale
+        return out
+
+    # ------------------------------------------------------------------ surface
+
+    def _on_surface(self, _surface) -> None:
+        self._maybe_rebuild()
+
+    def _on_scene(self, _scene) -> None:
+        self._maybe_rebuild()
+        self._refresh_overlays()
+
+    def _maybe_rebuild(self) -> None:
+        """Rebuild the mesh only for a new surface or height mode, never for other edits."""
+        key = (self.session.surface, self.session.scene.surface.height)
+        if self._hm_key is not None and key[0] is self._hm_key[0] and key[1] == self._hm_key[1]:
+            return
+        self._rebuild_surface()
+        if self.session.trajectory is not None:
+            self._on_trajectory(self.session.trajectory)
+
+    def _rebuild_surface(self) -> None:
+        surface = self.session.surface
+        self._hm_key = (surface, self.session.scene.surface.height)
+        hm = build_heightmap(surface, self.session.scene.surface.height)
+        self._heightmap = hm
+        xmin, xmax, ymin, ymax = hm.domain
+        self._centre = ((xmin + xmax) / 2, (ymin + ymax) / 2)
+        self._world_scale = WORLD / max(xmax - xmin, ymax - ymin)
+        self._z_scale = Z_HEIGHT / max(hm.h_max, 1e-12)
+        wx = ((hm.xs - self._centre[0]) * self._world_scale).astype(np.float32)
+        wy = ((hm.ys - self._centre[1]) * self._world_scale).astype(np.float32)
+        wz = (hm.h * self._z_scale).astype(np.float32)
+        unit = hm.h / max(hm.h_max, 1e-12)
+        colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
+        shade = hillshade(wz, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
+        colours[..., :3] *= (0.62 + 0.38 * shade)[..., None]
+        self.surface_item.setData(x=wx, y=wy, z=wz, colors=colours.reshape(-1, 4).astype(np.float32))
+
+        # Wireframe: every few grid lines, drawn as segments just above the mesh.
+        k = WIREFRAME_EVERY
+        gx, gy = np.meshgrid(wx, wy, indexing="ij")
+        pts = np.stack([gx, gy, wz + 0.01], -1)
+        along_y = np.stack([pts[::k, :-1], pts[::k, 1:]], 2).reshape(-1, 3)
+        along_x = np.stack([pts[:-1, ::k], pts[1:, ::k]], 2).reshape(-1, 3)
+        self.wireframe_item.setData(pos=np.concatenate([along_y, along_x]))
+
+        # Floor isolines in the colormap's colours, like a map under the landscape.
+        levels = hm.levels()
+        segs, seg_levels = [], []
+        for level in levels:
+            s = isoline_segments(wx, wy, wz / self._z_scale, np.array([level]))
+            segs.append(s)
+            seg_levels.append(np.full(len(s), level))
+        floor = np.concatenate(segs) if segs else np.zeros((0, 2, 2))
+        lv = np.concatenate(seg_levels) if seg_levels else np.zeros(0)
+        if len(floor):
+            pos = np.concatenate([floor, np.full(floor.shape[:2] + (1,), FLOOR)], -1)
+            col = self._cmap.map(np.repeat(lv / max(hm.h_max, 1e-12), 2), mode="float")
+            self.floor_item.setData(pos=pos.reshape(-1, 3).astype(np.float32),
+                                    color=col.astype(np.float32))
+        else:
+            self.floor_item.setData(pos=np.zeros((0, 3), np.float32))
+
+    # ------------------------------------------------------------------ trajectory
+
+    def _on_trajectory(self, trajectory) -> None:
+        if self._heightmap is None:
+            return
+        surface = self.session.surface
+        runs = self.session.scene.runs
+        tracks = run_tracks(trajectory, self._heightmap.domain, len(runs))
+        n = trajectory.positions.shape[1]
+        steps = trajectory.positions.shape[0]
+        ball_world = np.zeros((steps, n, 3), np.float32)
+        colours = np.zeros((n, 4), np.float32)
+        trails = []
+        for rt in tracks:
+            with np.errstate(all="ignore"):
+                f = np.asarray(surface.value(rt.xy.reshape(-1, 2)), float).reshape(rt.xy.shape[:2])
+            world = self.to_world(rt.xy, f)
+            world[..., 2] += LIFT
+            ball_world[:, rt.ball_index] = world
+            colours[rt.ball_index] = rgba(runs[rt.run].color)
+            trails.append((rt.run, np.ascontiguousarray(
+                np.stack([world[:-1], world[1:]], axis=2))))
+        self._ball_world = ball_world
+        self.ball_item.setData(color=colours)
+        self._set_trails(trails)
+        self._status = None
+        self._on_frame(self.session.frame)
+
+    def _set_trails(self, trails: list[tuple[int, np.ndarray]]) -> None:
+        runs = self.session.scene.runs
+        while len(self._trail_items) < len(trails):
+            solid = gl.GLLinePlotItem(mode="lines", width=3.0, antialias=True)
+            solid.setGLOptions(_DEPTH_WRITE)
+            ghost = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=True)
+            ghost.setGLOptions(_ON_TOP)
+            # Insert before the balls so balls are painted over their own trails.
+            self.removeItem(self.rim_item)
+            self.removeItem(self.ball_item)
+            self.addItem(solid)
+            self.addItem(ghost)
+            self.addItem(self.rim_item)
+            self.addItem(self.ball_item)
+            self._trail_items.append((solid, ghost))
+        self._trail_world = []
+        self._n_balls_per_run = []
+        for k, (solid, ghost) in enumerate(self._trail_items):
+            if k < len(trails):
+                run, segs = trails[k]
+                self._trail_world.append(segs)
+                self._n_balls_per_run.append(segs.shape[1])
+                alpha = 0.95 if segs.shape[1] <= 64 else 0.45
+                solid.setData(color=rgba(runs[run].color, alpha))
+                ghost.setData(color=rgba(runs[run].color, alpha * 0.35))
+            else:
+                solid.setVisible(False)
+                ghost.setVisible(False)
+
+    def _on_frame(self, frame: int) -> None:
+        trajectory = self.session.trajectory
+        if trajectory is None or self._ball_world.shape[0] == 0:
+            return
+        frame = min(frame, self._ball_world.shape[0] - 1)
+        if self._ball_world.shape[1]:
+            pos = self._ball_world[frame]
+            self.ball_item.setData(pos=pos)
+            self.rim_item.setData(pos=pos)
+        self.ball_item.setVisible(self._ball_world.shape[1] > 0)
+        self.rim_item.setVisible(self._ball_world.shape[1] > 0)
+        for items, segs, n in zip(self._trail_items, self._trail_world, self._n_balls_per_run):
+            start = trail_window(frame, self._trail_length, n)
+            pos = segs[start:frame].reshape(-1, 3)
+            for item in items:
+                if frame > start:
+                    item.setData(pos=pos)
+                item.setVisible(frame > start)
+        status = status_at(trajectory, frame)
+        if self._status is None or not np.array_equal(status, self._status):
+            self._status = status
+            t = self._theme
+            rim = np.empty((status.size, 4), np.float32)
+            rim[:] = rgba(t.outline, 0.9)
+            rim[status == CONVERGED] = rgba(t.converged, 1.0)
+            rim[status == DIVERGED] = rgba(t.diverged, 1.0)
+            self.rim_item.setData(color=rim)
+            self._refresh_overlays()
+
+    # ------------------------------------------------------------------ overlays
+
+    def _refresh_overlays(self) -> None:
+        scene = self.session.scene
+        text = legend_html(scene.runs, self.session.trajectory, self._status, self._theme)
+        self.legend.setText(text)
+        self.legend.setVisible(bool(text))
+        self.legend.adjustSize()
+        title = scene.title or getattr(self.session.surface, "title", "")
+        self.title.setText(title)
+        self.title.setVisible(bool(title))
+        self.title.adjustSize()
+        self._place_title()
+
+    def _place_title(self) -> None:
+        self.title.move(max(10, self.width() - self.title.width() - 10), 10)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_title()

@@ -1,0 +1,55 @@
+"""GUI fixtures: an isolated QSettings store, a small scene file, a ready main window."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QMessageBox
+
+SCENE = {
+    "version": 1, "title": "", "steps": 120, "seed": 0,
+    "surface": {"preset": "rosenbrock", "expression": "", "params": {}, "domain": None,
+                "height": "auto"},
+    "runs": [
+        {"optimizer": "adam", "label": "Adam", "color": "#e69f00", "hyper": {"lr": 0.05},
+         "starts": [[-1.5, 2.0]]},
+        {"optimizer": "momentum", "label": "Momentum", "color": "#56b4e9",
+         "hyper": {"lr": 0.0005}, "starts": [[1.5, -0.5]]},
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Window state, theme and recent files go to a temporary store, never ~/.config."""
+    where = str(tmp_path_factory.mktemp("settings"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, where)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, where)
+
+
+@pytest.fixture
+def scene_file(tmp_path: Path) -> Path:
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps(SCENE), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def window(qtbot, scene_file: Path, monkeypatch: pytest.MonkeyPatch):
+    from studio.gui.main_window import MainWindow
+
+    # Never block on the unsaved-changes prompt: discard.
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    w = MainWindow(scene_file, restore=False, autoplay=False)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.session.wait_for_simulation()
+    yield w
+    w.session.pause()
+    w.session.undo_stack.setClean()
