@@ -51,12 +51,17 @@ def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
     app = get_app()
     from studio.gui.main_window import MainWindow
 
-    window = MainWindow(scene_path=scene_path)
+    # A bad scene file raises StudioError here, before any window shows: the CLI prints it.
+    window = MainWindow(scene_path=scene_path, restore=screenshot is None,
+                        autoplay=screenshot is None)
     if size is not None:
         window.resize(*size)
     window.show()
     if screenshot is not None:
         from studio.gui.screenshot import save_when_painted
 
-        save_when_painted(window, screenshot)
+        window.prepare_screenshot()
+        save_when_painted(window, screenshot,
+                          ready=lambda: not window.session.busy
+                          and window.session.trajectory is not None)
     return app.exec()

@@ -1,6 +1,8 @@
-"""Walking-skeleton window: Rosenbrock in 3D and one ball rolling down it by plain GD.
+"""The studio window: the 3D view in the centre, docks for surface, optimizers, map, loss.
 
-It proves install → Qt → OpenGL → pyqtgraph → NumPy end to end; the studio window replaces it.
+The window owns the `Session` and wires menus to it; the views and panels talk to the
+session only, never to each other. Layout and theme persist in QSettings; the
+`--screenshot` path ignores them so the README image is reproducible.
 """
 
 from __future__ import annotations
@@ -8,55 +10,377 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-import pyqtgraph.opengl as gl
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QMainWindow
+from PyQt6.QtCore import QByteArray, Qt, QTimer
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from studio.errors import StudioError
+from studio.gui.help import ShortcutsDialog, show_about
+from studio.gui.panels.optimizer_panel import OptimizerPanel
+from studio.gui.panels.playback_bar import PlaybackBar
+from studio.gui.panels.surface_editor import SurfaceEditor
+from studio.gui.session import Session
+from studio.gui.settings import add_recent_file, clear_recent_files, recent_files, studio_settings
+from studio.gui.theme import apply_palette
+from studio.gui.views.contour import ContourView
+from studio.gui.views.legend import run_label
+from studio.gui.views.loss_plot import LossView
+from studio.gui.views.view3d import View3D
+from studio.resources import asset_path
+from studio.scene import Scene, load_scene
+
+APP_NAME = "Descent Studio"
+SCENE_FILTER = "Descent Studio scenes (*.json);;All files (*)"
+STATUS_RUNS = 6  # runs listed with their loss in the status bar
 
 
-def _rosenbrock(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
-
-
-def _rosenbrock_grad(p: np.ndarray) -> np.ndarray:
-    x, y = p
-    return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+def default_scene() -> Scene:
+    return load_scene(asset_path("scenes/default.json"))
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, scene_path: Path | None = None) -> None:
+    def __init__(self, scene_path: Path | None = None, *, restore: bool = True,
+                 autoplay: bool = True) -> None:
+        """Raises StudioError when `scene_path` (or the default scene) cannot be used."""
         super().__init__()
-        self.setWindowTitle("Descent Studio")
-        self.resize(1280, 800)
-        self.view = gl.GLViewWidget()
-        self.view.setBackgroundColor((24, 26, 32))
-        self.view.setCameraPosition(distance=9, elevation=32, azimuth=-60)
-        self.setCentralWidget(self.view)
+        scene = load_scene(scene_path) if scene_path is not None else default_scene()
+        self.session = Session(scene, parent=self)
+        if scene_path is not None:
+            self.session.set_path(Path(scene_path))
+        self._restore = restore
+        self.resize(1600, 1000)
+        self._set_icon()
 
-        xs = np.linspace(-2, 2, 150)
-        ys = np.linspace(-1, 3, 150)
-        gx, gy = np.meshgrid(xs, ys, indexing="ij")
-        z = np.log1p(_rosenbrock(gx, gy))
-        self._zscale = 2.0 / z.max()
-        cmap = pg.colormap.get("viridis")
-        colors = cmap.map((z - z.min()) / np.ptp(z), mode="float")
-        surface = gl.GLSurfacePlotItem(x=xs, y=ys, z=z * self._zscale,
-                                       colors=colors.reshape(-1, 4), smooth=False)
-        self.view.addItem(surface)
-        self.ball = gl.GLScatterPlotItem(size=0.18, color=(1.0, 0.35, 0.2, 1.0), pxMode=False)
-        self.ball.setGLOptions("translucent")
-        self.view.addItem(self.ball)
-        self._pos = np.array([-1.5, 2.0])
-        self._place_ball()
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self._step)
-        self.timer.start(30)
+        self.view3d = View3D(self.session)
+        self.setCentralWidget(self.view3d)
+        self.contour = ContourView(self.session)
+        self.loss = LossView(self.session)
+        self.surface_editor = SurfaceEditor(self.session)
+        self.optimizer_panel = OptimizerPanel(self.session)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("Surface", self.surface_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("Optimizers", self.optimizer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("Map", self.contour, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("Loss", self.loss, Qt.DockWidgetArea.RightDockWidgetArea)
 
-    def _place_ball(self) -> None:
-        x, y = self._pos
-        z = np.log1p(_rosenbrock(x, y)) * self._zscale + 0.08
-        self.ball.setData(pos=np.array([[x, y, z]]))
+        self.playback = PlaybackBar(self.session)
+        bar = QToolBar("Playback")
+        bar.setObjectName("toolbar-playback")
+        bar.setMovable(False)
+        bar.addWidget(self.playback)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
 
-    def _step(self) -> None:
-        self._pos = self._pos - 1e-3 * _rosenbrock_grad(self._pos)
-        self._place_ball()
+        self.step_status = QLabel()
+        self.busy_label = QLabel("simulating…")
+        self.busy_label.setStyleSheet("color: #e69f00; padding: 0 8px;")
+        self.busy_label.setVisible(False)
+        self.statusBar().addWidget(self.step_status, 1)
+        self.statusBar().addPermanentWidget(self.busy_label)
+
+        self._build_menus()
+        self._connect_session()
+        self._apply_default_layout()
+        if restore:
+            self._restore_settings()
+        else:
+            self.set_dark(True)
+        self._update_title()
+        self._update_status()
+        if autoplay:
+            # Wait for the first trajectory so playback starts at step 0 of a real run.
+            QTimer.singleShot(0, self._autoplay)
+
+    # ------------------------------------------------------------------ construction
+
+    def _set_icon(self) -> None:
+        try:
+            from studio.gui.icon import app_icon
+        except ImportError:  # the packaging module is optional in a bare checkout
+            return
+        self.setWindowIcon(app_icon())
+
+    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+
+    def _apply_default_layout(self) -> None:
+        """Left: editors; centre: 3D; right: map over loss. Proportions suit 1280–1920 px."""
+        width, height = max(self.width(), 1000), max(self.height(), 700)
+        left = int(np.clip(width * 0.22, 300, 380))
+        right = int(np.clip(width * 0.28, 340, 500))
+        self.resizeDocks([self.docks["Surface"], self.docks["Map"]], [left, right],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Surface"], self.docks["Optimizers"]],
+                         [int(height * 0.36), int(height * 0.64)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Map"], self.docks["Loss"]],
+                         [int(height * 0.5), int(height * 0.5)], Qt.Orientation.Vertical)
+
+    def _action(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None,
+                checkable: bool = False, checked: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if checkable:
+            action.setCheckable(True)
+            action.setChecked(checked)
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        key = QKeySequence.StandardKey
+
+        file = menus.addMenu("&File")
+        self._action(file, "&New", self.new_scene, key.New)
+        self._action(file, "&Open…", self.open_dialog, key.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._action(file, "&Save", self.save, key.Save)
+        self._action(file, "Save &As…", self.save_as, key.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Export animation…", self.export_animation, "Ctrl+E")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, key.Quit)
+
+        edit = menus.addMenu("&Edit")
+        self.undo_action = self.session.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.session.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+
+        view = menus.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._action(view, "&Reset 3D view", self.view3d.reset_view, "R")
+        for name, shortcut in (("top", "1"), ("front", "2"), ("isometric", "3")):
+            self._action(view, f"3D view from the {name}" if name != "isometric"
+                         else "3D view at an angle",
+                         lambda _=False, n=name: self.view3d.camera_preset(n), shortcut)
+        self.wireframe_action = self._action(view, "&Wireframe", self.view3d.set_wireframe,
+                                             checkable=True, checked=self.view3d.wireframe())
+        self.floor_action = self._action(view, "&Floor contours",
+                                         self.view3d.set_floor_contours, checkable=True,
+                                         checked=self.view3d.floor_contours())
+        self.log_action = self._action(view, "&Log-scale loss", self.loss.set_log,
+                                       checkable=True, checked=self.loss.log())
+        self.loss.log_check.toggled.connect(self.log_action.setChecked)
+        view.addSeparator()
+        theme = QActionGroup(self)
+        self.dark_action = self._action(view, "&Dark theme", lambda on: on and self.set_dark(True),
+                                        checkable=True, checked=True)
+        self.light_action = self._action(view, "&Light theme",
+                                         lambda on: on and self.set_dark(False), checkable=True)
+        theme.addAction(self.dark_action)
+        theme.addAction(self.light_action)
+
+        play = menus.addMenu("&Play")
+        for action in (self.playback.play_action, self.playback.back_action,
+                       self.playback.forward_action, self.playback.restart_action,
+                       self.playback.end_action):
+            play.addAction(action)
+
+        help_menu = menus.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, key.HelpContents)
+        self._action(help_menu, "&About Descent Studio", lambda: show_about(self))
+
+    def _connect_session(self) -> None:
+        s = self.session
+        s.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
+        s.pathChanged.connect(lambda _p: self._update_title())
+        s.busyChanged.connect(self.busy_label.setVisible)
+        s.errorRaised.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        s.frameChanged.connect(lambda _f: self._update_status())
+        s.trajectoryChanged.connect(lambda _t: self._update_status())
+
+    # ------------------------------------------------------------------ settings
+
+    def _restore_settings(self) -> None:
+        settings = studio_settings()
+        dark = settings.value("view/dark", True, type=bool)
+        self.set_dark(dark)
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def save_settings(self) -> None:
+        settings = studio_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("view/dark", self.dark_action.isChecked())
+
+    # ------------------------------------------------------------------ theme
+
+    def set_dark(self, dark: bool) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_palette(app, dark)
+        for view in (self.view3d, self.contour, self.loss):
+            view.set_dark(dark)
+        (self.dark_action if dark else self.light_action).setChecked(True)
+        if self._restore:
+            studio_settings().setValue("view/dark", dark)
+
+    # ------------------------------------------------------------------ status
+
+    def _update_title(self) -> None:
+        name = self.session.path.name if self.session.path is not None else "Untitled"
+        self.setWindowTitle(f"{APP_NAME} — {name}[*]")
+        self.setWindowModified(not self.session.undo_stack.isClean())
+
+    def _update_status(self) -> None:
+        trajectory, frame = self.session.trajectory, self.session.frame
+        if trajectory is None:
+            self.step_status.setText("")
+            return
+        parts = [f"step {frame} / {self.session.last_frame}"]
+        runs = self.session.scene.runs
+        ball_run = np.asarray(trajectory.ball_run)
+        loss = trajectory.loss[frame]
+        for i, run in enumerate(runs[:STATUS_RUNS]):
+            mine = np.flatnonzero(ball_run == i)
+            if mine.size == 0:
+                continue
+            stop = np.asarray(trajectory.stop_step)[mine]
+            status = np.asarray(trajectory.status)[mine]
+            if mine.size == 1 and status[0] == 2 and stop[0] <= frame:
+                value = f"diverged at step {int(stop[0])}"
+            elif mine.size == 1:
+                value = f"{float(loss[mine[0]]):.4g}"
+            else:
+                finite = loss[mine][np.isfinite(loss[mine])]
+                value = f"best {float(finite.min()):.4g}" if finite.size else "—"
+            parts.append(f"<span style='color:{run.color}'>●</span> "
+                         f"{run_label(run, i)}: {value}")
+        self.step_status.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+
+    def _autoplay(self) -> None:
+        self.session.wait_for_simulation()
+        self.session.play()
+
+    def prepare_screenshot(self) -> None:
+        """A still for `--screenshot`: the run well under way, balls and trails visible."""
+        self.session.pause()
+        self.session.wait_for_simulation()
+        self.session.set_frame(int(self.session.last_frame * 0.45))
+
+    # ------------------------------------------------------------------ files
+
+    def _confirm_discard(self) -> bool:
+        """True when it is fine to replace the scene (clean, saved, or discarded)."""
+        if self.session.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, APP_NAME, "The scene has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_scene(self) -> None:
+        if not self._confirm_discard():
+            return
+        try:
+            self.session.replace_scene(default_scene(), path=None)
+        except StudioError as exc:
+            QMessageBox.warning(self, APP_NAME, f"Cannot load the default scene: {exc}")
+
+    def open_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        start = str(self.session.path.parent) if self.session.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", start, SCENE_FILTER)
+        if path:
+            self.open_path(Path(path), confirm=False)
+
+    def open_path(self, path: Path, confirm: bool = True) -> bool:
+        if confirm and not self._confirm_discard():
+            return False
+        try:
+            self.session.open(path)
+        except StudioError as exc:
+            QMessageBox.warning(self, APP_NAME, f"Cannot open {path.name}:\n{exc}")
+            return False
+        add_recent_file(str(path))
+        return True
+
+    def save(self) -> bool:
+        if self.session.path is None:
+            return self.save_as()
+        return self._save_to(self.session.path)
+
+    def save_as(self) -> bool:
+        start = str(self.session.path) if self.session.path else "scene.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save scene as", start, SCENE_FILTER)
+        if not path:
+            return False
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".json")
+        return self._save_to(target)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.session.save(path)
+        except StudioError as exc:
+            QMessageBox.warning(self, APP_NAME, f"Cannot save:\n{exc}")
+            return False
+        add_recent_file(str(path))
+        self.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = recent_files()
+        for item in items:
+            action = self.recent_menu.addAction(item)
+            action.triggered.connect(lambda _=False, p=item: self.open_path(Path(p)))
+        if items:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list").triggered.connect(clear_recent_files)
+        else:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def export_animation(self) -> None:
+        from studio.gui.export_dialog import open_export_dialog  # heavy: loaded on demand
+
+        self.session.pause()
+        open_export_dialog(self.session, self)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.session.pause()
+        if self._restore:
+            self.save_settings()
+        event.accept()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QTimer
@@ -13,8 +14,12 @@ FRAMES_BEFORE_GRAB = 3  # the first swap can still show an unresized or empty bu
 TIMEOUT_MS = 20_000
 
 
-def save_when_painted(window: QWidget, path: Path) -> None:
+def save_when_painted(window: QWidget, path: Path,
+                      ready: Callable[[], bool] | None = None) -> None:
     """Wait until every GL widget in `window` has swapped a few frames, then grab and quit.
+
+    `ready`: the window has its content (the first trajectory arrived); swaps are counted
+    only from then on, so the grab shows the balls and trails, not an empty surface.
 
     `QWidget.grab()` composes QOpenGLWidget contents too, so the PNG is what a user sees.
     The application exits with status 0 on success, 2 when the file cannot be written.
@@ -40,6 +45,9 @@ def save_when_painted(window: QWidget, path: Path) -> None:
         waited[0] += 50
         for w in gl_widgets:
             w.update()
+        if ready is not None and not ready() and waited[0] < TIMEOUT_MS:
+            swaps[:] = [0] * len(swaps)
+            return
         painted = all(n >= FRAMES_BEFORE_GRAB for n in swaps)
         if not painted and waited[0] < TIMEOUT_MS:
             return
