@@ -1,0 +1,116 @@
+"""The studio window: files, undo, title, corrupt files, settings, and a monkey."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+from studio.gui.main_window import MainWindow
+from studio.scene import load_scene
+
+
+def test_title_and_undo_redo(window: MainWindow) -> None:
+    assert window.windowTitle() == "Descent Studio — scene.json[*]"
+    assert not window.isWindowModified()
+    window.session.update_run(0, "Move start", starts=((0.5, 0.5),))
+    assert window.isWindowModified()
+    window.undo_action.trigger()
+    assert window.session.scene.runs[0].starts[0] == (-1.5, 2.0)
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    assert window.session.scene.runs[0].starts[0] == (0.5, 0.5)
+
+
+def test_save_as_then_open_round_trip(window: MainWindow, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "copy.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    window.session.update_run(1, "Move start", starts=((1.0, 2.0),))
+    assert window.save_as()
+    assert load_scene(target).runs[1].starts[0] == (1.0, 2.0)
+    assert window.windowTitle().startswith("Descent Studio — copy.json")
+    assert not window.isWindowModified()
+
+    window.session.update_run(1, "Move start", starts=((0.0, 0.0),))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    window.open_dialog()  # the prompt is answered Discard by the fixture
+    assert window.session.wait_for_simulation()
+    assert window.session.scene.runs[1].starts[0] == (1.0, 2.0)
+    assert window.session.undo_stack.count() == 0
+
+
+def test_corrupt_file_shows_reason_and_keeps_scene(window: MainWindow, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"version": 1, "surface": {"preset": "bowl"}, '
+                   '"runs": [{"optimizer": "sgd", "starts": "rm -rf"}]}')
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda _p, _t, text, *a: shown.append(text)))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(bad), "")))
+    before = window.session.scene
+    window.open_dialog()
+    assert len(shown) == 1 and "bad.json" in shown[0] and "starts" in shown[0]
+    assert window.session.scene == before
+
+
+def test_layout_and_theme_persist(qtbot, scene_file: Path) -> None:
+    first = MainWindow(scene_file, autoplay=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.docks["Loss"].hide()
+    first.set_dark(False)
+    first.save_settings()
+    second = MainWindow(scene_file, autoplay=False)
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.docks["Loss"].isVisible()
+    assert second.light_action.isChecked()
+
+
+def test_view_menu_toggles(window: MainWindow) -> None:
+    window.wireframe_action.setChecked(True)
+    assert window.view3d.wireframe()
+    window.log_action.setChecked(False)
+    assert not window.loss.log()
+    window.view3d.camera_preset("top")
+    assert window.view3d.camera()[1] == 90.0
+
+
+def test_monkey(qtbot, window: MainWindow) -> None:
+    """Hundreds of seeded random clicks, keys and edits: nothing may raise."""
+    rng = random.Random(1234)
+    keys = [Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home,
+            Qt.Key.Key_End, Qt.Key.Key_R, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3]
+    targets = [window.contour.viewport(), window.loss.loss_plot.viewport(),
+               window.loss.second_plot.viewport(), window.playback.slider, window.view3d]
+    s = window.session
+    for _ in range(300):
+        roll = rng.random()
+        if roll < 0.35:
+            w = rng.choice(targets)
+            pos = QPoint(rng.randrange(max(1, w.width())), rng.randrange(max(1, w.height())))
+            qtbot.mouseClick(w, Qt.MouseButton.LeftButton, pos=pos)
+        elif roll < 0.6:
+            qtbot.keyClick(window.view3d, rng.choice(keys))
+        elif roll < 0.75:
+            i = rng.randrange(len(s.scene.runs))
+            s.update_run(i, "Move start", starts=((rng.uniform(-2, 2), rng.uniform(-1, 3)),))
+        elif roll < 0.82:
+            s.undo_stack.undo()
+        elif roll < 0.87:
+            s.undo_stack.redo()
+        elif roll < 0.92:
+            s.set_frame(rng.randrange(0, 200))
+        else:
+            s.select_run(rng.randrange(-1, len(s.scene.runs)))
+        qtbot.wait(1)
+    s.pause()
+    assert s.wait_for_simulation()
