@@ -35,7 +35,7 @@ PRESETS = {          # azimuth, elevation
     "front": (-90.0, 4.0),
     "side": (0.0, 4.0),
 }
-DEFAULT_DISTANCE = 15.0
+DEFAULT_DISTANCE = 17.0
 
 # Balls are drawn over everything (a ball behind a hill must still be seen in a lecture);
 # trails twice: solid where visible, and a faint ghost through the hills that hide them.
