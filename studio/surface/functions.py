@@ -5,7 +5,7 @@ NumPy implementation (what `lambdify` calls), and a plain-float "shadow" the par
 compute constant sub-expressions cheaply, so that `exp(exp(99))` or `sqrt(-1)` is refused
 at parse time instead of becoming a huge or complex sympy number.
 
-`abs`, `sign`, `min`, `max`, `sigmoid` and `softplus` are our own sympy functions rather
+`abs`, `sign`, `min`, `max`, `sigmoid`, `softplus` and `atan2` are our own sympy functions rather
 than sympy's `Abs`/`Min`/`Max`: their derivatives are written here (sign, a half-step
 expressed with sign, sigmoid) so gradients never contain `Derivative`, `DiracDelta`,
 `Heaviside` or `re`/`im` terms, and stay finite everywhere (the subgradient at a kink).
@@ -35,9 +35,10 @@ class _Named(sympy.Function):
         args = ", ".join(printer._print(a) for a in self.args)
         return f"{self.language_name}({args})"
 
-    def _latex(self, printer: LatexPrinter) -> str:
+    def _latex(self, printer: LatexPrinter, exp: str | None = None) -> str:
         args = ", ".join(printer._print(a) for a in self.args)
-        return rf"{self.latex_name}\left({args}\right)"
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"{self.latex_name}{power}\left({args}\right)"
 
 
 class StudioSign(_Named):
@@ -60,8 +61,9 @@ class StudioAbs(_Named):
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         return StudioSign(self.args[0])
 
-    def _latex(self, printer: LatexPrinter) -> str:
-        return rf"\left|{printer._print(self.args[0])}\right|"
+    def _latex(self, printer: LatexPrinter, exp: str | None = None) -> str:
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"\left|{printer._print(self.args[0])}\right|{power}"
 
 
 def _half_step(z: sympy.Expr) -> sympy.Expr:
@@ -116,6 +118,20 @@ class StudioSoftplus(_Named):
         return StudioSigmoid(self.args[0])
 
 
+class StudioAtan2(_Named):
+    """atan2(y, x), the angle of the point (x, y). sympy's own atan2 rewrites itself into
+    complex logarithms when it cannot tell the sign of a constant argument (atan2(5,
+    sigmoid(2))); this one stays real and differentiates directly."""
+
+    nargs = 2
+    language_name = "atan2"
+    latex_name = r"\operatorname{atan2}"
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        y, x = self.args
+        return x / (x**2 + y**2) if argindex == 1 else -y / (x**2 + y**2)
+
+
 def _np_sigmoid(z: Any) -> Any:
     return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z, dtype=np.float64))
 
@@ -131,6 +147,7 @@ NUMPY_NAMESPACE: dict[str, Callable[..., Any]] = {
     "StudioMax": np.maximum,
     "StudioSigmoid": _np_sigmoid,
     "StudioSoftplus": _np_softplus,
+    "StudioAtan2": np.arctan2,
 }
 """What `lambdify` resolves our own functions to (sympy's are printed as numpy.*)."""
 
@@ -181,6 +198,6 @@ FUNCTIONS: dict[str, FunctionRule] = {
     "min": FunctionRule(2, StudioMin, min),
     "max": FunctionRule(2, StudioMax, max),
     "hypot": FunctionRule(2, lambda a, b: sympy.sqrt(a**2 + b**2), math.hypot),
-    "atan2": FunctionRule(2, sympy.atan2, math.atan2),
+    "atan2": FunctionRule(2, StudioAtan2, math.atan2),
 }
 """Every callable name of the language, in the order the help text lists them."""

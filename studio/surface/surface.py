@@ -44,7 +44,6 @@ class _Compiled:
     symbolic: sympy.Expr          # as typed, parameters still symbols (for display)
     gradient_symbolic: tuple[sympy.Expr, sympy.Expr]
     full: NumericFunction         # (x, y[, u, v]) -> [f, df/dx, df/dy]
-    value_only: NumericFunction   # (x, y[, u, v]) -> [f]
 
 
 @functools.lru_cache(maxsize=128)
@@ -58,7 +57,6 @@ def _compile(text: str, params: tuple[tuple[str, float], ...], data: bool) -> _C
         symbolic=symbolic,
         gradient_symbolic=(grad_symbolic[0], grad_symbolic[1]),
         full=compile_numeric([numeric, *grad_numeric], arguments),
-        value_only=compile_numeric([numeric], arguments),
     )
     _smoke_test(compiled, data)
     return compiled
@@ -125,17 +123,13 @@ class Surface:
         return self._rows
 
     def value(self, xy: np.ndarray) -> np.ndarray:
-        """f at each ball: (N, 2) -> (N,). Non-finite where f is (log 0, overflow)."""
-        x, y = _split(xy)
-        n = x.shape[0]
-        with np.errstate(all="ignore"):
-            if self._rows is None:
-                return as_float_array(self._compiled.value_only(x, y)[0], (n,))
-            u, v = self._rows[:, 0][None, :], self._rows[:, 1][None, :]
-            shape = (n, self._rows.shape[0])
-            loss = as_float_array(self._compiled.value_only(x[:, None], y[:, None], u, v)[0],
-                                  shape)
-            return loss.mean(axis=1)
+        """f at each ball: (N, 2) -> (N,). Non-finite where f is (log 0, overflow).
+
+        Computed by the same generated function as `value_and_grad` (the gradient is thrown
+        away), so the two agree to the last bit: a trajectory's recorded loss equals
+        `value` at its positions.
+        """
+        return self.value_and_grad(xy)[0]
 
     def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """f and ∇f at each ball: (N, 2) -> (N,), (N, 2); all rows for a data-fit surface."""
@@ -144,10 +138,11 @@ class Surface:
         with np.errstate(all="ignore"):
             if self._rows is None:
                 f, gx, gy = self._compiled.full(x, y)
+                f = as_float_array(f, (n,))
                 grad = np.empty((n, 2))
-                grad[:, 0] = gx
-                grad[:, 1] = gy
-                return as_float_array(f, (n,)), grad
+                grad[:, 0] = _tip_to_zero(f, as_float_array(gx, (n,)))
+                grad[:, 1] = _tip_to_zero(f, as_float_array(gy, (n,)))
+                return f, grad
             rows = self._rows
             f, grad = self._row_means(x, y, rows[:, 0][None, :], rows[:, 1][None, :],
                                       (n, rows.shape[0]))
@@ -174,10 +169,11 @@ class Surface:
                    shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Mean over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against u, v (1 or N, B)."""
         f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v)
+        f = as_float_array(f, shape)
         grad = np.empty((shape[0], 2))
-        grad[:, 0] = as_float_array(gx, shape).mean(axis=1)
-        grad[:, 1] = as_float_array(gy, shape).mean(axis=1)
-        return as_float_array(f, shape).mean(axis=1), grad
+        grad[:, 0] = _tip_to_zero(f, as_float_array(gx, shape)).mean(axis=1)
+        grad[:, 1] = _tip_to_zero(f, as_float_array(gy, shape)).mean(axis=1)
+        return f.mean(axis=1), grad
 
     def grid(self, nx: int, ny: int, domain: Sequence[float] | None = None,
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -188,6 +184,16 @@ class Surface:
         gx, gy = np.meshgrid(xs, ys, indexing="ij")
         z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
         return xs, ys, z.reshape(len(xs), len(ys))
+
+
+def _tip_to_zero(f: np.ndarray, partial: np.ndarray) -> np.ndarray:
+    """0 where f is finite but its partial derivative is nan.
+
+    That is the 0/0 of a cone tip, e.g. hypot(x, y) or Ackley's sqrt(x^2 + y^2) at the
+    origin, where 0 is a subgradient; a ball sitting at Ackley's minimum must not read as
+    diverged. Where f itself is not finite the partial stays as it is.
+    """
+    return np.where(np.isnan(partial) & np.isfinite(f), 0.0, partial)
 
 
 def _auto_height(surface: Surface) -> str:
