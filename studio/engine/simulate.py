@@ -215,6 +215,10 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
     bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
     box_lo, box_hi = float(centre.min()) - bound, float(centre.max()) + bound  # fast test
 
+    tol_max = float(tol.max()) if n else 0.0
+    small = n < 512  # np.hypot is one call (cheap for few balls) but slow per element
+    n_active = n
+    live = [(g, True, True) for g in groups]  # (group, any ball active, all balls active)
     with np.errstate(all="ignore"):
         for t in range(T + 1):
             if n == 0:
@@ -223,9 +227,13 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
             fn = loss_out[t]
             fn[:] = f[:n]
             gn = gn_out[t]
-            gx = grad[:n, 0]
-            gy = grad[:n, 1]
-            np.sqrt(gx * gx + gy * gy, out=gn)
+            if small:
+                np.hypot(grad[:n, 0], grad[:n, 1], out=gn)
+            else:
+                gx = grad[:n, 0]
+                gy = grad[:n, 1]
+                np.sqrt(gx * gx + gy * gy, out=gn)
+            changed = False
             if not (p.min() >= box_lo and p.max() <= box_hi and np.isfinite(fn.sum())):
                 ok = np.isfinite(fn) & (np.abs(p - centre).max(axis=1) <= bound)
                 bad = active & ~ok
@@ -238,24 +246,32 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                     status[idx] = DIVERGED
                     stop_step[idx] = max(t - 1, 0)
                     active[idx] = False
-            done = active & (gn < tol)
-            for g in patience_groups:
-                if t >= g.patience:
-                    sl = g.sl
-                    done[sl] |= active[sl] & ~(loss_out[t - g.patience, sl] - fn[sl] >= tol[sl])
-            if done.any():
-                status[done] = CONVERGED
-                stop_step[done] = t
-                active &= ~done
+                    changed = True
+            if patience_groups or gn.min() < tol_max:
+                done = active & (gn < tol)
+                for g in patience_groups:
+                    if t >= g.patience:
+                        sl = g.sl
+                        done[sl] |= active[sl] & ~(loss_out[t - g.patience, sl] - fn[sl] >= tol[sl])
+                if done.any():
+                    status[done] = CONVERGED
+                    stop_step[done] = t
+                    active &= ~done
+                    changed = True
             pos_out[t] = p
+            if changed:
+                n_active = int(np.count_nonzero(active))
+                live = [(g, bool(active[g.sl].any()), bool(active[g.sl].all())) for g in groups]
             if t == T:
                 break
-            if not active.any():
+            if n_active == 0:
                 pos_out[t + 1:] = p
                 loss_out[t + 1:] = fn
                 gn_out[t + 1:] = gn
                 break
-            for g in groups:
+            for g, any_active, all_active in live:
+                if not any_active:
+                    continue  # every ball of this run has stopped: its state is never used again
                 sl = g.sl
                 gr = grad[g.la] if g.la is not None else grad[sl]
                 if g.batches is not None:
@@ -263,7 +279,7 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                     gr = surface.grad_rows(pts, g.batches.next_rows())
                 params = p[sl]
                 updates, g.state = g.opt.update(gr, g.state, params)
-                if active[sl].all():
+                if all_active:
                     params += updates
                 else:
                     np.add(params, updates, out=params, where=active[sl, None])

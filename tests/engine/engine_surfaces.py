@@ -71,17 +71,17 @@ class Flat:
 
 
 class Cliff:
-    """f = exp(x): from x > 0 plain SGD with a big rate overflows."""
+    """f = √x + y² on [0, 4] × [−2, 2]: a ball that overshoots x = 0 gets a NaN loss."""
 
-    domain = (-2.0, 2.0, -2.0, 2.0)
+    domain = (0.0, 4.0, -2.0, 2.0)
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
-        return np.exp(xy[:, 0]) + xy[:, 1] ** 2
+        return np.sqrt(xy[:, 0]) + xy[:, 1] ** 2
 
     def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        e = np.exp(xy[:, 0])
-        return e + xy[:, 1] ** 2, np.column_stack([e, 2 * xy[:, 1]])
+        r = np.sqrt(xy[:, 0])
+        return r + xy[:, 1] ** 2, np.column_stack([0.5 / r, 2 * xy[:, 1]])
 
 
 class SigmoidNeuron:
