@@ -1,0 +1,151 @@
+"""`studio trace` end to end, as a user runs it (a subprocess), plus the scene flags."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.commands.scene_args import add_scene_arguments, scene_from_args
+from studio.errors import StudioError
+from studio.resources import asset_path
+from studio.scene import load_scene
+
+
+def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
+                          text=True, timeout=120, check=False, cwd=cwd)
+
+
+def test_csv_on_stdout() -> None:
+    out = studio("trace", "--surface", "rosenbrock", "--optimizer", "adam:lr=0.05,beta2=0.99",
+                 "--optimizer", "momentum:lr=0.0002,momentum=0.9,schedule=step,step_size=50,"
+                 "gamma=0.5", "--start", "-1.5,2", "--steps", "20")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert rows[0] == ["optimizer", "ball", "step", "x", "y", "loss", "grad_norm", "lr"]
+    assert len(rows) == 1 + 2 * 21
+    assert rows[1][:5] == ["Adam (lr 0.05)", "0", "0", "-1.5", "2.0"]
+    assert float(rows[1][5]) == pytest.approx(12.5)
+    assert rows[22][:3] == ["Momentum (lr 0.0002)", "1", "0"]
+    assert float(rows[-1][7]) == pytest.approx(0.0002)
+
+
+def test_json_and_npz_files(tmp_path: Path) -> None:
+    args = ["trace", "--surface", "x**2 + a*y**2", "--surface-param", "a=10", "--domain",
+            "-3,3,-2,2", "--optimizer", "rmsprop:lr=0.01,schedule=cosine_restarts,T0=10,T_mult=2",
+            "--optimizer", "sgd:lr=0.01,grad_noise=0.3", "--start-grid", "2x2", "--steps", "30",
+            "--seed", "4"]
+    out = studio(*args, "-o", str(tmp_path / "run.json"))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "run.json").read_text())
+    assert len(doc["balls"]) == 8 and doc["steps"] == 30
+    assert doc["balls"][0]["x"][0] == pytest.approx(-2.7)
+    assert doc["scene"]["surface"]["params"] == {"a": 10.0}
+    out = studio(*args, "-o", str(tmp_path / "run.npz"))
+    assert out.returncode == 0, out.stderr
+    with np.load(tmp_path / "run.npz") as npz:
+        assert npz["positions"].shape == (31, 8, 2)
+        np.testing.assert_allclose(npz["positions"][:, :, 0].T.tolist()[0], doc["balls"][0]["x"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]
+
+
+def test_scene_file_and_overrides(tmp_path: Path) -> None:
+    out = studio("trace", str(asset_path("scenes/default.json")), "--steps", "5",
+                 "-o", str(tmp_path / "d.csv"))
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))
+    scene = load_scene(asset_path("scenes/default.json"))
+    assert len(rows) == 1 + 6 * len(scene.runs)
+    assert {r[0] for r in rows[1:]} == {r.label for r in scene.runs}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--optimizer", "adamm"], "unknown optimizer 'adamm'"),
+    (["--optimizer", "adam:beta3=0.1"], "adam: unknown hyperparameter 'beta3'"),
+    (["--optimizer", "adam:lr=-1"], "adam: lr must be > 0"),
+    (["--optimizer", "adam:lr=fast"], "adam: lr must be a number"),
+    (["--optimizer", "adam:lr"], "expected key=value"),
+    (["--surface", "x**2 + zz", "--optimizer", "sgd", "--start", "1,1"], "zz"),
+    (["--surface", "x**2", "--optimizer", "sgd"], "give --start"),
+    (["--steps", "5"], "nothing to trace"),
+    (["--optimizer", "sgd", "--steps", "0x"], "argument --steps"),
+    (["--optimizer", "sgd", "--start", "1;2"], "argument --start"),
+    (["--optimizer", "sgd", "--steps", "99999999"], "steps"),
+])
+def test_errors_are_one_line_exit_2_and_write_nothing(tmp_path: Path, args: list[str],
+                                                      message: str) -> None:
+    out = studio("trace", *args, "-o", str(tmp_path / "out.csv"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studio: error: "), out.stderr
+    assert message in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b'{"runs": 3}',
+                                     b'{"version": 99}'])
+def test_corrupt_scene_is_one_line(tmp_path: Path, content: bytes) -> None:
+    scene = tmp_path / "bad.json"
+    scene.write_bytes(content)
+    out = studio("trace", str(scene), "-o", str(tmp_path / "out.csv"))
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "bad.json" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+def test_missing_scene_and_bad_output(tmp_path: Path) -> None:
+    out = studio("trace", str(tmp_path / "nope.json"))
+    assert out.returncode == 2 and "cannot read" in out.stderr
+    out = studio("trace", "--optimizer", "sgd", "-o", str(tmp_path / "out.txt"))
+    assert out.returncode == 2 and "must end in" in out.stderr
+    out = studio("trace", "--optimizer", "sgd", "-o", str(tmp_path / "no" / "out.csv"))
+    assert out.returncode == 2 and "cannot write" in out.stderr
+
+
+def test_divergence_warns_and_truncates_rows(tmp_path: Path) -> None:
+    out = studio("trace", "--surface", "x**2 + 10*y**2", "--optimizer", "sgd:lr=0.2",
+                 "--optimizer", "sgd:lr=0.01", "--start", "1,1", "--steps", "60",
+                 "-o", str(tmp_path / "d.csv"))
+    assert out.returncode == 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("studio: warning: SGD (lr 0.2) diverged at step ")
+    step = int(lines[0].rsplit(" ", 1)[1])
+    rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))[1:]
+    wild = [r for r in rows if r[1] == "0"]
+    assert [int(r[2]) for r in wild] == list(range(step))
+    assert all(np.isfinite(float(v)) for r in wild for v in r[3:])
+    assert len([r for r in rows if r[1] == "1"]) == 61
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_scene_arguments(p)
+    return p.parse_args(list(argv))
+
+
+def test_scene_from_args_builds_a_valid_scene() -> None:
+    scene = scene_from_args(_parse("--optimizer", "adam:lr=0.05", "--optimizer",
+                                   "nesterov:momentum=0.8,schedule=warmup,warmup=20",
+                                   "--start", "-1.5,2", "--start", "-2,2", "--seed", "3"))
+    assert scene.surface.preset == "rosenbrock" and scene.steps == 500 and scene.seed == 3
+    assert [r.optimizer for r in scene.runs] == ["adam", "nesterov"]
+    assert scene.runs[1].hyper == {"momentum": 0.8, "schedule": "warmup", "warmup": 20}
+    assert isinstance(scene.runs[1].hyper["warmup"], int)
+    assert scene.runs[0].starts == ((-1.5, 2.0), (-2.0, 2.0))
+    assert scene.runs[0].label == "Adam (lr 0.05)" and scene.runs[1].label == "Nesterov (lr 0.01)"
+    assert scene.runs[0].color != scene.runs[1].color
+    grid = scene_from_args(_parse("--surface", "himmelblau", "--optimizer", "sgd",
+                                  "--start-grid", "3x4"))
+    assert grid.runs[0].grid == (3, 4) and grid.surface.preset == "himmelblau"
+    with pytest.raises(StudioError):
+        scene_from_args(_parse("--optimizer", "sgd:lr=1,lr=2"))
