@@ -142,11 +142,11 @@ SCHEDULES: dict[str, ScheduleInfo] = {
             HyperInfo("step_size", 100, 1, 1000, kind="int", help="s: updates between decays",
                       minimum=1),
             HyperInfo("gamma", 0.5, 0.01, 1.0, help="γ: factor at each decay",
-                      minimum=0.0, min_open=True),
+                      minimum=0.0, maximum=1.0, min_open=True),
         ), "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)"),
         ScheduleInfo("exponential", "Exponential decay", (
             HyperInfo("gamma", 0.99, 0.9, 1.0, help="γ: factor per update",
-                      minimum=0.0, min_open=True),
+                      minimum=0.0, maximum=1.0, min_open=True),
         ), "η_k = η·γᵏ"),
         ScheduleInfo("cosine_restarts", "Cosine with warm restarts (SGDR)", (
             HyperInfo("T0", 50, 1, 1000, kind="int", help="T_0: length of the first cycle",

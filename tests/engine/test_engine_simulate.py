@@ -271,6 +271,7 @@ def test_validate_hyper_fills_defaults() -> None:
     ("sgd", {"schedule": "step", "step_size": 2.5}, "sgd: step_size must be a whole number"),
     ("sgd", {"schedule": "step", "step_size": 0}, "sgd: step_size must be >= 1"),
     ("sgd", {"delay": 1, "max_delay": 2}, "either delay or max_delay"),
+    ("sgd", {"schedule": "exponential", "gamma": 2.0}, "sgd: gamma must be in (0, 1]"),
     ("sgd", {"workers": 2}, "unknown hyperparameter 'workers'"),
     ("noise_training", {"noise": "uniform"}, "noise must be one of gumbel, gaussian"),
     ("sgd", {"batch_size": True}, "batch_size must be a number"),

@@ -149,3 +149,40 @@ def test_scene_from_args_builds_a_valid_scene() -> None:
     assert grid.runs[0].grid == (3, 4) and grid.surface.preset == "himmelblau"
     with pytest.raises(StudioError):
         scene_from_args(_parse("--optimizer", "sgd:lr=1,lr=2"))
+
+
+def test_default_scene_races_without_divergence() -> None:
+    from studio.engine import DIVERGED, simulate_scene
+
+    scene = load_scene(asset_path("scenes/default.json"))
+    assert 5 <= len(scene.runs) <= 8 and scene.steps == 500
+    _surface, traj = simulate_scene(scene)
+    assert not (traj.status == DIVERGED).any()
+    final = {scene.runs[r].optimizer: traj.loss[-1, r] for r in range(len(scene.runs))}
+    assert min(final, key=final.__getitem__) == "adam"
+    assert max(final, key=final.__getitem__) == "sgd"
+    assert len({round(float(v), 2) for v in final.values()}) == len(final)  # they differ
+
+
+def test_bench_baseline_loops_do_the_same_updates() -> None:
+    from studio.commands.bench import GUI_OPTIMIZERS, _loop_adam, _loop_one
+    from studio.engine import simulate, validate_hyper
+    from studio.scene import RunSpec, SurfaceSpec
+    from studio.surface import PRESETS, surface_from_spec
+
+    surface = surface_from_spec(SurfaceSpec(preset="rosenbrock"))
+    start = np.array([-1.5, 2.0])
+    for name in GUI_OPTIMIZERS:
+        hyper = {**PRESETS["rosenbrock"].suggested.get(name, {}), "tol": 0.0}
+        traj = simulate(surface, [RunSpec(name, hyper, ((-1.5, 2.0),))], 50, 0)
+        loop = _loop_one(name, validate_hyper(name, hyper), start, 50)
+        np.testing.assert_allclose(loop, traj.positions[-1, 0], rtol=1e-9, err_msg=name)
+    traj = simulate(surface, [RunSpec("adam", {"lr": 0.01, "tol": 0.0}, ((-1.5, 2.0),))], 50, 0)
+    np.testing.assert_allclose(_loop_adam(start[None], 50, 0.01)[0], traj.positions[-1, 0],
+                               rtol=1e-9)
+
+
+def test_bench_prints_its_table() -> None:
+    out = studio("bench", "--quick", "--only", "engine")
+    assert out.returncode == 0, out.stderr
+    assert "ball-steps/s" in out.stdout and "GUI scene" in out.stdout
