@@ -1,5 +1,5 @@
 """One module per `studio` subcommand; `COMMANDS` is the order `studio --help` lists them."""
 
-from studio.commands import gui, presets
+from studio.commands import bench, gui, presets, trace
 
-COMMANDS = [gui, presets]
+COMMANDS = [gui, trace, presets, bench]
