@@ -10,6 +10,7 @@ so adding or editing one run never changes another's noise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -213,7 +214,9 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
             x[g.la] = g.opt.lookahead(g.state, p[g.sl])
     centre = np.array([(domain[0] + domain[1]) / 2, (domain[2] + domain[3]) / 2])
     bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
-    box_lo, box_hi = float(centre.min()) - bound, float(centre.max()) + bound  # fast test
+    inner = bound - float(np.abs(centre).max())
+    max_abs, abs_, add_all, min_all = np.maximum.reduce, np.abs, np.add.reduce, np.minimum.reduce
+    isfinite = math.isfinite
 
     tol_max = float(tol.max()) if n else 0.0
     small = n < 512  # np.hypot is one call (cheap for few balls) but slow per element
@@ -234,7 +237,9 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                 gy = grad[:n, 1]
                 np.sqrt(gx * gx + gy * gy, out=gn)
             changed = False
-            if not (p.min() >= box_lo and p.max() <= box_hi and np.isfinite(fn.sum())):
+            # Fast test (plain ufunc reductions; a NaN fails it): every |coordinate| within
+            # the bound less the centre's offset means every ball is within the bound.
+            if not (max_abs(abs_(p), axis=None) <= inner and isfinite(add_all(fn))):
                 ok = np.isfinite(fn) & (np.abs(p - centre).max(axis=1) <= bound)
                 bad = active & ~ok
                 if bad.any():
@@ -247,7 +252,7 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                     stop_step[idx] = max(t - 1, 0)
                     active[idx] = False
                     changed = True
-            if patience_groups or gn.min() < tol_max:
+            if patience_groups or min_all(gn) < tol_max:
                 done = active & (gn < tol)
                 for g in patience_groups:
                     if t >= g.patience:

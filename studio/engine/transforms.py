@@ -192,7 +192,8 @@ def scale_by_adam(beta1: float, beta2: float, eps: float,
             v = nu_max
         bc1 = 1.0 - beta1**t
         bc2_sqrt = math.sqrt(1.0 - beta2**t)
-        d = (mu / bc1) / (np.sqrt(v) / bc2_sqrt + eps)
+        # (m / bc1) / (√v / √bc2 + ε), with the scalars folded: one NumPy call fewer.
+        d = mu / (np.sqrt(v) * (bc1 / bc2_sqrt) + bc1 * eps)
         return d, AdamState(t, mu, nu, nu_max)
 
     return GradientTransformation(init, update)
@@ -225,8 +226,9 @@ def scale_by_nadam(beta1: float, beta2: float, eps: float,
         m = beta1 * state.mu + (1.0 - beta1) * grads
         v = beta2 * state.nu + (1.0 - beta2) * (grads * grads)
         denom = np.sqrt(v / (1.0 - beta2**t)) + eps
-        d = ((1.0 - mu_t) / (1.0 - prod)) * (grads / denom) + (
-            mu_next / (1.0 - prod * mu_next)) * (m / denom)
+        c_grad = (1.0 - mu_t) / (1.0 - prod)
+        c_mom = mu_next / (1.0 - prod * mu_next)
+        d = (c_grad * grads + c_mom * m) / denom
         return d, NadamState(t, m, v, prod)
 
     return GradientTransformation(init, update)
