@@ -21,8 +21,12 @@ from studio.engine.transforms import Array, EmptyState, GradientTransformation
 
 
 class DelayState(NamedTuple):
+    """`history` (τ + 1, n, 2) is a ring buffer of the latest gradients. Like the generator,
+    it is owned by the state and advanced in place (copying it would cost O(τn) per update);
+    an older state must not be updated again."""
+
     count: int
-    history: Array  # (τ + 1, n, 2): ring buffer of the latest gradients
+    history: Array
     rng: np.random.Generator | None
 
 
@@ -38,14 +42,14 @@ def delay_gradients(tau: int, random: bool,
 
     def update(grads: Array, state: DelayState, params: Array) -> tuple[Array, DelayState]:
         t = state.count
-        history = state.history.copy()
+        history = state.history
         history[t % depth] = grads
         if random and state.rng is not None:
             lag = state.rng.integers(0, tau + 1, size=grads.shape[0])
             lag = np.minimum(lag, t)
             out = history[(t - lag) % depth, np.arange(grads.shape[0])]
         else:
-            out = history[(t - min(tau, t)) % depth]
+            out = history[(t - min(tau, t)) % depth].copy()  # the buffer row is reused
         return out, DelayState(t + 1, history, state.rng)
 
     return GradientTransformation(init, update)

@@ -27,6 +27,7 @@ from studio.scene import MAX_STEPS, RunSpec, Scene
 if TYPE_CHECKING:
     from studio.surface import Surface
 
+MAX_BALL_STEPS = 25_000_000  # (steps + 1) × balls kept in memory: about 1 GB of float64
 DIVERGENCE_FACTOR = 1e6  # a ball farther than this × the domain's size has diverged
 GRID_INSET = 0.05  # a start grid keeps this fraction of the domain free at each edge
 _PURPOSES = ("grad_noise", "xi", "delay", "batch")
@@ -167,6 +168,9 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
         slices.append(sl)
         pending.append((ri, sl, hyper))
 
+    if (steps + 1) * n > MAX_BALL_STEPS:
+        raise SimulationError(f"{n:,} balls x {steps:,} steps is more than {MAX_BALL_STEPS:,} "
+                              "ball-steps to keep; use fewer starts or steps")
     positions0 = (np.concatenate(starts_all) if starts_all else np.zeros((0, 2)))
     groups: list[_Group] = []
     m = n

@@ -66,6 +66,11 @@ def test_no_runs_and_zero_steps() -> None:
     assert traj.positions.shape == (1, 1, 2) and traj.stop_step.tolist() == [0]
 
 
+def test_too_many_ball_steps_is_a_studio_error() -> None:
+    with pytest.raises(SimulationError, match="fewer starts or steps"):
+        simulate(Bowl(), [RunSpec("sgd", {}, grid=(64, 64))], 100_000, 0)
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5, True, 10**9])
 def test_bad_steps_is_a_studio_error(bad: object) -> None:
     with pytest.raises(StudioError):
