@@ -1,5 +1,5 @@
 """One module per `studio` subcommand; `COMMANDS` is the order `studio --help` lists them."""
 
-from studio.commands import bench, gui, presets, trace
+from studio.commands import bench, gui, presets, render, trace
 
-COMMANDS = [gui, trace, presets, bench]
+COMMANDS = [gui, trace, render, presets, bench]

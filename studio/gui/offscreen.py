@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QRect, QRectF, QSize, Qt
-from PyQt6.QtGui import (QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath,
-                         QRegion)
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QRegion
 from PyQt6.QtWidgets import QWidget
 
 from studio.errors import StudioError
@@ -38,7 +37,7 @@ from studio.export import ExportError, format_of, open_writer
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.legend import run_label, run_outcome
-from studio.gui.views.trails import DIVERGED, status_at
+from studio.gui.views.trails import status_at
 from studio.scene import Scene
 
 VIEWS = ("3d", "contour", "loss", "composite")
@@ -115,7 +114,11 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 def pretty_formula(text: str) -> str:
     """Formula text as a slide shows it: x^2 → x², 100*(…) → 100(…), a*b → a·b, - → −."""
-    s = re.sub(r"\^\(?(-?\d+)\)?", lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    def sup(m: re.Match[str]) -> str:
+        return m.group(1).translate(_SUPERSCRIPT)
+
+    s = re.sub(r"\^\((-?\d+)\)", sup, text)             # x^(-1) → x⁻¹
+    s = re.sub(r"\^(\d+)", sup, s)                      # x^2 → x²
     s = re.sub(r"(\d)\*(?=[A-Za-z(])", r"\1", s)       # 100*(y - x²) → 100(y - x²)
     s = s.replace("*", "·")
     s = re.sub(r"(?<![0-9.][eE])-", "−", s)            # keep 1e-3 as it is
@@ -166,8 +169,8 @@ def _make_view(kind: str, session: Session) -> QWidget:
     # The window's loss view carries its own controls (log scale, lower plot); a slide
     # shows the plots alone.
     from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel
-    for kind in (QCheckBox, QComboBox, QLabel):
-        for child in view.findChildren(kind):
+    for control in (QCheckBox, QComboBox, QLabel):
+        for child in view.findChildren(control):
             child.hide()
     return view
 
@@ -221,6 +224,7 @@ class OffscreenRenderer:
             widget.set_dark(options.dark)
             if hasattr(widget, "set_trail_length"):  # the loss plot always shows whole curves
                 widget.set_trail_length(options.trail)
+            widget.setMinimumSize(1, 1)  # the window's minimums do not bind a small export
             panel = _Panel(kind, widget, rect)
             if kind == "3d":
                 widget.resize(rect.size())
@@ -274,7 +278,12 @@ class OffscreenRenderer:
 
     def _grab(self, panel: _Panel) -> QImage:
         if panel.kind == "3d":
-            return panel.widget.grabFramebuffer()
+            image = panel.widget.grabFramebuffer()
+            if image.size() != panel.rect.size():  # never an off-size frame for the encoder
+                image = image.scaled(panel.rect.size(),
+                                     Qt.AspectRatioMode.IgnoreAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
+            return image
         size = panel.rect.size()
         image = QImage(size, QImage.Format.Format_RGB32)
         image.setDevicePixelRatio(size.height() / self._logical(size).height())

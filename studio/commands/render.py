@@ -1,0 +1,223 @@
+"""`studio render SCENE.json | --surface ... -o OUT.gif|.mp4|.png`: export without a window.
+
+The same offscreen renderer as the GUI's File → Export animation. GL needs an X display:
+on a machine with none (a server, CI) this starts a private Xvfb for the duration of the
+command, so `studio render` works over ssh with nothing but `apt-get install xvfb`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from studio.commands.common import parse_size
+from studio.errors import StudioError
+
+XVFB_START_TIMEOUT_S = 15
+NO_DISPLAY_HINT = ("no display and no Xvfb: install xvfb (apt-get install xvfb) or run under a "
+                   "desktop session")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from studio.commands.scene_args import add_scene_arguments
+
+    p = sub.add_parser(
+        "render", help="export a scene as GIF, MP4 or PNG without opening a window",
+        description="Render a scene (a file, or the inline flags of `studio trace`) to an "
+                    "animated GIF, an MP4 for slides, or a PNG of one step.")
+    add_scene_arguments(p)
+    out = p.add_argument_group("output")
+    out.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                     help="OUT.gif, OUT.mp4 or OUT.png (the format follows the suffix)")
+    out.add_argument("--size", type=parse_size, default=None, metavar="WxH",
+                     help="frame size (default 1280x720; 800x450 for GIF)")
+    out.add_argument("--fps", type=_positive_float, default=None,
+                     help="frames per second (default 30; 25 for GIF)")
+    length = out.add_mutually_exclusive_group()
+    length.add_argument("--frames", type=_positive_int, default=None, metavar="N",
+                        help="number of frames, steps spread evenly")
+    length.add_argument("--duration", type=_positive_float, default=None, metavar="S",
+                        help="clip length in seconds (frames = duration × fps)")
+    length.add_argument("--steps-per-frame", type=_positive_int, default=None, metavar="K",
+                        help="advance K steps per frame")
+    out.add_argument("--from", dest="from_step", type=_non_negative_int, default=0, metavar="STEP",
+                     help="first step shown (default 0)")
+    out.add_argument("--to", dest="to_step", type=_non_negative_int, default=None, metavar="STEP",
+                     help="last step shown (default: the last step; the step a PNG shows)")
+    look = p.add_argument_group("look")
+    look.add_argument("--view", choices=("3d", "contour", "loss", "composite"), default="3d",
+                      help="what to draw (composite: 3D beside the contour map and loss)")
+    look.add_argument("--orbit", type=float, default=0.0, metavar="DEG",
+                      help="turn the 3D camera DEG degrees over the clip")
+    look.add_argument("--title", default=None, metavar="TEXT",
+                      help="title text (default: the scene title or the formula; '' for none)")
+    look.add_argument("--no-legend", dest="legend", action="store_false",
+                      help="leave out the legend")
+    look.add_argument("--no-step", dest="step_counter", action="store_false",
+                      help="leave out the step counter")
+    theme = look.add_mutually_exclusive_group()
+    theme.add_argument("--dark", dest="dark", action="store_true", default=True,
+                       help="dark background (default)")
+    theme.add_argument("--light", dest="dark", action="store_false", help="light background")
+    look.add_argument("--trail", type=_non_negative_int, default=None, metavar="N",
+                      help="trail length in steps (default: the whole path)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _whole(text: str, lowest: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < lowest:
+        raise argparse.ArgumentTypeError(f"must be at least {lowest}, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole(text, 0)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.commands.scene_args import scene_from_args
+    from studio.export import format_of
+
+    fmt = format_of(args.output)  # a bad suffix fails before anything starts
+    scene = scene_from_args(args)
+    with display_for_gl():
+        from studio.gui.app import get_app
+
+        app = get_app()  # held: a collected QApplication takes every widget with it
+        from studio.gui.offscreen import RenderOptions, export
+
+        gif = fmt == "gif"
+        options = RenderOptions(
+            size=args.size or ((800, 450) if gif else (1280, 720)),
+            fps=args.fps or (25.0 if gif else 30.0),
+            view=args.view, title=args.title, legend=args.legend,
+            step_counter=args.step_counter, dark=args.dark, trail=args.trail,
+            orbit=args.orbit, from_step=args.from_step, to_step=args.to_step,
+            frames=1 if fmt == "png" else args.frames, duration=args.duration,
+            steps_per_frame=args.steps_per_frame, still=fmt == "png")
+        bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
+        export(scene, args.output, options, progress_cb=bar.update if bar else None)
+        if bar is not None:
+            bar.done()
+        del app
+    return 0
+
+
+class _ProgressBar:
+    """One self-overwriting stderr line: bar, frames, time left."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        width = 28
+        filled = int(width * done / max(total, 1))
+        rate = done / max(now - self.start, 1e-6)
+        left = (total - done) / rate if rate > 0 else 0.0
+        sys.stderr.write(f"\r{self.name}  [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{total} frames  {rate:5.1f} fps  {left:4.0f} s left ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        took = time.monotonic() - self.start
+        sys.stderr.write(f"\r\x1b[2K{self.name}: written in {took:.1f} s\n")
+        sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------- display
+
+
+@contextlib.contextmanager
+def display_for_gl() -> Iterator[None]:
+    """Use the current display, or run a private Xvfb for as long as the block runs."""
+    needs_x = sys.platform.startswith("linux") or sys.platform.startswith("freebsd")
+    have = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if not needs_x or have or os.environ.get("QT_QPA_PLATFORM", "") not in ("", "xcb"):
+        yield
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise StudioError(NO_DISPLAY_HINT)
+    proc, display = _start_xvfb(xvfb)
+    os.environ["DISPLAY"] = display
+    try:
+        yield
+    finally:
+        # Qt holds the X connection until exit; Xvfb going away first only matters if
+        # something still draws, and nothing does after the export has returned.
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _start_xvfb(xvfb: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Xvfb on a free display number; `-displayfd` tells us which once it is ready."""
+    read_fd, write_fd = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24",
+             "+extension", "GLX", "+render", "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        raise StudioError(f"cannot start Xvfb: {exc.strerror or exc}") from None
+    os.close(write_fd)
+    try:
+        number = _read_display_number(read_fd, proc)
+    finally:
+        os.close(read_fd)
+    return proc, f":{number}"
+
+
+def _read_display_number(fd: int, proc: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + XVFB_START_TIMEOUT_S
+    data = b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(left, 0))
+        chunk = os.read(fd, 32) if ready else b""
+        if not chunk:
+            proc.kill()
+            proc.wait()
+            raise StudioError("Xvfb did not start (no display number within "
+                              f"{XVFB_START_TIMEOUT_S} s); run under a desktop session")
+        data += chunk
+    return int(data.strip())

@@ -1,0 +1,125 @@
+"""`studio render` end to end, as a user runs it (a subprocess): files, errors, no display."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from PIL import Image
+
+ORANGE, BLUE = (0xE6, 0x9F, 0x00), (0x56, 0xB4, 0xE9)
+SCENE_FLAGS = ["--surface", "rosenbrock", "--optimizer", "adam:lr=0.05",
+               "--optimizer", "momentum:lr=0.0005", "--start", "-1.5,2", "--steps", "60"]
+
+
+def render(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "studio", "render", *args],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env=os.environ.copy() if env is None else env)
+
+
+def read_mp4(path: Path) -> tuple[dict, list[np.ndarray]]:
+    """Stream facts and RGB frames, via the bundled ffmpeg run to completion (imageio's
+    readers leave their ffmpeg pipes to the garbage collector: a ResourceWarning)."""
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path),
+                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_output=True, check=True, timeout=60)
+    log = proc.stderr.decode("utf-8", "replace")
+    m = re.search(r"Video: (\w+).*?, (yuv\w+).*?, (\d+)x(\d+).*?, ([\d.]+) fps", log)
+    assert m, log
+    w, h = int(m.group(3)), int(m.group(4))
+    meta = {"codec": m.group(1), "pix_fmt": m.group(2), "size": (w, h),
+            "fps": float(m.group(5))}
+    frames = list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, h, w, 3))
+    return meta, frames
+
+
+def colour_pixels(frame: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:
+    return int((np.abs(frame[..., :3].astype(int) - rgb).max(-1) < tol).sum())
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studio: error: "), proc.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_gif_with_a_private_xvfb_when_there_is_no_display(tmp_path: Path) -> None:
+    """No DISPLAY: render starts its own Xvfb (installed on the test machines)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = tmp_path / "run.gif"
+    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "240x136", "--frames", "6",
+                  "--fps", "10", "--view", "contour", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # not a terminal: no progress bar
+    frames = iio.imread(out, index=None)
+    assert frames.shape == (6, 136, 240, 3)
+    assert not np.array_equal(frames[0], frames[-1])
+    assert colour_pixels(frames[-1], ORANGE) > 5 and colour_pixels(frames[-1], BLUE) > 5
+    with Image.open(out) as im:
+        assert im.info["loop"] == 0 and im.info["duration"] == 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.gif"]
+
+
+def test_mp4_3d_with_orbit(tmp_path: Path) -> None:
+    out = tmp_path / "run.mp4"
+    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "256x144", "--duration", "0.5",
+                  "--fps", "12", "--orbit", "90", "--light", "--title", "Adam vs momentum")
+    assert proc.returncode == 0, proc.stderr
+    meta, frames = read_mp4(out)
+    assert meta["size"] == (256, 144) and meta["fps"] == 12 and meta["codec"] == "h264"
+    assert len(frames) == 6
+    assert frames[0].mean() > 150  # --light: a light background
+    assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 2  # the camera turned
+
+
+def test_png_composite_from_a_scene_file(tmp_path: Path) -> None:
+    scene = tmp_path / "scene.json"
+    scene.write_text(
+        '{"version": 1, "steps": 40, "surface": {"preset": "rosenbrock"}, "runs": ['
+        '{"optimizer": "adam", "hyper": {"lr": 0.05}, "starts": [[-1.5, 2]], '
+        '"color": "#e69f00", "label": "Adam"}]}', encoding="utf-8")
+    out = tmp_path / "still.png"
+    proc = render(str(scene), "-o", str(out), "--size", "320x180", "--view", "composite",
+                  "--to", "20")
+    assert proc.returncode == 0, proc.stderr
+    img = iio.imread(out)
+    assert img.shape == (180, 320, 3)
+    assert colour_pixels(img, ORANGE) > 5
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--surface", "x +* y", "--optimizer", "sgd", "--start", "0,0"], ["column"]),
+    (["--size", "161x97"], ["even width and height"]),
+    (["--frames", "0"], ["--frames"]),
+    (["--to", "999"], ["past the last step"]),
+])
+def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path: Path, args: list[str],
+                                                  words: list[str]) -> None:
+    flags = args if args[0] == "--surface" else [*SCENE_FLAGS, *args]
+    out = tmp_path / "run.mp4"
+    proc = render(*flags, "-o", str(out))
+    assert_one_line_error(proc, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
+    proc = render(*SCENE_FLAGS, "-o", str(tmp_path / "run.avi"))
+    assert_one_line_error(proc, ".gif, .mp4, .png")
+
+
+def test_no_display_and_no_xvfb_says_what_to_install(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PATH"] = str(tmp_path)  # nothing on it: no Xvfb
+    proc = render(*SCENE_FLAGS, "-o", str(tmp_path / "run.gif"), env=env)
+    assert_one_line_error(proc, "install xvfb")
+    assert not (tmp_path / "run.gif").exists()
