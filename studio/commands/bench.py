@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from studio.benchtable import BenchRow, format_table
+from studio.gui.export_bench import export_section
 
 Rows = tuple[str, list[BenchRow]]
 GUI_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
@@ -204,3 +205,4 @@ def engine_section(quick: bool) -> Rows:
 
 
 SECTIONS: list[BenchSection] = [BenchSection("engine", engine_section)]
+SECTIONS.append(BenchSection("export", export_section))  # Qt loads only when it runs
