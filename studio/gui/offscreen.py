@@ -228,6 +228,7 @@ class OffscreenRenderer:
             panel = _Panel(kind, widget, rect)
             if kind == "3d":
                 widget.resize(rect.size())
+                self._scale_markers(widget)
             else:
                 widget.resize(self._logical(rect.size()))
                 # A hidden widget gets its resize event (and lays out its plot) only when
@@ -243,6 +244,17 @@ class OffscreenRenderer:
             if options.camera is None:
                 dist *= fit_distance(self.panels[0].rect.size())
             self._camera = (az, el, dist)
+
+    def _scale_markers(self, view: QWidget) -> None:
+        """The 3D balls are sized in pixels for a window; keep them as big on a 1080p
+        slide as on a 720p one (and legible in a small GIF)."""
+        from studio.gui.views import view3d
+
+        factor = max(self.scale, 0.75)
+        for item, px in ((getattr(view, "ball_item", None), getattr(view3d, "BALL_PX", 0)),
+                         (getattr(view, "rim_item", None), getattr(view3d, "RIM_PX", 0))):
+            if item is not None and px:
+                item.setData(size=px * factor)
 
     @property
     def n_frames(self) -> int:
