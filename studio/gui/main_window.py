@@ -34,7 +34,7 @@ from studio.gui.theme import apply_palette
 from studio.gui.views.contour import ContourView
 from studio.gui.views.legend import run_label
 from studio.gui.views.loss_plot import LossView
-from studio.gui.views.view3d import View3D
+from studio.gui.views.view3d import View3DPanel
 from studio.resources import asset_path
 from studio.scene import Scene, load_scene
 
@@ -58,9 +58,8 @@ class MainWindow(QMainWindow):
             self.session.set_path(Path(scene_path))
         self._restore = restore
         self.resize(1600, 1000)
-        self._set_icon()
 
-        self.view3d = View3D(self.session)
+        self.view3d = View3DPanel(self.session)
         self.setCentralWidget(self.view3d)
         self.contour = ContourView(self.session)
         self.loss = LossView(self.session)
@@ -100,13 +99,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._autoplay)
 
     # ------------------------------------------------------------------ construction
-
-    def _set_icon(self) -> None:
-        try:
-            from studio.gui.icon import app_icon
-        except ImportError:  # the packaging module is optional in a bare checkout
-            return
-        self.setWindowIcon(app_icon())
 
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QPoint, QRect, QTimer
+from PyQt6.QtGui import QImage, QPainter
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from studio.errors import StudioError
@@ -21,13 +22,17 @@ def save_when_painted(window: QWidget, path: Path,
     `ready`: the window has its content (the first trajectory arrived); swaps are counted
     only from then on, so the grab shows the balls and trails, not an empty surface.
 
-    `QWidget.grab()` composes QOpenGLWidget contents too, so the PNG is what a user sees.
+    `QWidget.grab()` composes QOpenGLWidget contents but cannot see a native GL window
+    (the main 3D view), so each `View3DPanel`'s picture is painted in at its place.
     The application exits with status 0 on success, 2 when the file cannot be written.
     """
     from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 
+    from studio.gui.views.view3d import View3DPanel
+
     app = QApplication.instance()
-    gl_widgets = window.findChildren(QOpenGLWidget)
+    panels = window.findChildren(View3DPanel)
+    gl_widgets = window.findChildren(QOpenGLWidget) + [p.view for p in panels]
     swaps = [0] * len(gl_widgets)
 
     def counter(index: int):
@@ -52,7 +57,7 @@ def save_when_painted(window: QWidget, path: Path,
         if not painted and waited[0] < TIMEOUT_MS:
             return
         timer.stop()
-        image = window.grab().toImage()
+        image = grab_window(window, panels)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not image.save(str(path), "PNG"):
@@ -68,3 +73,15 @@ def save_when_painted(window: QWidget, path: Path,
     timer = QTimer(window)
     timer.timeout.connect(poll)
     timer.start(50)
+
+
+def grab_window(window: QWidget, panels: list) -> QImage:
+    """The window as a user sees it, native 3D windows included."""
+    image = window.grab().toImage()
+    painter = QPainter(image)
+    for panel in panels:
+        if panel.isVisible():
+            origin = panel.container.mapTo(window, QPoint(0, 0))
+            painter.drawImage(QRect(origin, panel.container.size()), panel.grab_scene())
+    painter.end()
+    return image

@@ -98,3 +98,20 @@ def test_choices_are_remembered(qtbot, window, dialog: ExportDialog, out_dir: Pa
     assert again.view_combo.currentData() == "composite"
     assert again.export_size() == (320, 180)
     assert Path(again.path_edit.text()).parent == out_dir
+
+
+def test_3d_still_beside_the_live_window_shows_the_surface(qtbot, window, dialog: ExportDialog,
+                                                           out_dir: Path) -> None:
+    """The export's hidden GL view and the window's GL view draw with the same shaders."""
+    qtbot.waitUntil(lambda: not window.view3d.grab_scene().isNull(), timeout=10_000)
+    out = out_dir / "still.png"
+    choose(dialog, out, "png", (320, 200))
+    dialog.view_combo.setCurrentIndex(dialog.view_combo.findData("3d"))
+    job = dialog.start_export()
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=60_000):
+        pass
+    rgb = iio.imread(out)[..., :3].reshape(-1, 3).astype(int)
+    # viridis greens and yellows of the surface, not just the background and the overlays
+    surface = (rgb[:, 1] > rgb[:, 0] + 30) & (rgb[:, 1] > 90)
+    assert surface.mean() > 0.05

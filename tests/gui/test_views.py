@@ -7,7 +7,7 @@ import pytest
 from PyQt6.QtCore import QPointF, Qt
 
 from studio.gui.session import Session
-from studio.gui.views import ContourView, LossView, View3D
+from studio.gui.views import ContourView, LossView, View3D, View3DPanel
 from studio.gui.views.heightmap import isoline_segments
 from studio.gui.views.trails import fill_forward, status_at
 from studio.scene import RunSpec, Scene, SurfaceSpec
@@ -58,7 +58,25 @@ def test_view3d_follows_frames_and_camera(qtbot, session: Session) -> None:
     view.set_floor_contours(True)
     assert view.wireframe() and view.floor_contours()
     view.set_dark(False)
-    assert "Adam" in view.legend.text() and "SGD" in view.legend.text()
+
+
+def test_view3d_panel_shows_legend_and_forwards_the_view_api(qtbot, session: Session) -> None:
+    panel = View3DPanel(session)
+    qtbot.addWidget(panel)
+    panel.resize(640, 480)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert "Adam" in panel.legend.text() and "SGD" in panel.legend.text()
+    panel.set_camera(30.0, 45.0, 12.0)
+    assert panel.view.camera() == (30.0, 45.0, 12.0)
+    panel.set_wireframe(True)
+    assert panel.view.wireframe()
+    panel.set_dark(False)
+    session.set_frame(40)
+    assert np.allclose(panel.view.ball_item.pos, panel.view._ball_world[40])
+    qtbot.waitUntil(lambda: not panel.grab_scene().isNull(), timeout=5000)
+    rgb = grab_rgb_image(panel.grab_scene())
+    assert rgb.shape[0] > 100 and rgb.std() > 10       # a picture, not a blank frame
 
 
 def test_contour_balls_track_the_frame(qtbot, session: Session) -> None:
@@ -125,9 +143,13 @@ def test_status_at_marks_stop_step() -> None:
 
 
 def grab_rgb(view: View3D) -> np.ndarray:
+    return grab_rgb_image(view.grabFramebuffer())
+
+
+def grab_rgb_image(image) -> np.ndarray:
     from PyQt6.QtGui import QImage
 
-    img = view.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
+    img = image.convertToFormat(QImage.Format.Format_RGB888)
     ptr = img.constBits()
     ptr.setsize(img.sizeInBytes())
     arr = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())

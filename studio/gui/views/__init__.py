@@ -2,6 +2,6 @@
 
 from studio.gui.views.contour import ContourView
 from studio.gui.views.loss_plot import LossView
-from studio.gui.views.view3d import View3D
+from studio.gui.views.view3d import View3D, View3DPanel
 
-__all__ = ["ContourView", "LossView", "View3D"]
+__all__ = ["ContourView", "LossView", "View3D", "View3DPanel"]

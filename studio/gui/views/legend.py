@@ -30,8 +30,12 @@ def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
     return ", ".join(parts)
 
 
-def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> str:
-    """`status`: each ball's status at the shown frame (None before the first trajectory)."""
+def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme,
+                inline: bool = False) -> str:
+    """`status`: each ball's status at the shown frame (None before the first trajectory).
+
+    `inline`: one wrapping line of entries (a legend strip) instead of a table.
+    """
     rows = []
     ball_run = None if trajectory is None else np.asarray(trajectory.ball_run)
     for i, run in enumerate(runs):
@@ -44,9 +48,16 @@ def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> st
         colour = theme.diverged if "diverged" in note else theme.foreground
         note_html = (f" <span style='color:{colour}; font-size:small'>— {html.escape(note)}"
                      "</span>" if note else "")
+        if inline:
+            label = html.escape(run_label(run, i)).replace(" ", "&nbsp;")
+            rows.append(f"<span style='color:{run.color}; font-size:large'>●</span>"
+                        f"&nbsp;{label}{note_html.replace(' — ', '&nbsp;— ')}")
+            continue
         rows.append(f"<tr><td><span style='color:{run.color}; font-size:large'>●</span></td>"
                     f"<td style='padding-left:4px'>{html.escape(run_label(run, i))}"
                     f"{note_html}</td></tr>")
     if not rows:
         return ""
+    if inline:
+        return "&nbsp;&nbsp;&nbsp; ".join(rows)
     return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"

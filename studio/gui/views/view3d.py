@@ -12,9 +12,11 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QLabel, QWidget
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QImage
+from PyQt6.QtOpenGL import QOpenGLWindow
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from studio.gui.session import Session
 from studio.gui.theme import theme_for
@@ -61,11 +63,19 @@ def hillshade(h: np.ndarray, dx: float, dy: float) -> np.ndarray:
     return np.clip(normal @ light, 0.0, 1.0)
 
 
-class View3D(gl.GLViewWidget):
-    """`View3D(session)`: subscribes to the session; usable standalone and offscreen."""
+class _Scene3D:
+    """The 3D scene of a session: mesh, balls, trails, camera. Shared by two hosts.
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    pyqtgraph's GLViewMixin draws into either a QOpenGLWidget (`View3D`: offscreen export,
+    tests) or a QOpenGLWindow (`View3DWindow`: the main window). The window matters for
+    speed in software GL: a QOpenGLWidget makes Qt re-compose the whole top-level window
+    through OpenGL on every repaint of any widget, about three times per played frame
+    with the map and loss docks open; a native GL window repaints only itself.
+    """
+
+    session: Session
+
+    def _init_scene(self, session: Session) -> None:
         self.session = session
         self._theme = theme_for(True)
         self._trail_length: int | None = None
@@ -78,7 +88,6 @@ class View3D(gl.GLViewWidget):
         self._trail_world: list[np.ndarray] = []
         self._trail_items: list[tuple[gl.GLLinePlotItem, gl.GLLinePlotItem]] = []
         self._n_balls_per_run: list[int] = []
-        self.setMinimumSize(200, 150)
 
         cmap = pg.colormap.get("viridis")
         self._cmap = cmap
@@ -100,13 +109,6 @@ class View3D(gl.GLViewWidget):
         self.addItem(self.rim_item)
         self.addItem(self.ball_item)
 
-        self.legend = QLabel(self)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.legend.move(10, 10)
-        self.title = QLabel(self)
-        self.title.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-
         session.surfaceChanged.connect(self._on_surface)
         session.sceneChanged.connect(self._on_scene)
         session.trajectoryChanged.connect(self._on_trajectory)
@@ -123,10 +125,6 @@ class View3D(gl.GLViewWidget):
         self._theme = theme_for(dark)
         t = self._theme
         self.setBackgroundColor(t.background)
-        style = (f"QLabel {{ background: {t.panel}; color: {t.foreground}; "
-                 "border-radius: 6px; padding: 6px 9px; }")
-        self.legend.setStyleSheet(style)
-        self.title.setStyleSheet(style)
         self.wireframe_item.setData(color=rgba(t.outline if dark else "#000000", 0.35))
         self._status = None  # re-colour rims and legend
         self._refresh_overlays()
@@ -324,23 +322,123 @@ class View3D(gl.GLViewWidget):
             self.rim_item.setData(color=rim)
             self._refresh_overlays()
 
-    # ------------------------------------------------------------------ overlays
+    def _refresh_overlays(self) -> None:
+        """Hook: the status of some ball changed (the panel re-draws its legend)."""
+
+
+class View3D(_Scene3D, gl.GLViewWidget):
+    """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        gl.GLViewWidget.__init__(self, parent)
+        self.setMinimumSize(200, 150)
+        self._init_scene(session)
+
+
+_LIVE_WINDOWS: dict[int, View3DWindow] = {}
+
+
+class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
+    """The same scene in a native GL window, for the main window (see `_Scene3D`)."""
+
+    statusChanged = pyqtSignal()
+
+    def __init__(self, session: Session) -> None:
+        # Under AA_ShareOpenGLContexts its context shares with the export's hidden
+        # View3D, as pyqtgraph's process-wide cache of compiled shaders needs.
+        QOpenGLWindow.__init__(self)
+        GLViewMixin.__init__(self)
+        # Keyboard focus stays with the widgets, so window shortcuts (Space, arrows) work.
+        self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+        self._init_scene(session)
+        # The Python half must outlive the C++ half: this class overrides event(), and
+        # a window whose Python object was freed first (the container owns the C++ one;
+        # a closed main window is collected in any order) crashes on its next event.
+        key = id(self)
+        _LIVE_WINDOWS[key] = self
+        self.destroyed.connect(lambda *_: _LIVE_WINDOWS.pop(key, None))
 
     def _refresh_overlays(self) -> None:
+        self.statusChanged.emit()
+
+
+class View3DPanel(QWidget):
+    """The main window's 3D panel: a legend strip above the native GL window.
+
+    Forwards the view API (camera, wireframe, floor contours, theme, trail length) to
+    `self.view`, so callers treat it like a `View3D`.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.view = View3DWindow(session)
+        self.container = QWidget.createWindowContainer(self.view, self)
+        self.container.setMinimumSize(200, 150)
+        self.container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        header = QHBoxLayout()
+        header.setContentsMargins(10, 6, 10, 6)
+        header.addWidget(self.legend, 1)
+        header.addWidget(self.title, 0)
+        self._header = QWidget()
+        self._header.setLayout(header)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._header)
+        layout.addWidget(self.container, 1)
+        self._theme = theme_for(True)
+        self.view.statusChanged.connect(self._refresh_overlays)
+        session.sceneChanged.connect(self._refresh_overlays)
+        session.trajectoryChanged.connect(self._refresh_overlays)
+        self.set_dark(True)
+
+    # The view API, forwarded.
+    def set_dark(self, dark: bool) -> None:
+        self._theme = t = theme_for(dark)
+        self._header.setStyleSheet(f"background: {t.background}; color: {t.foreground};")
+        self.view.set_dark(dark)
+        self._refresh_overlays()
+
+    def set_trail_length(self, n: int | None) -> None:
+        self.view.set_trail_length(n)
+
+    def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
+        self.view.set_camera(azimuth, elevation, distance)
+
+    def camera(self) -> tuple[float, float, float]:
+        return self.view.camera()
+
+    def camera_preset(self, name: str) -> None:
+        self.view.camera_preset(name)
+
+    def reset_view(self) -> None:
+        self.view.reset_view()
+
+    def set_wireframe(self, on: bool) -> None:
+        self.view.set_wireframe(on)
+
+    def wireframe(self) -> bool:
+        return self.view.wireframe()
+
+    def set_floor_contours(self, on: bool) -> None:
+        self.view.set_floor_contours(on)
+
+    def floor_contours(self) -> bool:
+        return self.view.floor_contours()
+
+    def grab_scene(self) -> QImage:
+        """The GL window's current picture (QWidget.grab() cannot see a native GL window)."""
+        return self.view.grabFramebuffer()
+
+    def _refresh_overlays(self, *_unused: object) -> None:
         scene = self.session.scene
-        text = legend_html(scene.runs, self.session.trajectory, self._status, self._theme)
+        text = legend_html(scene.runs, self.session.trajectory, self.view._status, self._theme,
+                           inline=True)
         self.legend.setText(text)
-        self.legend.setVisible(bool(text))
-        self.legend.adjustSize()
-        title = scene.title or getattr(self.session.surface, "title", "")
-        self.title.setText(title)
-        self.title.setVisible(bool(title))
-        self.title.adjustSize()
-        self._place_title()
-
-    def _place_title(self) -> None:
-        self.title.move(max(10, self.width() - self.title.width() - 10), 10)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._place_title()
+        self.title.setText(scene.title or getattr(self.session.surface, "title", ""))
