@@ -32,13 +32,24 @@ def get_app():
     from PyQt6.QtCore import Qt
     from PyQt6.QtWidgets import QApplication
 
+    global _APP
     app = QApplication.instance()
     if app is None:
         QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Descent Studio")
         app.setOrganizationName("Descent Studio")
+        from studio.gui.icon import app_icon
+
+        app.setWindowIcon(app_icon())
+        # Held for the process's life: PyQt deletes a QApplication whose last Python
+        # reference goes, and the next one brings a new GL share group, in which
+        # pyqtgraph's process-wide cache of compiled shaders names nothing (GLError 1281).
+        _APP = app
     return app
+
+
+_APP = None
 
 
 def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
