@@ -23,6 +23,7 @@ import numpy as np
 
 from studio.benchtable import BenchRow, format_table
 from studio.gui.export_bench import export_section
+from studio.gui.window_bench import window_section
 
 Rows = tuple[str, list[BenchRow]]
 GUI_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
@@ -206,3 +207,4 @@ def engine_section(quick: bool) -> Rows:
 
 SECTIONS: list[BenchSection] = [BenchSection("engine", engine_section)]
 SECTIONS.append(BenchSection("export", export_section))  # Qt loads only when it runs
+SECTIONS.append(BenchSection("window", window_section))
