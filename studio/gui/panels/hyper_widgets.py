@@ -37,6 +37,14 @@ def round_sig(value: float, digits: int = 3) -> float:
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
+def compact_combo(parent: QWidget) -> QComboBox:
+    """A combo box that does not widen its dock to its longest item (the popup still shows it)."""
+    combo = QComboBox(parent)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
 def format_number(value: float) -> str:
     """Short text for any magnitude: 0.001, 1e-08, 100, 0.9."""
     return f"{value:.6g}"
@@ -161,7 +169,7 @@ class HyperEditor(QWidget):
             self.setToolTip(help_text)
 
         if self.kind == "choice":
-            self.combo = QComboBox(self)
+            self.combo = compact_combo(self)
             for choice in getattr(info, "choices", ()) or ():
                 self.combo.addItem((titles or {}).get(choice, str(choice)), choice)
             self.combo.currentIndexChanged.connect(self._on_combo)

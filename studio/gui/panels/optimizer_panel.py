@@ -25,7 +25,6 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QColorDialog,
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -43,7 +42,7 @@ from PyQt6.QtWidgets import (
 )
 
 from studio.engine import OPTIMIZERS, SCHEDULES
-from studio.gui.panels.hyper_widgets import INT_LIMIT, HyperEditor, NumberSpinBox
+from studio.gui.panels.hyper_widgets import INT_LIMIT, HyperEditor, NumberSpinBox, compact_combo
 from studio.gui.session import Session
 from studio.scene import MAX_GRID, MAX_RUNS, MAX_STEPS, PALETTE, RunSpec, Scene
 from studio.surface import PRESETS
@@ -142,7 +141,7 @@ class OptimizerPanel(QWidget):
         buttons.addStretch(1)
 
         # ---- the selected run's form
-        self.optimizer_combo = QComboBox(self)
+        self.optimizer_combo = compact_combo(self)
         for name, info in OPTIMIZERS.items():
             self.optimizer_combo.addItem(info.title, name)
         self.doc_label = QLabel(self)

@@ -47,6 +47,8 @@ class ContourView(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setAspectLocked(True)
+        # Room on the right for the last x tick label (pyqtgraph clips it at the edge).
+        plot.layout.setContentsMargins(2, 4, 14, 2)
         plot.showGrid(False, False)
         self.setMinimumSize(160, 140)
         self.image = pg.ImageItem(axisOrder="col-major")

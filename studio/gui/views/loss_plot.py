@@ -66,6 +66,8 @@ class _Plot(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.15)
+        # Room on the right for the last x tick label (pyqtgraph clips it at the edge).
+        plot.layout.setContentsMargins(2, 4, 14, 2)
         plot.setLabel("left", ylabel)
         plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.setMinimumHeight(90)
