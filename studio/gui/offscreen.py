@@ -190,10 +190,12 @@ def layout(view: str, size: tuple[int, int], top: int) -> list[tuple[str, QRect]
 
 
 def fit_distance(size: QSize) -> float:
-    """How much farther the default camera must stand for a panel narrower than 16:9
-    (pyqtgraph's field of view is horizontal, so a narrow panel crops the sides)."""
+    """How much farther the default camera must stand than in the window: more for a
+    panel narrower than 16:9 (pyqtgraph's field of view is horizontal, so a narrow panel
+    crops the sides), and at least 15 % in a wide frame, whose title and legend are drawn
+    over its top corners (tall peaks reached under them)."""
     aspect = size.width() / max(size.height(), 1)
-    return max(1.0, (16 / 9) / aspect) ** 0.5
+    return max(1.15, max(1.0, (16 / 9) / aspect) ** 0.5)
 
 
 class OffscreenRenderer:
