@@ -42,9 +42,10 @@ class BenchSection:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="measure the engine (and export) against the seeds' way",
-                       description="Benchmarks printed as tables: our figure, the baseline "
-                                   "measured the seeds' way on this machine, and the ratio.")
+    p = sub.add_parser("bench", help="measure the engine, export and window against baselines",
+                       description="Benchmarks printed as tables: our figure, a baseline "
+                                   "measured on this machine in the same run (the seeds' "
+                                   "way where there is one), and the ratio.")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
     p.add_argument("--only", choices=[s.name for s in SECTIONS], default=None,
                    help="run one section")
