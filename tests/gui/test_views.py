@@ -169,3 +169,15 @@ def test_gl_frame_shows_surface_and_balls_in_run_colours(qtbot, session: Session
         target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
         near = (np.abs(rgb - target).max(axis=1) <= 24).sum()
         assert near >= 20, f"no ball or trail in {colour}"
+
+
+def test_view3d_window_is_one_qt_window(qtbot, session: Session) -> None:
+    """One Python object, one C++ window: an orphaned second one crashed PyQt at exit."""
+    from PyQt6.QtGui import QGuiApplication
+
+    from studio.gui.views.view3d import View3DWindow
+
+    before = len(QGuiApplication.allWindows())
+    window = View3DWindow(session)
+    assert len(QGuiApplication.allWindows()) == before + 1
+    window.destroy()

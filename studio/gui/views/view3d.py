@@ -335,28 +335,20 @@ class View3D(_Scene3D, gl.GLViewWidget):
         self._init_scene(session)
 
 
-_LIVE_WINDOWS: dict[int, View3DWindow] = {}
-
-
 class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
     """The same scene in a native GL window, for the main window (see `_Scene3D`)."""
 
     statusChanged = pyqtSignal()
 
     def __init__(self, session: Session) -> None:
+        # One cooperative call: GLViewMixin.__init__ chains to QOpenGLWindow.__init__
+        # (calling both makes a second, orphaned C++ window that crashes PyQt later).
         # Under AA_ShareOpenGLContexts its context shares with the export's hidden
         # View3D, as pyqtgraph's process-wide cache of compiled shaders needs.
-        QOpenGLWindow.__init__(self)
-        GLViewMixin.__init__(self)
+        super().__init__()
         # Keyboard focus stays with the widgets, so window shortcuts (Space, arrows) work.
         self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
         self._init_scene(session)
-        # The Python half must outlive the C++ half: this class overrides event(), and
-        # a window whose Python object was freed first (the container owns the C++ one;
-        # a closed main window is collected in any order) crashes on its next event.
-        key = id(self)
-        _LIVE_WINDOWS[key] = self
-        self.destroyed.connect(lambda *_: _LIVE_WINDOWS.pop(key, None))
 
     def _refresh_overlays(self) -> None:
         self.statusChanged.emit()
