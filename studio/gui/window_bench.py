@@ -9,11 +9,19 @@ Baseline: the same window with the 3D view as a QOpenGLWidget (`View3D`), the wa
 examples embed it. A QOpenGLWidget makes Qt compose the whole top-level window through OpenGL
 whenever any widget repaints (the map and loss docks do, every frame); the studio hosts the
 view in a native QOpenGLWindow instead (`View3DPanel`), which repaints only itself.
+
+Edit latency: the time from an edit (a learning rate) to the first 3D frame painted with
+the new trajectories; the simulation runs off the GUI thread, so this is the engine's time
+plus a paint.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
 
 from studio.benchtable import BenchRow
 
@@ -24,26 +32,25 @@ RUNS = (("sgd", 1e-3), ("momentum", 5e-4), ("adam", 0.02), ("rmsprop", 0.01),
         ("nadam", 0.02), ("adadelta", 1.0))
 
 
-def _scene():
+def _scene(steps: int = 5000):
     from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 
     runs = tuple(RunSpec(name, {"lr": lr}, ((-1.8 + 0.35 * i, 2.5 - 0.3 * i),),
                          label=name, color=PALETTE[i % len(PALETTE)])
                  for i, (name, lr) in enumerate(RUNS))
-    return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=5000)
+    return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=steps)
 
 
-def played_fps(seconds: float, widget_baseline: bool = False) -> float:
-    """Distinct 3D frames painted per second while the window plays the bench scene."""
-    from PyQt6.QtCore import QEventLoop, QTimer
-
+@contextmanager
+def _window(scene, widget_baseline: bool = False) -> Iterator[tuple[object, object]]:
+    """A shown 1600×1000 main window on `scene`, and the signal its 3D view emits per paint."""
     from studio.gui.app import get_app
     from studio.gui.main_window import MainWindow
     from studio.gui.views.view3d import View3D
 
     app = get_app()
     window = MainWindow(restore=False, autoplay=False)
-    window.session.replace_scene(_scene())
+    window.session.replace_scene(scene)
     try:
         if widget_baseline:
             window.view3d = View3D(window.session)
@@ -57,6 +64,20 @@ def played_fps(seconds: float, widget_baseline: bool = False) -> float:
         settle = time.perf_counter() + 1.0
         while time.perf_counter() < settle:  # first paints, shader compiles
             app.processEvents()
+        yield window, swapped
+    finally:
+        window.session.pause()
+        window.session.undo_stack.setClean()  # no "save changes?" prompt
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+
+
+def played_fps(seconds: float, widget_baseline: bool = False) -> float:
+    """Distinct 3D frames painted per second while the window plays the bench scene."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    with _window(_scene(), widget_baseline) as (window, swapped):
         painted: set[int] = set()
         swapped.connect(lambda: painted.add(window.session.frame))
         window.session.set_speed_fps(REQUESTED_FPS)
@@ -66,26 +87,57 @@ def played_fps(seconds: float, widget_baseline: bool = False) -> float:
         QTimer.singleShot(int(seconds * 1000), loop.quit)
         start = time.perf_counter()
         loop.exec()
-        elapsed = time.perf_counter() - start
-        window.session.pause()
-        return len(painted) / elapsed
-    finally:
-        window.session.undo_stack.setClean()  # no "save changes?" prompt
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+        return len(painted) / (time.perf_counter() - start)
+
+
+def edit_latency_ms(scene, repeats: int) -> float:
+    """Median time from an edit (run 1's learning rate) to the first 3D frame painted
+    with the new trajectories, the window idle at mid-run."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    with _window(scene) as (window, swapped):
+        session = window.session
+        session.set_frame(session.last_frame // 2)
+        loop = QEventLoop()
+        state = {"new": False}
+        session.trajectoryChanged.connect(lambda _t: state.update(new=True))
+        swapped.connect(lambda: state["new"] and loop.quit())
+        guard = QTimer()  # never hang the bench
+        guard.setSingleShot(True)
+        guard.timeout.connect(loop.quit)
+        timings = []
+        for k in range(repeats):
+            run = session.scene.runs[0]
+            lr = run.hyper.get("lr", 0.001) * (1.25 if k % 2 == 0 else 0.8)
+            state["new"] = False
+            guard.start(5000)
+            start = time.perf_counter()
+            session.update_run(0, "lr", hyper={**run.hyper, "lr": lr})
+            loop.exec()
+            timings.append(time.perf_counter() - start)
+        return float(np.median(timings)) * 1e3
 
 
 def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
     from studio.commands.render import display_for_gl
+    from studio.gui.main_window import default_scene
 
-    seconds = 3.0 if quick else 8.0
+    seconds, repeats = (3.0, 3) if quick else (8.0, 9)
     with display_for_gl():
         ours = played_fps(seconds)
         theirs = played_fps(seconds, widget_baseline=True)
+        default = default_scene()
+        latency_default = edit_latency_ms(default, repeats)
+        big = _scene(steps=1000)
+        latency_big = edit_latency_ms(big, repeats)
     w, h = WINDOW_SIZE
     return "Studio window (software GL unless the display has a GPU)", [
         BenchRow(f"window {w}x{h} playing 10 balls + trails, 150x150 mesh, all docks",
                  ours, "frames/s", baseline=theirs, baseline_name="3D view as QOpenGLWidget",
                  target=">= 30 frames/s"),
+        BenchRow(f"edit -> new paths painted, default scene ({len(default.runs)} optimizers x "
+                 f"{default.steps} steps)", latency_default, "ms", lower_is_better=True,
+                 target="<= 50 ms"),
+        BenchRow(f"edit -> new paths painted, {len(big.runs)} optimizers x {big.steps} steps",
+                 latency_big, "ms", lower_is_better=True),
     ]
