@@ -16,6 +16,7 @@ import argparse
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ GUI_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop
                   "adamw", "amsgrad", "nadam")
 ROSENBROCK_START = (-1.5, 2.0)
 ADAM = {"lr": 0.01, "tol": 0.0}  # tol 0: every ball runs all the steps
+GL_SECTIONS = ("export", "window")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for section in SECTIONS:
-        if args.only is None or section.name == args.only:
+    from studio.commands.render import display_for_gl
+
+    chosen = [s for s in SECTIONS if args.only is None or s.name == args.only]
+    # One display for every section that draws: the QApplication outlives a section and
+    # stays bound to the X server it first met (a private Xvfb must not stop in between).
+    with display_for_gl() if any(s.name in GL_SECTIONS for s in chosen) else nullcontext():
+        for section in chosen:
             title, rows = section(args.quick)
             print(format_table(rows, title))
             print()
