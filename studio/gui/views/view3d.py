@@ -384,7 +384,6 @@ class View3DPanel(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._header)
         layout.addWidget(self.container, 1)
-        self._theme = theme_for(True)
         self.view.statusChanged.connect(self._refresh_overlays)
         session.sceneChanged.connect(self._refresh_overlays)
         session.trajectoryChanged.connect(self._refresh_overlays)
