@@ -150,6 +150,16 @@ def test_render_gif(run_bundle, tmp_path: Path) -> None:
     assert len(np.unique(frames[-1].reshape(-1, frames.shape[-1]), axis=0)) > 16
 
 
+def test_render_mp4(run_bundle, tmp_path: Path) -> None:
+    from readback import read_mp4
+
+    run_bundle("render", "--surface", "beale", "--optimizer", "adam:lr=0.05",
+               "--start", "1,1.5", "--steps", "60", "--frames", "12", "--size", "320x240",
+               "-o", "x.mp4")
+    meta, frames = read_mp4(tmp_path / "x.mp4")
+    assert meta["codec"] == "h264" and meta["size"] == (320, 240) and len(frames) == 12
+
+
 def test_gui_screenshot(run_bundle, tmp_path: Path) -> None:
     import imageio.v3 as iio
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import imageio.v3 as iio
-import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
+from readback import read_mp4
 
 ORANGE, BLUE = (0xE6, 0x9F, 0x00), (0x56, 0xB4, 0xE9)
 SCENE_FLAGS = ["--surface", "rosenbrock", "--optimizer", "adam:lr=0.05",
@@ -23,22 +22,6 @@ def render(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     return subprocess.run([sys.executable, "-m", "studio", "render", *args],
                           capture_output=True, text=True, timeout=120, check=False,
                           env=os.environ.copy() if env is None else env)
-
-
-def read_mp4(path: Path) -> tuple[dict, list[np.ndarray]]:
-    """Stream facts and RGB frames, via the bundled ffmpeg run to completion (imageio's
-    readers leave their ffmpeg pipes to the garbage collector: a ResourceWarning)."""
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path),
-                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                          capture_output=True, check=True, timeout=60)
-    log = proc.stderr.decode("utf-8", "replace")
-    m = re.search(r"Video: (\w+).*?, (yuv\w+).*?, (\d+)x(\d+).*?, ([\d.]+) fps", log)
-    assert m, log
-    w, h = int(m.group(3)), int(m.group(4))
-    meta = {"codec": m.group(1), "pix_fmt": m.group(2), "size": (w, h),
-            "fps": float(m.group(5))}
-    frames = list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, h, w, 3))
-    return meta, frames
 
 
 def colour_pixels(frame: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:
