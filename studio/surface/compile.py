@@ -8,17 +8,30 @@ balls, and sharing e.g. `exp(-...)` between f and ∇f roughly halves the work.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from studio.surface.errors import ExpressionError
 from studio.surface.functions import NUMPY_NAMESPACE
 from studio.surface.parser import exact_number, param_symbol
 
 NumericFunction = Callable[..., list[Any]]
+
+# The names NumPyPrinter's code uses (`numpy.sin`, `functools.reduce` for min/max, `I`),
+# given directly: `modules="numpy"` would run `from numpy import *` once per process, which
+# imports numpy.f2py, numpy.testing and unittest and costs ~0.15 s of the studio's start-up.
+_MODULES = [NUMPY_NAMESPACE, {"numpy": np, "functools": functools, "I": 1j}]
+
+
+def _printer() -> NumPyPrinter:
+    """The printer lambdify would make for "numpy", our functions called by name."""
+    return NumPyPrinter({"allow_unknown_functions": True, "inline": True,
+                         "user_functions": {name: name for name in NUMPY_NAMESPACE}})
 
 
 def substitute_params(expr: sympy.Expr, params: Mapping[str, float]) -> sympy.Expr:
@@ -49,8 +62,8 @@ def compile_numeric(outputs: Sequence[sympy.Expr],
                     arguments: Sequence[sympy.Symbol]) -> NumericFunction:
     """One NumPy function `(*arguments) -> [outputs...]` with shared subexpressions."""
     try:
-        return sympy.lambdify(list(arguments), list(outputs),
-                              modules=[NUMPY_NAMESPACE, "numpy"], cse=True)
+        return sympy.lambdify(list(arguments), list(outputs), modules=_MODULES,
+                              printer=_printer(), cse=True)
     except (RecursionError, MemoryError):
         raise ExpressionError("expression too complex to compile") from None
 
