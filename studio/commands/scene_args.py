@@ -156,13 +156,6 @@ def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
     return spec
 
 
-def _label(name: str, hyper: dict[str, HyperValue]) -> str:
-    from studio.engine import OPTIMIZERS, validate_hyper
-
-    lr = validate_hyper(name, hyper)["lr"]
-    return f"{OPTIMIZERS[name].title} (lr {lr:g})"
-
-
 def scene_from_args(args: argparse.Namespace) -> Scene:
     """The scene that the file and the flags describe, validated like a scene file."""
     from studio.engine import validate_hyper
@@ -180,7 +173,7 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         for i, text in enumerate(args.optimizer):
             name, hyper = parse_optimizer(text)
             runs.append(RunSpec(optimizer=name, hyper=hyper, starts=starts or (),
-                                grid=grid, label=_label(name, hyper),
+                                grid=grid,
                                 color=PALETTE[i % len(PALETTE)]))
     elif base is not None and base.runs:
         runs = list(base.runs)

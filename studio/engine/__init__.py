@@ -14,12 +14,12 @@ from studio.engine.registry import (
     ScheduleInfo,
     hyper_info,
     optimizer_defaults,
+    run_label,
     validate_hyper,
 )
 from studio.engine.simulate import (
     SimulationError,
     grid_starts,
-    run_label,
     run_starts,
     simulate,
     simulate_scene,

@@ -245,6 +245,21 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     )
 }
 
+def run_label(run: object) -> str:
+    """What every view, legend and output calls a run: the user's label, else its optimizer
+    and learning rate ("Adam (lr 0.05)"), derived afresh so it never goes stale after an edit.
+    `run` is a `studio.scene.RunSpec` (duck-typed: the scene imports nothing from here)."""
+    label = getattr(run, "label", "")
+    if label:
+        return label
+    name = getattr(run, "optimizer", "")
+    info = OPTIMIZERS.get(name)
+    if info is None:
+        return name
+    lr = getattr(run, "hyper", {}).get("lr", info.hyper["lr"].default)
+    return f"{info.title} (lr {lr:g})" if isinstance(lr, (int, float)) else info.title
+
+
 def optimizer_defaults(optimizer: str) -> dict[str, HyperValue]:
     """All non-schedule keys of `optimizer` with their defaults."""
     return _info(optimizer).defaults

@@ -19,7 +19,7 @@ import numpy as np
 
 from studio.engine.memory import tune_allocator
 from studio.engine.optimizers import Optimizer, build_optimizer
-from studio.engine.registry import OPTIMIZERS, validate_hyper
+from studio.engine.registry import run_label, validate_hyper
 from studio.engine.trajectory import CONVERGED, DIVERGED, Trajectory
 from studio.errors import StudioError
 from studio.scene import MAX_STEPS, RunSpec, Scene
@@ -101,11 +101,6 @@ def run_starts(run: RunSpec, domain: tuple[float, float, float, float]) -> np.nd
     if run.grid is not None:
         return grid_starts(domain, *run.grid)
     return np.array(run.starts, dtype=float).reshape(-1, 2)
-
-
-def run_label(run: RunSpec) -> str:
-    return run.label or (OPTIMIZERS[run.optimizer].title if run.optimizer in OPTIMIZERS
-                         else run.optimizer)
 
 
 def _ball_labels(run: RunSpec, starts: np.ndarray, workers: int) -> list[str]:

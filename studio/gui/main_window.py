@@ -7,6 +7,7 @@ session only, never to each other. Layout and theme persist in QSettings; the
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine import CONVERGED, DIVERGED, run_label
 from studio.errors import StudioError
 from studio.gui.help import ShortcutsDialog, show_about
 from studio.gui.panels.optimizer_panel import OptimizerPanel
@@ -32,7 +34,6 @@ from studio.gui.session import Session
 from studio.gui.settings import add_recent_file, clear_recent_files, recent_files, studio_settings
 from studio.gui.theme import apply_palette
 from studio.gui.views.contour import ContourView
-from studio.gui.views.legend import run_label
 from studio.gui.views.loss_plot import LossView
 from studio.gui.views.view3d import View3DPanel
 from studio.resources import asset_path
@@ -251,22 +252,32 @@ class MainWindow(QMainWindow):
         parts = [f"step {frame} / {self.session.last_frame}"]
         runs = self.session.scene.runs
         ball_run = np.asarray(trajectory.ball_run)
+        stop_step = np.asarray(trajectory.stop_step)
+        status_all = np.asarray(trajectory.status)
         loss = trajectory.loss[frame]
-        for i, run in enumerate(runs[:STATUS_RUNS]):
+        shown = [i for i in range(len(runs)) if np.any(ball_run == i)]
+        hidden = max(0, len(shown) - STATUS_RUNS)
+        if hidden:  # the bar has room for a few: keep the selected run among them
+            chosen = self.session.selected_run
+            shown = shown[:STATUS_RUNS] if chosen in shown[:STATUS_RUNS] or chosen not in shown \
+                else shown[:STATUS_RUNS - 1] + [chosen]
+        for i in shown:
+            run = runs[i]
             mine = np.flatnonzero(ball_run == i)
-            if mine.size == 0:
-                continue
-            stop = np.asarray(trajectory.stop_step)[mine]
-            status = np.asarray(trajectory.status)[mine]
-            if mine.size == 1 and status[0] == 2 and stop[0] <= frame:
+            stop, status = stop_step[mine], status_all[mine]
+            if mine.size == 1 and status[0] == DIVERGED and stop[0] <= frame:
                 value = f"diverged at step {int(stop[0])}"
             elif mine.size == 1:
                 value = f"{float(loss[mine[0]]):.4g}"
+                if status[0] == CONVERGED and stop[0] <= frame:
+                    value += " (converged)"
             else:
                 finite = loss[mine][np.isfinite(loss[mine])]
                 value = f"best {float(finite.min()):.4g}" if finite.size else "—"
             parts.append(f"<span style='color:{run.color}'>●</span> "
-                         f"{run_label(run, i)}: {value}")
+                         f"{html.escape(run_label(run))}: {value}")
+        if hidden:
+            parts.append(f"+{hidden} more")
         self.step_status.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def _autoplay(self) -> None:

@@ -32,11 +32,12 @@ from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QRect, QRectF, QSize
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QRegion
 from PyQt6.QtWidgets import QWidget
 
+from studio.engine import run_label
 from studio.errors import StudioError
 from studio.export import ExportError, format_of, open_writer
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
-from studio.gui.views.legend import run_label, run_outcome
+from studio.gui.views.legend import run_outcome
 from studio.gui.views.trails import status_at
 from studio.scene import Scene
 
@@ -401,7 +402,7 @@ class OffscreenRenderer:
             if not run.enabled:
                 continue
             mine = ball_run == i
-            rows.append((run.color, run_label(run, i), run_outcome(status[mine], stop[mine])
+            rows.append((run.color, run_label(run), run_outcome(status[mine], stop[mine])
                          if mine.any() else ""))
         return rows
 

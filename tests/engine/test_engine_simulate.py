@@ -40,7 +40,7 @@ def test_balls_are_runs_times_starts_in_order() -> None:
     assert traj.ball_run.tolist() == [0, 0, 2, 2, 2, 2, 2, 2]
     assert traj.run_slices == (slice(0, 2), slice(2, 2), slice(2, 8))
     assert traj.ball_label[:2] == ("A @ (1, 1)", "A @ (2, 2)")
-    assert traj.ball_label[2].startswith("Adam @ ")
+    assert traj.ball_label[2].startswith("Adam (lr 0.001) @ ")
     np.testing.assert_array_equal(traj.positions[0, :2], [[1, 1], [2, 2]])
     np.testing.assert_allclose(traj.positions[0, 2:], grid_starts(Bowl.domain, 3, 2))
     assert not traj.positions.flags.writeable

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from studio.commands.scene_args import add_scene_arguments, scene_from_args
+from studio.engine import run_label
 from studio.errors import StudioError
 from studio.resources import asset_path
 from studio.scene import load_scene
@@ -65,7 +66,7 @@ def test_scene_file_and_overrides(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))
     scene = load_scene(asset_path("scenes/default.json"))
     assert len(rows) == 1 + 6 * len(scene.runs)
-    assert {r[0] for r in rows[1:]} == {r.label for r in scene.runs}
+    assert {r[0] for r in rows[1:]} == {run_label(r) for r in scene.runs}
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -142,7 +143,7 @@ def test_scene_from_args_builds_a_valid_scene() -> None:
     assert scene.runs[1].hyper == {"momentum": 0.8, "schedule": "warmup", "warmup": 20}
     assert isinstance(scene.runs[1].hyper["warmup"], int)
     assert scene.runs[0].starts == ((-1.5, 2.0), (-2.0, 2.0))
-    assert scene.runs[0].label == "Adam (lr 0.05)" and scene.runs[1].label == "Nesterov (lr 0.01)"
+    assert [run_label(r) for r in scene.runs] == ["Adam (lr 0.05)", "Nesterov (lr 0.01)"]
     assert scene.runs[0].color != scene.runs[1].color
     grid = scene_from_args(_parse("--surface", "himmelblau", "--optimizer", "sgd",
                                   "--start-grid", "3x4"))

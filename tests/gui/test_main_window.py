@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -114,3 +115,38 @@ def test_monkey(qtbot, window: MainWindow) -> None:
         qtbot.wait(1)
     s.pause()
     assert s.wait_for_simulation()
+
+
+def test_run_names_follow_edits_everywhere(window: MainWindow) -> None:
+    """An unlabelled run is named by its optimizer and current lr in the table, the 3D
+    legend and the status bar, so a tuned run is never shown under its old rate."""
+    session = window.session
+    session.update_run(1, "Unlabel", label="")
+    session.update_run(1, "Tune", hyper={"lr": 0.002})
+    assert session.wait_for_simulation()
+    session.set_frame(5)
+    assert "Momentum&nbsp;(lr&nbsp;0.002)" in window.view3d.legend.text()
+    assert "Momentum (lr 0.002)" in window.step_status.text()
+    assert window.optimizer_panel.runs_table.item(1, 2).text() == "Momentum (lr 0.002)"
+
+
+def test_status_bar_keeps_the_selected_run_among_many(window: MainWindow) -> None:
+    session = window.session
+    runs = session.scene.runs
+    many = tuple(dataclasses.replace(runs[1], label=f"run {k}") for k in range(9))
+    session.edit_scene(dataclasses.replace(session.scene, runs=runs + many))
+    session.select_run(10)
+    assert session.wait_for_simulation()
+    session.set_frame(3)
+    text = window.step_status.text()
+    assert "run 8" in text and "more" in text
+    assert text.count("●") <= 6
+
+
+def test_a_new_preset_drops_the_scene_title(window: MainWindow) -> None:
+    session = window.session
+    session.edit_scene(dataclasses.replace(session.scene, title="Rosenbrock race"))
+    assert window.view3d.title.text() == "Rosenbrock race"
+    assert window.surface_editor.pick_preset("beale")
+    assert session.scene.title == ""
+    assert "Beale" in window.view3d.title.text()

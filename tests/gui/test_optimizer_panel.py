@@ -60,7 +60,7 @@ def data_fit_preset() -> str | None:
 def test_table_lists_runs(panel: OptimizerPanel, session: Session) -> None:
     table = panel.runs_table
     assert table.rowCount() == 2
-    assert table.item(0, COL_NAME).text() == "SGD"  # no label: the optimizer's title
+    assert table.item(0, COL_NAME).text() == "SGD (lr 0.001)"  # no label: optimizer and lr
     assert table.item(1, COL_NAME).text() == "fast"
     assert table.item(0, COL_ENABLED).checkState() == Qt.CheckState.Checked
     assert swatch(panel, 1) == PALETTE[1]
@@ -152,7 +152,7 @@ def test_enable_checkbox_rename_and_colour(panel: OptimizerPanel, session: Sessi
     session.undo_stack.undo()
     assert session.scene.runs[0].color == PALETTE[0]
     session.undo_stack.undo()
-    assert panel.runs_table.item(0, COL_NAME).text() == "SGD"
+    assert panel.runs_table.item(0, COL_NAME).text() == "SGD (lr 0.001)"
 
 
 # --------------------------------------------------------------------- hyperparameters

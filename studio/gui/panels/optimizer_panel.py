@@ -41,7 +41,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import OPTIMIZERS, SCHEDULES
+from studio.engine import OPTIMIZERS, SCHEDULES, run_label
 from studio.gui.panels.hyper_widgets import INT_LIMIT, HyperEditor, NumberSpinBox, compact_combo
 from studio.gui.session import Session
 from studio.scene import MAX_GRID, MAX_RUNS, MAX_STEPS, PALETTE, RunSpec, Scene
@@ -82,14 +82,6 @@ def next_color(runs: tuple[RunSpec, ...]) -> str:
         if color not in used:
             return color
     return PALETTE[len(runs) % len(PALETTE)]
-
-
-def run_title(run: RunSpec) -> str:
-    """What the runs table calls a run: its label, else its optimizer's title."""
-    if run.label:
-        return run.label
-    info = OPTIMIZERS.get(run.optimizer)
-    return info.title if info is not None else run.optimizer
 
 
 class OptimizerPanel(QWidget):
@@ -305,9 +297,9 @@ class OptimizerPanel(QWidget):
         if run is None:
             return False
         copy = dataclasses.replace(run, color=next_color(self.session.scene.runs),
-                                   label=f"{run_title(run)} copy")
+                                   label=f"{run.label} copy" if run.label else "")
         runs = self.session.scene.runs + (copy,)
-        return self._edit_runs(runs, f"Duplicate {run_title(run)}", len(runs) - 1)
+        return self._edit_runs(runs, f"Duplicate {run_label(run)}", len(runs) - 1)
 
     def remove_run(self) -> bool:
         index = self.session.selected_run
@@ -315,7 +307,7 @@ class OptimizerPanel(QWidget):
         if not 0 <= index < len(runs):
             return False
         rest = runs[:index] + runs[index + 1:]
-        return self._edit_runs(rest, f"Remove {run_title(runs[index])}",
+        return self._edit_runs(rest, f"Remove {run_label(runs[index])}",
                                min(index, len(rest) - 1))
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
@@ -331,7 +323,7 @@ class OptimizerPanel(QWidget):
                                         enabled=enabled)
         elif col == COL_NAME:
             label = item.text().strip()
-            if label != run_title(run):
+            if label != run_label(run):
                 self.session.update_run(row, "Rename run", label=label)
             elif label != item.text():
                 self._refresh_table()
@@ -441,8 +433,8 @@ class OptimizerPanel(QWidget):
                 swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(run.color))
                 swatch.setToolTip(f"{run.color}: click to change")
                 name = self._item(row, COL_NAME, editable=True)
-                if name.text() != run_title(run):
-                    name.setText(run_title(run))
+                if name.text() != run_label(run):
+                    name.setText(run_label(run))
                 info = OPTIMIZERS.get(run.optimizer)
                 optimizer = self._item(row, COL_OPTIMIZER, editable=False)
                 optimizer.setText(info.title if info is not None else run.optimizer)

@@ -307,7 +307,13 @@ class SurfaceEditor(QWidget):
             self.show_error(exc)
             return False
         self.show_error(None)
-        scene = dataclasses.replace(self.session.scene, surface=spec)
+        scene = self.session.scene
+        # A scene's title describes its function ("Rosenbrock: six optimizers race..."): a
+        # new function drops it, and the views fall back to the surface's own name.
+        same_function = (spec.preset, spec.expression) == (scene.surface.preset,
+                                                           scene.surface.expression)
+        scene = dataclasses.replace(scene, surface=spec,
+                                    title=scene.title if same_function else "")
         return self.session.edit_scene(scene, text, merge_key)
 
     def show_error(self, exc: StudioError | str | None) -> None:
@@ -434,7 +440,7 @@ class SurfaceEditor(QWidget):
     @staticmethod
     def preset_scene(scene: Scene, spec: SurfaceSpec, preset: object) -> Scene:
         runs = tuple(retarget_run(run, preset) for run in scene.runs)
-        return dataclasses.replace(scene, surface=spec, runs=runs)
+        return dataclasses.replace(scene, surface=spec, runs=runs, title="")
 
     # ------------------------------------------------------------------ model → widget
 
@@ -461,6 +467,7 @@ class SurfaceEditor(QWidget):
         if self.expression_edit.text() != expression:
             with QSignalBlocker(self.expression_edit):
                 self.expression_edit.setText(expression)
+                self.expression_edit.setCursorPosition(0)  # show the start of a long formula
         self.show_error(None)
 
         params = dict(spec.params) or (dict(preset.params) if preset is not None else {})

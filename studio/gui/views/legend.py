@@ -6,12 +6,9 @@ import html
 
 import numpy as np
 
+from studio.engine import run_label
 from studio.gui.theme import Theme
 from studio.gui.views.trails import CONVERGED, DIVERGED
-
-
-def run_label(run, index: int) -> str:
-    return run.label or f"{run.optimizer} #{index + 1}"
 
 
 def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
@@ -30,34 +27,33 @@ def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
     return ", ".join(parts)
 
 
-def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme,
-                inline: bool = False) -> str:
-    """`status`: each ball's status at the shown frame (None before the first trajectory).
+MAX_ENTRIES = 10  # a legend strip longer than this would squeeze the 3D view
 
-    `inline`: one wrapping line of entries (a legend strip) instead of a table.
+
+def _nowrap(text: str) -> str:
+    """Escaped text that never breaks inside (lines break only between entries)."""
+    return html.escape(text).replace(" ", "&nbsp;")
+
+
+def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> str:
+    """The enabled runs as one wrapping line of entries (a legend strip above the 3D view).
+
+    `status`: each ball's status at the shown frame (None before the first trajectory).
+    Past `MAX_ENTRIES` runs the rest are counted ("+4 more"), not listed.
     """
     rows = []
     ball_run = None if trajectory is None else np.asarray(trajectory.ball_run)
-    for i, run in enumerate(runs):
-        if not run.enabled:
-            continue
+    enabled = [(i, run) for i, run in enumerate(runs) if run.enabled]
+    for i, run in enabled[:MAX_ENTRIES]:
         note = ""
         if ball_run is not None and status is not None:
             mine = ball_run == i
             note = run_outcome(status[mine], np.asarray(trajectory.stop_step)[mine])
         colour = theme.diverged if "diverged" in note else theme.foreground
-        note_html = (f" <span style='color:{colour}; font-size:small'>— {html.escape(note)}"
-                     "</span>" if note else "")
-        if inline:
-            label = html.escape(run_label(run, i)).replace(" ", "&nbsp;")
-            rows.append(f"<span style='color:{run.color}; font-size:large'>●</span>"
-                        f"&nbsp;{label}{note_html.replace(' — ', '&nbsp;— ')}")
-            continue
-        rows.append(f"<tr><td><span style='color:{run.color}; font-size:large'>●</span></td>"
-                    f"<td style='padding-left:4px'>{html.escape(run_label(run, i))}"
-                    f"{note_html}</td></tr>")
-    if not rows:
-        return ""
-    if inline:
-        return "&nbsp;&nbsp;&nbsp; ".join(rows)
-    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
+        note_html = (f"&nbsp;<span style='color:{colour}; font-size:small'>—&nbsp;"
+                     f"{_nowrap(note)}</span>" if note else "")
+        rows.append(f"<span style='color:{run.color}; font-size:large'>●</span>"
+                    f"&nbsp;{_nowrap(run_label(run))}{note_html}")
+    if len(enabled) > MAX_ENTRIES:
+        rows.append(f"+{len(enabled) - MAX_ENTRIES}&nbsp;more")
+    return "&nbsp;&nbsp;&nbsp; ".join(rows)

@@ -429,7 +429,6 @@ class View3DPanel(QWidget):
 
     def _refresh_overlays(self, *_unused: object) -> None:
         scene = self.session.scene
-        text = legend_html(scene.runs, self.session.trajectory, self.view._status, self._theme,
-                           inline=True)
+        text = legend_html(scene.runs, self.session.trajectory, self.view._status, self._theme)
         self.legend.setText(text)
         self.title.setText(scene.title or getattr(self.session.surface, "title", ""))
