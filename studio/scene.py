@@ -32,6 +32,8 @@ MAX_GRID = 64
 MAX_STEPS = 100_000
 MAX_TEXT = 2000
 MAX_HYPER = 64
+MAX_INT_DIGITS = 30
+MAX_EXPRESSION = 500  # characters of a formula (the parser's limit too)
 HEIGHT_MODES = ("auto", "linear", "log1p")
 
 # Okabe-Ito, then Tableau: distinct for colour-blind viewers, legible on light and dark.
@@ -155,13 +157,19 @@ def load_scene(path: str | os.PathLike[str]) -> Scene:
         if size > MAX_FILE_BYTES:
             raise SceneError(f"{path.name}: file is {size} bytes, a scene is at most "
                              f"{MAX_FILE_BYTES}")
-        raw = path.read_bytes()
+        if not path.is_file():
+            raise SceneError(f"{path.name}: not a regular file")
+        with path.open("rb") as stream:  # read no more than the cap: the size can lie
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise SceneError(f"{path.name}: a scene is at most {MAX_FILE_BYTES} bytes")
     except SceneError:
         raise
     except OSError as exc:
         raise SceneError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                          parse_int=_parse_int)
     except UnicodeDecodeError:
         raise SceneError(f"{path.name}: not a text file (not UTF-8)") from None
     except json.JSONDecodeError as exc:
@@ -175,6 +183,13 @@ def load_scene(path: str | os.PathLike[str]) -> Scene:
         return scene_from_dict(data)
     except SceneError as exc:
         raise SceneError(f"{path.name}: {exc}") from None
+
+
+def _parse_int(text: str) -> int:
+    """JSON integers, refusing absurd ones (Python would print a cryptic digit-limit error)."""
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a whole number has {len(text)} digits, at most {MAX_INT_DIGITS}")
+    return int(text)
 
 
 def _reject_constant(name: str) -> float:
@@ -210,7 +225,7 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
     preset = d.get("preset")
     if preset is not None:
         preset = _text(preset, "surface.preset", 64)
-    expression = _text(d.get("expression", ""), "surface.expression")
+    expression = _text(d.get("expression", ""), "surface.expression", MAX_EXPRESSION)
     if preset is None and not expression.strip():
         raise SceneError("surface needs a 'preset' or an 'expression'")
     params_raw = _mapping(d.get("params", {}), "surface.params", None)
@@ -306,7 +321,10 @@ def _text(value: Any, where: str, limit: int = MAX_TEXT) -> str:
 def _float(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SceneError(f"'{where}' must be a number")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        raise SceneError(f"'{where}' is too large") from None
     if not math.isfinite(out):
         raise SceneError(f"'{where}' must be finite")
     return out

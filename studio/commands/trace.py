@@ -65,9 +65,16 @@ def run(args: argparse.Namespace) -> int:
                   ".npz": _npz_bytes}[out.suffix.lower()]
         write_atomically(out, lambda fh: writer(traj, scene, fh))
     for b in range(traj.n_balls):
-        if traj.status[b] == DIVERGED:
-            print(f"studio: warning: {traj.ball_label[b]} diverged at step "
-                  f"{int(traj.stop_step[b]) + 1}", file=sys.stderr)
+        if traj.status[b] != DIVERGED:
+            continue
+        where = f"{traj.ball_label[b]} (ball {b})"
+        if not math.isfinite(float(traj.loss[0, b])):
+            x, y = traj.positions[0, b]
+            print(f"studio: warning: {where}: f is not finite at its start ({x:g}, {y:g})",
+                  file=sys.stderr)
+        else:
+            print(f"studio: warning: {where} diverged at step {int(traj.stop_step[b]) + 1}",
+                  file=sys.stderr)
     return 0
 
 

@@ -58,7 +58,11 @@ class HyperInfo:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise HyperparameterError(f"{where}: {self.key} must be a number, got {value!r}")
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int beyond any float, e.g. from a hostile scene file
+            raise HyperparameterError(f"{where}: {self.key} is too large") from None
+        if not finite:
             raise HyperparameterError(f"{where}: {self.key} must be finite, got {value!r}")
         out: HyperValue
         if self.kind == "int":

@@ -5,7 +5,7 @@ hold Nesterov's look-ahead points, so a single `value_and_grad` call per step se
 optimizer. Each run's optimizer then updates its slice; stopped balls are masked, never
 looped over. The same surface, runs, steps and seed give bit-identical trajectories; each
 run draws its random numbers from its own generator, seeded from (seed, run index, purpose),
-so adding or editing one run never changes another's noise.
+so editing a run, or adding one after it, never changes another run's noise.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from studio.engine.memory import tune_allocator
-from studio.engine.optimizers import Optimizer, build_optimizer
+from studio.engine.optimizers import NOISE_TRAINING, Optimizer, build_optimizer
 from studio.engine.registry import run_label, validate_hyper
 from studio.engine.trajectory import CONVERGED, DIVERGED, Trajectory
 from studio.errors import StudioError
@@ -27,7 +27,7 @@ from studio.scene import MAX_STEPS, RunSpec, Scene
 if TYPE_CHECKING:
     from studio.surface import Surface
 
-MAX_BALL_STEPS = 25_000_000  # (steps + 1) × balls kept in memory: about 1 GB of float64
+MAX_BALL_STEPS = 12_000_000  # (steps + 1) × balls kept in memory: about 500 MB of float64
 DIVERGENCE_FACTOR = 1e6  # a ball farther than this × the domain's size has diverged
 GRID_INSET = 0.05  # a start grid keeps this fraction of the domain free at each edge
 _PURPOSES = ("grad_noise", "xi", "delay", "batch")
@@ -79,7 +79,8 @@ class _Group:
     state: Any
     la: slice | None  # rows of the look-ahead points in the evaluation array
     batches: _Batches | None
-    tol: float
+    tol: float       # the loss-progress threshold of the patience rule
+    grad_tol: float  # converged when ‖∇f‖ < grad_tol (0: never, for a noisy gradient)
     patience: int
 
 
@@ -181,8 +182,14 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
         if 0 < batch < n_rows:
             size = sl.stop - sl.start
             batches = _Batches(batch, n_rows, rng_for("batch"), np.empty((size, n_rows), int))
-        groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches,
-                             float(hyper["tol"]), int(hyper["patience"])))
+        # The stopping rule tests the gradient the update uses. A noisy or mini-batch one is
+        # never below `tol` (a ball at a saddle would otherwise stop at step 0, before the
+        # noise that lets it escape), so for those runs only the patience rule can stop a ball.
+        noisy = (float(hyper["grad_noise"]) > 0 or runs[ri].optimizer in NOISE_TRAINING
+                 or batches is not None)
+        tol = float(hyper["tol"])
+        groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches, tol,
+                             0.0 if noisy else tol, int(hyper["patience"])))
     return _run(surface, groups, positions0, m, steps, domain, labels, ball_run, slices)
 
 
@@ -199,8 +206,10 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
     stop_step = np.full(n, T, dtype=np.int64)
     active = np.ones(n, dtype=bool)
     tol = np.zeros(n)
+    grad_tol = np.zeros(n)
     for g in groups:
         tol[g.sl] = g.tol
+        grad_tol[g.sl] = g.grad_tol
         lrs = np.array([g.opt.schedule(k) for k in range(T + 1)], dtype=float)
         lr_out[:, g.sl] = lrs[:, None]
     patience_groups = [g for g in groups if g.patience > 0]
@@ -217,7 +226,7 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
     max_abs, abs_, add_all, min_all = np.maximum.reduce, np.abs, np.add.reduce, np.minimum.reduce
     isfinite = math.isfinite
 
-    tol_max = float(tol.max()) if n else 0.0
+    tol_max = float(grad_tol.max()) if n else 0.0
     small = n < 512  # np.hypot is one call (cheap for few balls) but slow per element
     n_active = n
     live = [(g, True, True) for g in groups]  # (group, any ball active, all balls active)
@@ -252,7 +261,7 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                     active[idx] = False
                     changed = True
             if patience_groups or min_all(gn) < tol_max:
-                done = active & (gn < tol)
+                done = active & (gn < grad_tol)
                 for g in patience_groups:
                     if t >= g.patience:
                         sl = g.sl

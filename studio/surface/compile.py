@@ -62,10 +62,17 @@ def compile_numeric(outputs: Sequence[sympy.Expr],
                     arguments: Sequence[sympy.Symbol]) -> NumericFunction:
     """One NumPy function `(*arguments) -> [outputs...]` with shared subexpressions."""
     try:
-        return sympy.lambdify(list(arguments), list(outputs), modules=_MODULES,
-                              printer=_printer(), cse=True)
+        return sympy.lambdify(list(arguments), [_float_big_integers(e) for e in outputs],
+                              modules=_MODULES, printer=_printer(), cse=True)
     except (RecursionError, MemoryError):
         raise ExpressionError("expression too complex to compile") from None
+
+
+def _float_big_integers(expr: sympy.Expr) -> sympy.Expr:
+    """Integers beyond int64 as floats: the printer writes them as Python ints, which NumPy
+    ufuncs refuse (`log(1e20)` would print as numpy.log(100000000000000000000))."""
+    big = {i: sympy.Float(i) for i in expr.atoms(sympy.Integer) if abs(i) >= 2**63}
+    return expr.xreplace(big) if big else expr
 
 
 def as_float_array(value: Any, shape: tuple[int, ...]) -> np.ndarray:

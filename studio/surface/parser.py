@@ -26,15 +26,21 @@ from dataclasses import dataclass
 
 import sympy
 
+from studio.scene import MAX_EXPRESSION
 from studio.surface.errors import ExpressionError
 from studio.surface.functions import FUNCTIONS
 
-MAX_LENGTH = 500
+MAX_LENGTH = MAX_EXPRESSION  # one limit for typed text and scene files
 MAX_NODES = 400
 MAX_DEPTH = 100
 MAX_PAREN_DEPTH = 50
 MAX_MAGNITUDE = 1e300
 MAX_EXPONENT = 1000
+# Exact constants are kept exact only while their numerator and denominator stay this small
+# (a float written out in full, 5e-324, needs ~1080 bits); beyond it a constant becomes its
+# float value, so `(0.999999^1000)^1000` is a number in microseconds, not a 20-million-bit
+# rational that sympy computes for seconds and no printer can write out.
+MAX_EXACT_BITS = 1100
 
 X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y", real=True)
@@ -238,6 +244,8 @@ class _Builder:
             raise self.fail(_describe(node), node)
         if value.expr.has(*_UNDEFINED):
             raise self.fail("undefined or complex value", node)
+        if value.number is not None and _too_big(value.expr):
+            return _Value(exact_number(value.number), value.number)
         return value
 
     def constant(self, node: ast.Constant) -> _Value:
@@ -275,8 +283,12 @@ class _Builder:
                 raise self.fail("exponent too large", node.right)
             if a is not None and b is not None:
                 number = self.shadow(lambda: math.pow(a, b), node)
-            elif a is not None and a == 0 and b is None:
-                pass
+                # An integer power of a rational is computed eagerly by sympy: bound its
+                # size before asking (the result's bits are about |b| times the base's).
+                base = left.expr
+                if base.is_Rational and float(b).is_integer() and abs(b) * max(
+                        abs(base.p).bit_length(), base.q.bit_length()) > MAX_EXACT_BITS:
+                    return _Value(exact_number(number), number)
             expr = sympy.Pow(left.expr, right.expr)
         elif isinstance(op, ast.Div):
             if b == 0:
@@ -337,6 +349,12 @@ class _Builder:
         if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
             raise self.fail("number too large", node)
         return number
+
+
+def _too_big(expr: sympy.Expr) -> bool:
+    """A rational constant whose exact form would be too long to print or compute with."""
+    return bool(expr.is_Rational) and max(abs(expr.p).bit_length(),
+                                          expr.q.bit_length()) > MAX_EXACT_BITS
 
 
 def _describe(node: ast.AST) -> str:

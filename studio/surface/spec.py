@@ -55,6 +55,11 @@ def _cached(key: _Key) -> Surface:
 
 def _from_preset(preset: Preset, expression: str, params: Mapping[str, float],
                  domain: tuple[float, float, float, float] | None, height: str) -> Surface:
+    unknown = sorted(set(params) - set(preset.params))
+    if unknown and not expression:  # a typo in a parameter must not be silently ignored
+        has = ", ".join(preset.params) or "none"
+        raise ExpressionError(f"{preset.name} has no parameter '{unknown[0]}' (its parameters: "
+                              f"{has})")
     merged = {**preset.params, **params}
     edited = bool(expression and expression != preset.expression) or merged != preset.params
     text = expression or preset.expression

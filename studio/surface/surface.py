@@ -79,6 +79,10 @@ def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], 
     return tuple(sorted(check_params(params).items()))
 
 
+MAX_DOMAIN = 1e6
+MIN_SPAN = 1e-6
+
+
 def check_domain(domain: Sequence[float] | None) -> Domain:
     """(xmin, xmax, ymin, ymax) as finite floats with min < max; None -> [-5, 5]²."""
     if domain is None:
@@ -87,6 +91,12 @@ def check_domain(domain: Sequence[float] | None) -> Domain:
     if len(values) != 4 or not all(math.isfinite(v) for v in values) or not (
             values[0] < values[1] and values[2] < values[3]):
         raise ExpressionError("domain must be four finite numbers xmin < xmax, ymin < ymax")
+    # Grids, start grids and the views divide the span and square coordinates: a bound near
+    # 1e308 overflows them, a span near 0 divides by it.
+    if max(map(abs, values)) > MAX_DOMAIN or min(values[1] - values[0],
+                                                  values[3] - values[2]) < MIN_SPAN:
+        raise ExpressionError(f"domain bounds must lie within ±{MAX_DOMAIN:g} and span at "
+                              f"least {MIN_SPAN:g}")
     return values  # type: ignore[return-value]
 
 

@@ -249,6 +249,29 @@ def test_patience_stops_a_ball_that_no_longer_improves() -> None:
     assert traj.grad_norm[s, 0] > 1e-3  # stopped by patience, not by the gradient
 
 
+@pytest.mark.parametrize("run", [
+    RunSpec("sgd", {"lr": 0.01, "grad_noise": 0.3}, ((0.0, 0.0),)),
+    RunSpec("noise_training", {}, ((0.0, 0.0),)),
+    RunSpec("easgd", {}, ((0.0, 0.0),)),
+], ids=["grad_noise", "noise_training", "easgd"])
+def test_noise_lets_a_ball_leave_a_critical_point(run: RunSpec) -> None:
+    """A ball started where ∇f = 0 with a noisy gradient is not 'converged' at step 0:
+    the noise is what moves it (the seeds' saddle escape)."""
+    traj = simulate(Flat(), [run], 50, 0)
+    assert (traj.status == RUNNING).all() and (traj.stop_step == 50).all()
+    assert np.abs(traj.positions[-1] - traj.positions[0]).max() > 0
+
+
+def test_noise_free_ball_at_a_minimum_converges_at_once() -> None:
+    traj = simulate(Flat(), [RunSpec("sgd", {"lr": 0.01}, ((0.0, 0.0),))], 50, 0)
+    assert traj.status[0] == CONVERGED and traj.stop_step[0] == 0
+
+
+def test_size_limit_is_an_error_not_an_exhausted_machine() -> None:
+    with pytest.raises(SimulationError, match="ball-steps"):
+        simulate(Bowl(), [RunSpec("sgd", {}, grid=(64, 64))], 5000, 0)
+
+
 # ----------------------------------------------------------------------------- registry
 
 

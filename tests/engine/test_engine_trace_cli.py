@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from studio.commands.scene_args import add_scene_arguments, scene_from_args
-from studio.engine import run_label
+from studio.engine import run_label, simulate_scene
 from studio.errors import StudioError
 from studio.resources import asset_path
-from studio.scene import load_scene
+from studio.scene import SurfaceSpec, load_scene
+from studio.surface import surface_from_spec
 
 
 def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -103,6 +104,52 @@ def test_corrupt_scene_is_one_line(tmp_path: Path, content: bytes) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
 
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(("runs", "message"), [
+    (f'[{{"optimizer": "sgd", "hyper": {{"lr": {HUGE}}}, "starts": [[0, 0]]}}]', "401 digits"),
+    ('[{"optimizer": "sgd", "hyper": {"delay": 1e300}, "starts": [[0, 0]]}]', "delay"),
+    ('[{"optimizer": "sgd", "starts": [[1e308, 0]]}]', None),
+])
+def test_absurd_numbers_in_a_scene_are_refused_in_one_line(tmp_path: Path, runs: str,
+                                                           message: str | None) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(f'{{"version": 1, "surface": {{"preset": "bowl"}}, "runs": {runs}}}')
+    try:
+        scene = load_scene(path)
+        simulate_scene(scene)
+    except StudioError as exc:
+        assert message is None or message in str(exc)
+        assert "\n" not in str(exc)
+    else:
+        assert message is None  # a far start is allowed: that ball diverges at once
+
+
+def test_a_device_or_fifo_is_not_read_as_a_scene() -> None:
+    with pytest.raises(StudioError, match="not a regular file"):
+        load_scene("/dev/zero")
+
+
+def test_a_huge_domain_is_refused() -> None:
+    with pytest.raises(StudioError, match="domain bounds"):
+        surface_from_spec(SurfaceSpec(preset="bowl", domain=(-1e308, 1e308, -1, 1)))
+
+
+def test_unknown_preset_parameter_is_an_error() -> None:
+    with pytest.raises(StudioError, match="rosenbrock has no parameter 'z'"):
+        surface_from_spec(SurfaceSpec(preset="rosenbrock", params={"z": 10.0}))
+
+
+def test_trace_into_a_closed_pipe_is_quiet() -> None:
+    cmd = (f"{sys.executable} -m studio trace --surface bowl --optimizer sgd --steps 5000 "
+           "--start-grid 8x8 | head -1")
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.startswith("optimizer,ball,step,x,y,loss")
+
+
 def test_missing_scene_and_bad_output(tmp_path: Path) -> None:
     out = studio("trace", str(tmp_path / "nope.json"))
     assert out.returncode == 2 and "cannot read" in out.stderr
@@ -119,7 +166,7 @@ def test_divergence_warns_and_truncates_rows(tmp_path: Path) -> None:
     assert out.returncode == 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("studio: warning: SGD (lr 0.2) diverged at step ")
+    assert lines[0].startswith("studio: warning: SGD (lr 0.2) (ball 0) diverged at step ")
     step = int(lines[0].rsplit(" ", 1)[1])
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))[1:]
     wild = [r for r in rows if r[1] == "0"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import re
 import time
 from contextlib import ExitStack
@@ -115,6 +116,20 @@ def test_exponent_bounds() -> None:
     with pytest.raises(ExpressionError, match="exponent too large"):
         parse_expression("a^a^a", {"a": 9})
     assert parse_expression("x^1000") == X**1000
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("(0.999999^1000)^1000*x", math.exp(-1.0000005)),   # exact: a 20-million-bit rational
+    ("0.999999^1000*x", 0.999999**1000),                # exact: 6000 digits, unprintable
+    ("1.000001^999*x", 1.000001**999),
+    ("log(1e20)*x", math.log(1e20)),                    # an integer beyond int64 in a ufunc
+])
+def test_huge_exact_constants_become_their_float(text: str, value: float) -> None:
+    start = time.perf_counter()
+    surface = make_surface(text)
+    f, _ = surface.value_and_grad(np.array([[1.0, 0.0]]))
+    assert f[0] == pytest.approx(value, rel=1e-9)
+    assert time.perf_counter() - start < 2.0  # a guard against the hang, not a benchmark
 
 
 HOSTILE = [
