@@ -5,6 +5,8 @@ Environment set-up happens here, before PyQt6 or PyOpenGL load:
   globally, and a second GL widget without shared contexts fails with GLError 1281.
 - `PYOPENGL_PLATFORM=glx` on X11: PyOpenGL picks EGL when WAYLAND_DISPLAY is set even when
   Qt renders through GLX, and then every GL call fails.
+- A UTF-8 character locale: under `LANG=C` (minimal machines, cron, some containers) Qt
+  switches to C.UTF-8 by itself but prints four lines of warning first; we switch silently.
 """
 
 from __future__ import annotations
@@ -19,11 +21,21 @@ from studio.errors import StudioError
 def prepare_environment() -> None:
     """Call before importing PyQt6/pyqtgraph/OpenGL in any entry point (app, tests, render)."""
     if sys.platform.startswith("linux"):
+        _use_utf8_locale()
         qpa = os.environ.get("QT_QPA_PLATFORM", "")
         if not qpa and not os.environ.get("DISPLAY") and os.environ.get("WAYLAND_DISPLAY"):
             return  # a pure Wayland session: let Qt and PyOpenGL agree on EGL
         if qpa in ("", "xcb"):
             os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
+
+
+def _use_utf8_locale() -> None:
+    """What Qt would do under a non-UTF-8 locale (use C.UTF-8 for characters), quietly."""
+    var = next((v for v in ("LC_ALL", "LC_CTYPE", "LANG") if os.environ.get(v)), "")
+    value = os.environ.get(var, "") if var else ""
+    if value.upper().replace("-", "").endswith("UTF8"):
+        return
+    os.environ["LC_ALL" if var == "LC_ALL" else "LC_CTYPE"] = "C.UTF-8"
 
 
 def get_app():
