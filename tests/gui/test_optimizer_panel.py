@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QColor, QIcon
 
 from studio.engine import OPTIMIZERS, SCHEDULES
 from studio.gui.panels.optimizer_panel import (
@@ -45,9 +45,10 @@ def panel(qtbot, session: Session) -> OptimizerPanel:
     return widget
 
 
-def swatch(panel: OptimizerPanel, row: int) -> str:
-    color = panel.runs_table.item(row, COL_COLOR).data(Qt.ItemDataRole.DecorationRole)
-    return QColor(color).name()
+def swatch(panel: OptimizerPanel, row: int, mode: QIcon.Mode = QIcon.Mode.Normal) -> str:
+    """The colour the swatch icon paints (in the given state: selected rows too)."""
+    icon = panel.runs_table.item(row, COL_COLOR).data(Qt.ItemDataRole.DecorationRole)
+    return icon.pixmap(QSize(14, 14), mode).toImage().pixelColor(7, 7).name()
 
 
 def data_fit_preset() -> str | None:
@@ -146,7 +147,7 @@ def test_enable_checkbox_rename_and_colour(panel: OptimizerPanel, session: Sessi
     panel.color_picker = lambda initial, parent: QColor("#123456")
     panel.runs_table.cellClicked.emit(0, COL_COLOR)
     assert session.scene.runs[0].color == "#123456"
-    assert swatch(panel, 0) == "#123456"
+    assert swatch(panel, 0) == swatch(panel, 0, QIcon.Mode.Selected) == "#123456"
     panel.color_picker = lambda initial, parent: QColor()  # cancelled
     assert panel.choose_color(0) is False
     session.undo_stack.undo()

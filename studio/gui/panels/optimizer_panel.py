@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from PyQt6.QtCore import QSignalBlocker, Qt
-from PyQt6.QtGui import QAction, QColor
+from PyQt6.QtGui import QAction, QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -73,6 +73,17 @@ ColorPicker = Callable[[QColor, QWidget], QColor]
 def pick_color_dialog(initial: QColor, parent: QWidget) -> QColor:
     """The standard colour dialog; an invalid QColor when cancelled."""
     return QColorDialog.getColor(initial, parent, "Run colour")
+
+
+def swatch_icon(color: str, side: int = 14) -> QIcon:
+    """A square of `color`, the same in every state: Qt tints a plain QColor decoration
+    with the highlight on the selected row (orange reads as brown)."""
+    pixmap = QPixmap(side, side)
+    pixmap.fill(QColor(color))
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+        icon.addPixmap(pixmap, mode)
+    return icon
 
 
 def next_color(runs: tuple[RunSpec, ...]) -> str:
@@ -430,7 +441,7 @@ class OptimizerPanel(QWidget):
                 swatch = self._item(row, COL_COLOR, editable=False)
                 # A decoration square, not the cell background, so the colour stays
                 # visible on the selected (highlighted) row.
-                swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(run.color))
+                swatch.setData(Qt.ItemDataRole.DecorationRole, swatch_icon(run.color))
                 swatch.setToolTip(f"{run.color}: click to change")
                 name = self._item(row, COL_NAME, editable=True)
                 if name.text() != run_label(run):
