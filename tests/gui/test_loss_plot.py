@@ -13,14 +13,8 @@ from PyQt6.QtGui import QPainter, QPicture
 
 from studio.gui.session import Session
 from studio.gui.views import LossView
-from studio.gui.views.loss_plot import (
-    MAX_LABELS,
-    MIN_LABEL_GAP_PX,
-    curve_arrays,
-    decimate,
-    log_labels,
-    log_ticks,
-)
+from studio.gui.views.curves import decimate, to_log10
+from studio.gui.views.plot_axes import MAX_LABELS, MIN_LABEL_GAP_PX, log_labels, log_ticks
 from studio.gui.views.trails import DIVERGED
 from studio.scene import RunSpec, Scene, SurfaceSpec
 
@@ -234,9 +228,10 @@ def test_decimation_keeps_each_bins_extremes_and_the_ends(width: int) -> None:
             assert last == 1000
 
 
-def test_curve_arrays_drops_non_positive_values_on_log() -> None:
+def test_log_drops_non_positive_values() -> None:
     values = np.array([[1.0, -1.0], [10.0, 0.0], [100.0, 2.0]])
-    x, y = curve_arrays(values, np.array([2, 2]), np.array([False, False]), log=True)
+    x, y = decimate(values, np.array([2, 2]), np.array([False, False]))
+    to_log10(y)
     assert x.tolist()[:3] == [0, 1, 2]
     assert y[:3].tolist() == [0.0, 1.0, 2.0]
     assert np.isnan(y[4:6]).all() and y[6] == pytest.approx(math.log10(2.0))
