@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from studio.gui.session import Session
 from studio.gui.views import ContourView, LossView, View3D, View3DPanel
@@ -44,7 +45,7 @@ def test_view3d_follows_frames_and_camera(qtbot, session: Session) -> None:
     view = View3D(session)
     qtbot.addWidget(view)
     session.set_frame(40)
-    assert np.allclose(view.ball_item.pos, view._ball_world[40])
+    assert np.allclose(view.ball_item.pos, view.ball_world(40))
     view.set_camera(30.0, 45.0, 12.0)
     assert view.camera() == (30.0, 45.0, 12.0)
     view.reset_view()
@@ -73,7 +74,7 @@ def test_view3d_panel_shows_legend_and_forwards_the_view_api(qtbot, session: Ses
     assert panel.view.wireframe()
     panel.set_dark(False)
     session.set_frame(40)
-    assert np.allclose(panel.view.ball_item.pos, panel.view._ball_world[40])
+    assert np.allclose(panel.view.ball_item.pos, panel.view.ball_world(40))
     qtbot.waitUntil(lambda: not panel.grab_scene().isNull(), timeout=5000)
     rgb = grab_rgb_image(panel.grab_scene())
     assert rgb.shape[0] > 100 and rgb.std() > 10       # a picture, not a blank frame
@@ -181,3 +182,159 @@ def test_view3d_window_is_one_qt_window(qtbot, session: Session) -> None:
     window = View3DWindow(session)
     assert len(QGuiApplication.allWindows()) == before + 1
     window.destroy()
+
+
+# ---------------------------------------------------------------- big and diverging scenes
+
+def diverging_scene(grid: tuple[int, int] | None = None, lr: float = 1.0,
+                    steps: int = 60) -> Scene:
+    """SGD on Rosenbrock with a rate that throws the ball(s) off the map in a step or two."""
+    runs = (RunSpec("sgd", {"lr": lr}, ((-1.5, 2.0),), grid=grid, label="SGD", color="#e69f00"),
+            RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#56b4e9"))
+    return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=steps)
+
+
+def shown_map(qtbot, session: Session) -> ContourView:
+    view = ContourView(session)
+    qtbot.addWidget(view)
+    view.resize(360, 360)
+    view.show()
+    qtbot.waitExposed(view)
+    view.reset_view()
+    return view
+
+
+def test_a_diverged_ball_and_its_cross_show_whole_inside_the_map(qtbot) -> None:
+    session = Session(diverging_scene(), threaded=False)
+    view = shown_map(qtbot, session)
+    session.set_frame(session.last_frame)
+    assert session.trajectory.status[0] == 2                    # SGD diverged
+    vb = view.getPlotItem().getViewBox()
+    visible = vb.sceneBoundingRect()
+    ball = np.column_stack(view.balls.getData())[0]
+    cross = np.column_stack(view.crosses.getData())
+    assert len(cross) == 1 and np.allclose(cross[0], ball)
+    at = vb.mapViewToScene(QPointF(*ball))
+    half_cross = 15 / 2
+    assert visible.adjusted(half_cross, half_cross, -half_cross, -half_cross).contains(at)
+    assert view.crosses.zValue() > view.balls.zValue()          # the × over the ball
+
+
+def test_diverged_balls_draw_no_trail_outside_the_domain(qtbot) -> None:
+    session = Session(diverging_scene(grid=(5, 5), lr=0.63), threaded=False)
+    assert (session.trajectory.status[:25] == 2).all()
+    view = shown_map(qtbot, session)
+    view3d = View3D(session)
+    qtbot.addWidget(view3d)
+    xmin, xmax, ymin, ymax = session.surface.domain
+    span = max(xmax - xmin, ymax - ymin)
+    for frame in (1, 2, 5, session.last_frame):
+        session.set_frame(frame)
+        x, y = view._trail_items[0].getData()
+        if x is not None and len(x):
+            segs = np.column_stack([x, y]).reshape(-1, 2, 2)
+            assert (segs[..., 0] >= xmin - 0.011 * (xmax - xmin)).all()
+            assert (segs[..., 0] <= xmax + 0.011 * (xmax - xmin)).all()
+            assert (segs[..., 1] >= ymin - 0.011 * (ymax - ymin)).all()
+            assert (segs[..., 1] <= ymax + 0.011 * (ymax - ymin)).all()
+            assert (np.linalg.norm(segs[:, 1] - segs[:, 0], axis=1) < 0.5 * span).all()
+        solid, _ghost = view3d._trail_items[0]
+        if solid.visible():
+            world = solid.pos.reshape(-1, 2, 3)
+            assert np.isfinite(world).all()
+            half = 0.5 * view3d._world_scale * np.array([xmax - xmin, ymax - ymin]) * 1.021
+            assert (np.abs(world[..., :2]) <= half).all()
+            assert (np.linalg.norm(world[:, 1, :2] - world[:, 0, :2], axis=1)
+                    < 0.5 * span * view3d._world_scale).all()
+
+
+def test_3d_ball_heights_are_the_trajectory_loss_on_the_height_map(qtbot) -> None:
+    session = Session(diverging_scene(grid=(6, 6), lr=0.002, steps=120), threaded=False)
+    view = View3D(session)
+    qtbot.addWidget(view)
+    traj, hm = session.trajectory, view._heightmap
+    xmin, xmax, ymin, ymax = hm.domain
+    pinned = 0
+    for frame in (0, 7, 60, 120):
+        session.set_frame(frame)
+        z = np.asarray(view.ball_item.pos)[:, 2]
+        expected = hm.transform(traj.loss[frame]) * view._z_scale + 0.06
+        x, y = traj.positions[frame, :, 0], traj.positions[frame, :, 1]
+        inside = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+        assert inside.sum() >= 20
+        assert np.allclose(z[inside], expected[inside], atol=1e-4)
+        # A ball off the map sits on the mesh's edge, at the surface's height there.
+        xy = np.asarray(view.ball_item.pos)[:, :2] / view._world_scale + view._centre
+        assert (xy[:, 0] >= xmin - 1e-4).all() and (xy[:, 0] <= xmax + 1e-4).all()
+        if (~inside).any():
+            pinned += 1
+            on_edge = hm.transform(session.surface.value(xy[~inside])) * view._z_scale + 0.06
+            assert np.allclose(z[~inside], on_edge, atol=1e-3)
+    assert pinned                             # the scene does throw some balls off the map
+
+
+def test_the_selected_runs_start_marker_is_on_top_and_takes_the_drag(qtbot) -> None:
+    runs = tuple(RunSpec(name, {"lr": 0.001}, ((-1.5, 2.0),), label=name, color=colour)
+                 for name, colour in (("sgd", "#e69f00"), ("momentum", "#56b4e9"),
+                                      ("nadam", "#d55e00")))
+    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=20),
+                      threaded=False)
+    view = shown_map(qtbot, session)
+    for selected in (0, 1):
+        session.select_run(selected)
+        at = view.getPlotItem().getViewBox().mapViewToScene(QPointF(-1.5, 2.0))
+        top = next(item for item in view.scene().items(at) if isinstance(item, pg.TargetItem))
+        assert [i for i, _j, m in view._markers if m is top] == [selected]
+    press = view.mapFromScene(at)
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=press)
+    for dx in (5, 15, 30):
+        qtbot.mouseMove(view.viewport(), press + QPoint(dx, dx))
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=press + QPoint(30, 30))
+    starts = [run.starts[0] for run in session.scene.runs]
+    assert starts[1] != (-1.5, 2.0)                      # the selected run moved...
+    assert starts[0] == starts[2] == (-1.5, 2.0)         # ...and only it
+
+
+def test_legend_strip_takes_the_light_theme_set_before_it_is_shown(qtbot, session) -> None:
+    from studio.gui.theme import LIGHT
+
+    panel = View3DPanel(session)
+    qtbot.addWidget(panel)
+    panel.set_dark(False)                     # as a restored light theme does at start-up
+    panel.resize(640, 480)
+    panel.show()
+    qtbot.waitExposed(panel)
+    rgb = grab_rgb_image(panel._header.grab().toImage())
+    corner = rgb[2, 2]
+    assert np.abs(corner.astype(int) - [0xfb, 0xfb, 0xfc]).max() <= 2, corner
+    assert LIGHT.background == "#fbfbfc"
+    panel.set_dark(True)
+    rgb = grab_rgb_image(panel._header.grab().toImage())
+    assert np.abs(rgb[2, 2].astype(int) - [0x16, 0x18, 0x1d]).max() <= 2
+
+
+def test_a_ball_off_the_map_is_pinned_where_its_path_left_it() -> None:
+    from studio.gui.views.trails import Tracks, compact_segments
+
+    domain = (-1.0, 1.0, -1.0, 1.0)
+    path = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.5], [np.inf, np.nan], [0.2, 0.2],
+                     [-5.0, 0.2]])[:, None]                  # leaves, blows up, returns, leaves
+
+    class T:
+        positions = np.concatenate([path, np.zeros_like(path)], axis=1)   # ball 1 stays put
+        loss = np.zeros(positions.shape[:2])
+        ball_run = np.array([0, 1])
+
+    tracks = Tracks(T, domain, 2, value=lambda xy: np.full(len(xy), 7.0))
+    assert tracks.fix.tolist() == [0]                        # only the runaway is worked on
+    shown = np.array([tracks.frame(t)[0][0] for t in range(6)])
+    assert np.allclose(shown, [[0, 0], [0.5, 0], [1.0, 0.1], [1.0, 0.1], [0.2, 0.2],
+                               [-1.0, 0.2]])
+    _xy, pinned, f = tracks.frame(2, loss=True)
+    assert pinned.tolist() == [True, False]
+    assert f.tolist() == [7.0, 0.0]                          # f re-evaluated where pinned
+    window, f, ok = tracks.window(tracks.runs[0], 0, 6, loss=True)
+    assert np.allclose(window[:, 0], shown) and f[:, 0].tolist() == [0, 0, 7, 7, 0, 7]
+    segs, offsets = compact_segments(window, ok)
+    # Only the step 0→1 stays in the domain (3→4 starts at inf, the others end far out):
+    assert np.allclose(segs, [[[0, 0], [0.5, 0]]]) and offsets.tolist() == [0, 1, 1, 1, 1, 1]

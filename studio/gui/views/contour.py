@@ -18,13 +18,16 @@ from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segme
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
-    RunTracks,
-    run_tracks,
+    SHORT_TRAIL_BALLS,
+    Tracks,
+    compact_segments,
     status_at,
     trail_window,
 )
 
 MAX_MARKERS = 64  # start markers beyond this are not individually draggable
+PIN_PX = 9        # a ball outside the domain is drawn at least this far inside the view's edge
+MARKER_Z, SELECTED_MARKER_Z = 30, 31  # the selected run's starts on top: a press picks them
 
 
 class ContourView(pg.PlotWidget):
@@ -37,7 +40,7 @@ class ContourView(pg.PlotWidget):
         self._trail_length: int | None = None
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
-        self._tracks: list[RunTracks] = []
+        self._tracks: Tracks | None = None
         self._syncing = False
         self._drag_serial = 0
         self._markers: list[tuple[int, int, pg.TargetItem]] = []
@@ -61,9 +64,11 @@ class ContourView(pg.PlotWidget):
         for item in (self.image, self.isolines, self.minima):
             plot.addItem(item)
         self._trail_items: list[pg.PlotDataItem] = []
-        for item in (self.rings, self.crosses, self.balls):
-            item.setZValue(20)
+        for item in (self.rings, self.balls, self.crosses):
             plot.addItem(item)
+        self.rings.setZValue(20)
+        self.balls.setZValue(20)
+        self.crosses.setZValue(21)  # a diverged ball's × over the ball itself
         self.image.setZValue(-10)
         # The backdrop never changes per frame: cache it so a frame repaints only the balls.
         for item in (self.image, self.isolines.curve, self.minima):
@@ -153,47 +158,68 @@ class ContourView(pg.PlotWidget):
         if self._heightmap is None:
             return
         runs = self.session.scene.runs
-        self._tracks = run_tracks(trajectory, self._heightmap.domain, len(runs))
+        self._tracks = Tracks(trajectory, self._heightmap.domain, len(runs))
         plot = self.getPlotItem()
-        while len(self._trail_items) < len(self._tracks):
+        while len(self._trail_items) < len(self._tracks.runs):
             item = pg.PlotDataItem(connect="pairs", antialias=True)
             item.setZValue(10)
             plot.addItem(item)
             self._trail_items.append(item)
+        brushes = np.empty(trajectory.positions.shape[1], dtype=object)
         for k, item in enumerate(self._trail_items):
-            if k < len(self._tracks):
-                rt = self._tracks[k]
-                alpha = 235 if rt.ball_index.size <= 64 else 110
+            if k < len(self._tracks.runs):
+                rt = self._tracks.runs[k]
+                many = rt.n > SHORT_TRAIL_BALLS
                 colour = pg.mkColor(runs[rt.run].color)
-                colour.setAlpha(alpha)
-                item.setPen(pg.mkPen(colour, width=2.2 if rt.ball_index.size <= 64 else 1))
+                colour.setAlpha(110 if many else 235)
+                item.setPen(pg.mkPen(colour, width=1 if many else 2.2))
+                brushes[rt.cols] = pg.mkBrush(runs[rt.run].color)
             else:
                 item.clear()
-        n = trajectory.positions.shape[1]
-        brushes = np.empty(n, dtype=object)
-        for rt in self._tracks:
-            brush = pg.mkBrush(runs[rt.run].color)
-            for b in rt.ball_index:
-                brushes[b] = brush
         self._brushes = brushes
         self._on_frame(self.session.frame)
 
+    def ball_positions(self, frame: int) -> np.ndarray:
+        """(N, 2) where the balls are drawn at `frame`: a ball outside the domain is pinned
+        at its edge, and kept `PIN_PX` pixels inside the visible range, so the ball and its
+        status marker show whole."""
+        tracks = self._tracks
+        assert tracks is not None
+        pos, pinned, _f = tracks.frame(frame)
+        if pinned.any():
+            vb = self.getPlotItem().getViewBox()
+            (vx0, vx1), (vy0, vy1) = vb.viewRange()
+            px, py = (abs(v) for v in vb.viewPixelSize())
+            xmin, xmax, ymin, ymax = tracks.domain
+            for axis, lo, hi in ((0, max(xmin, vx0 + PIN_PX * px), min(xmax, vx1 - PIN_PX * px)),
+                                 (1, max(ymin, vy0 + PIN_PX * py), min(ymax, vy1 - PIN_PX * py))):
+                if lo <= hi:
+                    pos[pinned, axis] = np.clip(pos[pinned, axis], lo, hi)
+        return pos
+
     def _on_frame(self, frame: int) -> None:
         trajectory = self.session.trajectory
-        if trajectory is None or not self._tracks:
+        tracks = self._tracks
+        if trajectory is None or tracks is None or not tracks.runs:
             self.balls.clear()
+            self.rings.clear()
+            self.crosses.clear()
             return
-        frame = min(frame, self._tracks[0].xy.shape[0] - 1)
-        n = trajectory.positions.shape[1]
-        pos = np.empty((n, 2))
-        for item, rt in zip(self._trail_items, self._tracks):
-            pos[rt.ball_index] = rt.xy[frame]
-            start = trail_window(frame, self._trail_length, rt.ball_index.size)
+        frame = min(frame, tracks.frames - 1)
+        for item, rt in zip(self._trail_items, tracks.runs):
+            start = trail_window(frame, self._trail_length, rt.n)
+            segs = None
             if frame > start:
-                seg = rt.segs_xy[start:frame].reshape(-1, 2)
-                item.setData(seg[:, 0], seg[:, 1])
+                xy, _f, ok = tracks.window(rt, start, frame + 1)
+                segs, _ = compact_segments(xy, ok)
+            if segs is not None and len(segs):
+                flat = segs.reshape(-1, 2)
+                # A start grid's hundreds of thin tails: plain lines paint in half the time.
+                item.setData(flat[:, 0], flat[:, 1], antialias=rt.n <= SHORT_TRAIL_BALLS,
+                             skipFiniteCheck=True)
             else:
                 item.clear()
+        pos = self.ball_positions(frame)
         self.balls.setData(pos=pos, brush=self._brushes)
         status = status_at(trajectory, frame)
         self.rings.setData(pos=pos[status == CONVERGED])
@@ -213,7 +239,6 @@ class ContourView(pg.PlotWidget):
                 plot.removeItem(self._markers.pop()[2])
             while len(self._markers) < len(wanted):
                 marker = pg.TargetItem(size=13, symbol="crosshair", movable=True)
-                marker.setZValue(30)
                 marker.sigPositionChanged.connect(self._on_marker_moved)
                 marker.sigPositionChangeFinished.connect(self._on_marker_released)
                 plot.addItem(marker)
@@ -222,6 +247,7 @@ class ContourView(pg.PlotWidget):
                 marker = self._markers[k][2]
                 self._markers[k] = (i, j, marker)
                 selected = i == self.session.selected_run
+                marker.setZValue(SELECTED_MARKER_Z if selected else MARKER_Z)
                 colour = pg.mkColor(scene.runs[i].color)
                 colour.setAlpha(255 if selected else 150)
                 marker.setPen(pg.mkPen(colour, width=2.5 if selected else 1.5))

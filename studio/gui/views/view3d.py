@@ -1,19 +1,23 @@
 """The loss surface in 3D with every ball riding on it and its trail behind it.
 
 Built for speed in software GL: the mesh, wireframe and floor isolines are made once per
-surface; a frame change only hands array views (no copies) to the ball scatter and one line
-item per run. World coordinates are normalised (the domain spans `WORLD` units, heights
+surface; a new trajectory costs a few milliseconds (the balls' heights are its recorded
+loss, see trails.py); a frame change hands the ball scatter N points and each run's line
+item a view of its laid-out trail (a start grid's short tails: a few steps built on the
+spot). World coordinates are normalised (the domain spans `WORLD` units, heights
 `Z_HEIGHT`), so camera presets and marker sizes suit every surface.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage
+from PyQt6.QtGui import QColor, QImage, QPalette
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
@@ -22,7 +26,16 @@ from studio.gui.session import Session
 from studio.gui.theme import theme_for
 from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
 from studio.gui.views.legend import legend_html
-from studio.gui.views.trails import CONVERGED, DIVERGED, run_tracks, status_at, trail_window
+from studio.gui.views.trails import (
+    CONVERGED,
+    DIVERGED,
+    SHORT_TRAIL_BALLS,
+    RunTrack,
+    Tracks,
+    compact_segments,
+    status_at,
+    trail_window,
+)
 
 WORLD = 10.0
 Z_HEIGHT = 4.0
@@ -38,9 +51,13 @@ PRESETS = {          # azimuth, elevation
     "side": (0.0, 4.0),
 }
 DEFAULT_DISTANCE = 17.0
+# A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
+# this many points; beyond, and for start grids (short trails), it is built per frame.
+PRECOMPUTED_TRAIL_POINTS = 400_000
 
 # Balls are drawn over everything (a ball behind a hill must still be seen in a lecture);
-# trails twice: solid where visible, and a faint ghost through the hills that hide them.
+# trails twice: solid where visible, and a faint ghost through the hills that hide them
+# (a start grid's tails only once: see _set_trails).
 _ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 _DEPTH_WRITE = {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
@@ -61,6 +78,16 @@ def hillshade(h: np.ndarray, dx: float, dy: float) -> np.ndarray:
     light = np.array([-0.45, 0.35, 0.82])
     light /= np.linalg.norm(light)
     return np.clip(normal @ light, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class _Trail:
+    """One run's trail: laid out once (`vertices`, two per segment; the segments of steps
+    [a, b) are `vertices[offsets[a]:offsets[b]]`), or None: built per frame."""
+
+    track: RunTrack
+    vertices: np.ndarray | None = None
+    offsets: np.ndarray | None = None
 
 
 class _Scene3D:
@@ -84,10 +111,12 @@ class _Scene3D:
         self._world_scale = 1.0
         self._centre = (0.0, 0.0)
         self._status: np.ndarray | None = None
-        self._ball_world = np.zeros((1, 0, 3), np.float32)
-        self._trail_world: list[np.ndarray] = []
+        self._tracks: Tracks | None = None
+        # The surface the shown trajectory was simulated on: its recorded loss gives the
+        # balls' heights only on that surface (a new one shows the old run until re-simulated).
+        self._simulated_on = session.surface if session.trajectory is not None else None
+        self._trails: list[_Trail] = []
         self._trail_items: list[tuple[gl.GLLinePlotItem, gl.GLLinePlotItem]] = []
-        self._n_balls_per_run: list[int] = []
 
         cmap = pg.colormap.get("viridis")
         self._cmap = cmap
@@ -111,7 +140,7 @@ class _Scene3D:
 
         session.surfaceChanged.connect(self._on_surface)
         session.sceneChanged.connect(self._on_scene)
-        session.trajectoryChanged.connect(self._on_trajectory)
+        session.trajectoryChanged.connect(self._on_new_trajectory)
         session.frameChanged.connect(self._on_frame)
         self.set_dark(True)
         self.reset_view()
@@ -238,33 +267,65 @@ class _Scene3D:
 
     # ------------------------------------------------------------------ trajectory
 
+    def ball_world(self, frame: int) -> np.ndarray:
+        """(N, 3) world positions of the balls at `frame`, as drawn."""
+        tracks = self._tracks
+        if tracks is None or tracks.frames == 0:
+            return np.zeros((0, 3), np.float32)
+        frame = min(max(int(frame), 0), tracks.frames - 1)
+        xy, _pinned, f = tracks.frame(frame, loss=True)
+        world = self.to_world(xy, f)
+        world[:, 2] += LIFT
+        return world
+
+    def _on_new_trajectory(self, trajectory) -> None:
+        self._simulated_on = self.session.surface
+        self._on_trajectory(trajectory)
+
     def _on_trajectory(self, trajectory) -> None:
+        """Cheap: the trajectory's own positions and losses are the display (see trails.py);
+        the surface is evaluated only where a ball is drawn away from its true position.
+        Trails of runs with few balls are laid out once (a frame hands a view of them);
+        a start grid's short trails are built per frame from their window."""
         if self._heightmap is None:
             return
-        surface = self.session.surface
         runs = self.session.scene.runs
-        tracks = run_tracks(trajectory, self._heightmap.domain, len(runs))
-        n = trajectory.positions.shape[1]
-        steps = trajectory.positions.shape[0]
-        ball_world = np.zeros((steps, n, 3), np.float32)
-        colours = np.zeros((n, 4), np.float32)
+        surface = self.session.surface
+        tracks = Tracks(trajectory, self._heightmap.domain, len(runs), surface.value,
+                        recorded_loss=self._simulated_on is surface)
+        self._tracks = tracks
+        colours = np.zeros((trajectory.positions.shape[1], 4), np.float32)
         trails = []
-        for rt in tracks:
-            with np.errstate(all="ignore"):
-                f = np.asarray(surface.value(rt.xy.reshape(-1, 2)), float).reshape(rt.xy.shape[:2])
-            world = self.to_world(rt.xy, f)
-            world[..., 2] += LIFT
-            ball_world[:, rt.ball_index] = world
-            colours[rt.ball_index] = rgba(runs[rt.run].color)
-            trails.append((rt.run, np.ascontiguousarray(
-                np.stack([world[:-1], world[1:]], axis=2))))
-        self._ball_world = ball_world
+        for rt in tracks.runs:
+            colours[rt.cols] = rgba(runs[rt.run].color)
+            if rt.n > SHORT_TRAIL_BALLS or rt.n * tracks.frames > PRECOMPUTED_TRAIL_POINTS:
+                trails.append(_Trail(rt))       # built per frame from its window
+                continue
+            world, ok = self._world_window(rt, 0, tracks.frames)
+            segs, offsets = compact_segments(world, ok)
+            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets))
         self.ball_item.setData(color=colours)
         self._set_trails(trails)
         self._status = None
         self._on_frame(self.session.frame)
 
-    def _set_trails(self, trails: list[tuple[int, np.ndarray]]) -> None:
+    def _world_window(self, rt: RunTrack, start: int, stop: int
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A run's balls over steps [start, stop) in world points, and which may carry a trail."""
+        assert self._tracks is not None
+        xy, f, ok = self._tracks.window(rt, start, stop, loss=True)
+        world = self.to_world(xy, f)
+        world[..., 2] += LIFT
+        return world, ok
+
+    def _trail_vertices(self, trail: _Trail, start: int, stop: int) -> np.ndarray:
+        """(2M, 3) vertices of a run's trail segments over steps [start, stop)."""
+        if trail.vertices is not None:
+            return trail.vertices[trail.offsets[start]:trail.offsets[stop]]
+        segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
+        return segs.reshape(-1, 3)
+
+    def _set_trails(self, trails: list[_Trail]) -> None:
         runs = self.session.scene.runs
         while len(self._trail_items) < len(trails):
             solid = gl.GLLinePlotItem(mode="lines", width=3.0, antialias=True)
@@ -279,38 +340,47 @@ class _Scene3D:
             self.addItem(self.rim_item)
             self.addItem(self.ball_item)
             self._trail_items.append((solid, ghost))
-        self._trail_world = []
-        self._n_balls_per_run = []
+        self._trails = trails
         for k, (solid, ghost) in enumerate(self._trail_items):
             if k < len(trails):
-                run, segs = trails[k]
-                self._trail_world.append(segs)
-                self._n_balls_per_run.append(segs.shape[1])
-                alpha = 0.95 if segs.shape[1] <= 64 else 0.45
-                solid.setData(color=rgba(runs[run].color, alpha))
-                ghost.setData(color=rgba(runs[run].color, alpha * 0.35))
+                rt = trails[k].track
+                if rt.n <= SHORT_TRAIL_BALLS:
+                    solid.setData(color=rgba(runs[rt.run].color, 0.95), width=3.0,
+                                  antialias=True)
+                    ghost.setData(color=rgba(runs[rt.run].color, 0.95 * 0.35))
+                else:
+                    # A start grid: hundreds of faint tails that only show the flow. Plain
+                    # lines and no ghost through the hills halve a played frame of a 20×20
+                    # grid in software GL (about 50 → 25 ms).
+                    solid.setData(color=rgba(runs[rt.run].color, 0.45), width=2.0,
+                                  antialias=False)
             else:
                 solid.setVisible(False)
                 ghost.setVisible(False)
 
     def _on_frame(self, frame: int) -> None:
         trajectory = self.session.trajectory
-        if trajectory is None or self._ball_world.shape[0] == 0:
+        tracks = self._tracks
+        if trajectory is None or tracks is None or tracks.frames == 0:
             return
-        frame = min(frame, self._ball_world.shape[0] - 1)
-        if self._ball_world.shape[1]:
-            pos = self._ball_world[frame]
+        frame = min(frame, tracks.frames - 1)
+        has_balls = tracks.positions.shape[1] > 0
+        if has_balls:
+            pos = self.ball_world(frame)
             self.ball_item.setData(pos=pos)
             self.rim_item.setData(pos=pos)
-        self.ball_item.setVisible(self._ball_world.shape[1] > 0)
-        self.rim_item.setVisible(self._ball_world.shape[1] > 0)
-        for items, segs, n in zip(self._trail_items, self._trail_world, self._n_balls_per_run):
-            start = trail_window(frame, self._trail_length, n)
-            pos = segs[start:frame].reshape(-1, 3)
-            for item in items:
-                if frame > start:
+        self.ball_item.setVisible(has_balls)
+        self.rim_item.setVisible(has_balls)
+        for items, trail in zip(self._trail_items, self._trails):
+            start = trail_window(frame, self._trail_length, trail.track.n)
+            pos = self._trail_vertices(trail, start, frame) if frame > start else None
+            shown = pos is not None and len(pos) > 0
+            for item in items[:1 if trail.track.n > SHORT_TRAIL_BALLS else 2]:
+                if shown:
                     item.setData(pos=pos)
-                item.setVisible(frame > start)
+                item.setVisible(shown)
+            if trail.track.n > SHORT_TRAIL_BALLS:
+                items[1].setVisible(False)
         status = status_at(trajectory, frame)
         if self._status is None or not np.array_equal(status, self._status):
             self._status = status
@@ -378,7 +448,12 @@ class View3DPanel(QWidget):
         header.addWidget(self.legend, 1)
         header.addWidget(self.title, 0)
         self._header = QWidget()
+        self._header.setObjectName("legend-strip")
         self._header.setLayout(header)
+        # Coloured by its palette, not a style sheet: a style sheet changed before the widget
+        # is first shown kept its first value (the light theme restored at start-up drew the
+        # strip dark). The labels inherit the palette's text colour.
+        self._header.setAutoFillBackground(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -392,7 +467,12 @@ class View3DPanel(QWidget):
     # The view API, forwarded.
     def set_dark(self, dark: bool) -> None:
         self._theme = t = theme_for(dark)
-        self._header.setStyleSheet(f"background: {t.background}; color: {t.foreground};")
+        palette = self._header.palette()
+        for role, colour in ((QPalette.ColorRole.Window, t.background),
+                             (QPalette.ColorRole.WindowText, t.foreground),
+                             (QPalette.ColorRole.Text, t.foreground)):
+            palette.setColor(role, QColor(colour))
+        self._header.setPalette(palette)
         self.view.set_dark(dark)
         self._refresh_overlays()
 
