@@ -1,12 +1,17 @@
-"""The offscreen renderer: frame plans, every view at the asked size, colours, cancel."""
+"""The offscreen renderer: frame plans, every view at the asked size, colours, cancel, and
+what a lecturer sees in the frames (overlays off the data, framing, orbit, fonts, HiDPI)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import QPoint, QRectF
 
 from studio.errors import StudioError
 from studio.scene import RunSpec, Scene, SurfaceSpec
@@ -103,3 +108,219 @@ def test_png_export_shows_the_to_step(offscreen, tmp_path: Path) -> None:
     path = offscreen.export(SCENE, tmp_path / "still.png",
                             offscreen.RenderOptions(size=(200, 120), to_step=40))
     assert iio.imread(path).shape == (120, 200, 3)
+
+
+# ------------------------------------------------------------------ what a lecturer sees
+
+
+def _frame(offscreen, **kwargs) -> np.ndarray:
+    """The last frame of a clip."""
+    return list(offscreen.render_frames(SCENE, offscreen.RenderOptions(**kwargs)))[-1]
+
+
+def _drawn_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) round the pixels where two frames differ."""
+    ys, xs = np.nonzero(np.abs(a.astype(int) - b).max(-1) > 40)
+    assert xs.size, "the overlay drew nothing"
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def _plot_parts(renderer) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Each 2D plot's axes, data area and whole item, mapped into frame pixels."""
+    import pyqtgraph as pg
+
+    parts = []
+    for panel in renderer.panels:
+        if panel.kind == "3d":
+            continue
+        widget = panel.widget
+        plots = [widget] if isinstance(widget, pg.PlotWidget) else \
+            [pw for pw in widget.findChildren(pg.PlotWidget) if not pw.isHidden()]
+        sx = panel.rect.width() / widget.width()
+        sy = panel.rect.height() / widget.height()
+        for pw in plots:
+            item = pw.getPlotItem()
+            offset = pw.viewport().mapTo(widget, QPoint(0, 0))
+            named = [("plot", item), ("viewbox", item.getViewBox())]
+            named += [(f"axis-{n}", item.getAxis(n)) for n in ("left", "bottom")]
+            for name, part in named:  # geometry, not boundingRect (an axis's spans its grid)
+                size = part.size()
+                r = pw.viewportTransform().mapRect(part.mapRectToScene(
+                    QRectF(0, 0, size.width(), size.height())))
+                x0 = panel.rect.left() + (r.left() + offset.x()) * sx
+                y0 = panel.rect.top() + (r.top() + offset.y()) * sy
+                parts.append((name, (x0, y0, x0 + r.width() * sx, y0 + r.height() * sy)))
+    return parts
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _busy(frame: np.ndarray, box, background: str) -> float:
+    """Share of the pixels in `box` that show something (far from the background)."""
+    x0, y0, x1, y1 = box
+    patch = frame[y0:y1, x0:x1].astype(int)
+    return float((np.abs(patch - rgb(background)).max(-1) > 48).mean())
+
+
+@pytest.mark.parametrize("view", ["loss", "contour"])
+def test_2d_overlays_cover_no_axes_and_no_data(offscreen, view: str) -> None:
+    """The step counter and the legend stay off the plots' axes, ticks and curves."""
+    from studio.gui.theme import theme_for
+
+    common = {"size": (640, 360), "view": view, "frames": 3}
+    bare = _frame(offscreen, legend=False, step_counter=False, **common)
+    with_step = _frame(offscreen, legend=False, step_counter=True, **common)
+    with_legend = _frame(offscreen, legend=True, step_counter=False, **common)
+    renderer = offscreen.OffscreenRenderer(SCENE, offscreen.RenderOptions(
+        legend=False, step_counter=False, **common))
+    try:
+        parts = _plot_parts(renderer)
+    finally:
+        renderer.close()
+    step = _drawn_box(bare, with_step)
+    assert not any(_overlap(step, rect) for _name, rect in parts), (step, parts)
+    legend = _drawn_box(bare, with_legend)
+    axes = [rect for name, rect in parts if name.startswith("axis")]
+    assert not any(_overlap(legend, rect) for rect in axes), (legend, axes)
+    assert _busy(bare, legend, theme_for(True).background) < 0.01  # no curve under it
+
+
+def _with_and_without_overlays(offscreen, **kwargs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(frame, the same frame with no title, legend or step counter) for each frame."""
+    renderer = offscreen.OffscreenRenderer(SCENE, offscreen.RenderOptions(**kwargs))
+    try:
+        placed = (renderer.title_rect, renderer.legend_rect, renderer.step_rect)
+        pairs = []
+        for i in range(renderer.n_frames):
+            full = renderer.render(i)
+            renderer.title_rect = renderer.legend_rect = renderer.step_rect = None
+            pairs.append((full, renderer.render(i)))
+            renderer.title_rect, renderer.legend_rect, renderer.step_rect = placed
+        return pairs
+    finally:
+        renderer.close()
+
+
+def _covered(full: np.ndarray, bare: np.ndarray, background: str) -> int:
+    """Pixels an overlay changed where the bare frame shows something."""
+    changed = np.abs(bare.astype(int) - full).max(-1) > 40
+    under = np.abs(bare.astype(int) - rgb(background)).max(-1) > 30
+    return int((changed & under).sum())
+
+
+def test_composite_legend_sits_in_empty_sky(offscreen) -> None:
+    """Light theme: the legend over the composite's 3D panel hides none of the surface."""
+    from studio.gui.theme import theme_for
+
+    for size in ((800, 450), (1280, 720)):
+        [(full, bare)] = _with_and_without_overlays(
+            offscreen, size=size, view="composite", frames=1, dark=False, title="")
+        legend = _drawn_box(bare, full)
+        assert legend[2] <= size[0] * 3 // 5  # over the 3D panel
+        assert _covered(full, bare, theme_for(False).background) < 20
+
+
+def test_3d_overlays_never_cover_the_surface(offscreen) -> None:
+    """Title, legend and step counter sit in the sky, over a whole orbit."""
+    from studio.gui.theme import theme_for
+
+    pairs = _with_and_without_overlays(offscreen, size=(480, 270), view="3d", frames=4,
+                                       orbit=120.0, title="Overlays")
+    for full, bare in pairs:
+        assert colour_pixels(full, ORANGE) > colour_pixels(bare, ORANGE)  # legend drawn
+        assert _covered(full, bare, theme_for(True).background) < 20
+
+
+def _surface_box(frame: np.ndarray, background: str) -> tuple[int, int, int, int]:
+    mask = np.abs(frame.astype(int) - rgb(background)).max(-1) > 30
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+@pytest.mark.parametrize("size", [(360, 360), (640, 360), (300, 480)])
+def test_3d_surface_fills_the_panel_at_any_aspect(offscreen, size) -> None:
+    """pyqtgraph's field of view is horizontal: a narrow panel must not push the camera
+    back (it did: a square frame showed the surface across ~55 % of its width)."""
+    from studio.gui.theme import theme_for
+
+    frame = _frame(offscreen, size=size, view="3d", frames=1, title="", legend=False,
+                   step_counter=False)
+    x0, y0, x1, y1 = _surface_box(frame, theme_for(True).background)
+    w, h = size
+    assert (x1 - x0) / w > 0.8
+    assert 0 < x0 and x1 < w and 0 < y0 and y1 < h  # nothing cut off
+    assert abs((y0 + y1) / 2 - h / 2) < 0.1 * h      # not hanging in the top half
+
+
+def test_orbit_ends_at_the_full_angle(offscreen) -> None:
+    def azimuths(frames: int) -> list[float]:
+        options = offscreen.RenderOptions(size=(160, 90), view="3d", frames=frames,
+                                          orbit=90.0)
+        renderer = offscreen.OffscreenRenderer(SCENE, options)
+        try:
+            seen = []
+            for i in range(renderer.n_frames):
+                renderer.render(i)
+                seen.append(renderer.panels[0].widget.camera()[0])
+            return seen
+        finally:
+            renderer.close()
+
+    seen = azimuths(5)
+    assert seen[-1] - seen[0] == pytest.approx(90.0)
+    assert np.diff(seen) == pytest.approx([22.5] * 4)
+    assert azimuths(1) == pytest.approx([seen[0]])  # one frame: the start
+
+
+def test_axis_fonts_grow_with_the_export_but_stay_legible(offscreen) -> None:
+    """Tick labels of the 2D plots: ≥ 11 px in an 800×450 GIF, not huge at 4K."""
+    import pyqtgraph as pg
+
+    renderer = offscreen.OffscreenRenderer(SCENE, offscreen.RenderOptions(
+        size=(800, 450), view="composite", frames=1))
+    try:
+        sizes = []
+        for panel in renderer.panels[1:]:
+            scale = panel.rect.height() / panel.widget.height()
+            widgets = [panel.widget] if isinstance(panel.widget, pg.PlotWidget) else \
+                panel.widget.findChildren(pg.PlotWidget)
+            for pw in widgets:
+                for name in ("left", "bottom"):
+                    font = pw.getPlotItem().getAxis(name).style["tickFont"]
+                    assert font is not None
+                    sizes.append(font.pixelSize() * scale)
+    finally:
+        renderer.close()
+    assert min(sizes) >= 11
+    assert offscreen.axis_font_px((1920, 1080)) > offscreen.axis_font_px((800, 450))
+    assert offscreen.axis_font_px((3840, 2160)) < 2160 * 0.02
+
+
+@pytest.mark.parametrize("view", ["3d", "contour", "composite"])
+def test_a_hidpi_screen_does_not_change_the_export(view: str, tmp_path: Path) -> None:
+    """QT_SCALE_FACTOR=2 (a device pixel ratio of 2) gives the frame of ratio 1: the 3D
+    grab once came back at twice the size, lost its legend and step counter off the
+    canvas, doubled its title and halved its balls."""
+    import imageio.v3 as iio
+
+    from studio.scene import scene_to_json
+
+    scene = tmp_path / "scene.json"
+    scene.write_text(scene_to_json(SCENE), encoding="utf-8")
+    frames = []
+    for factor in ("1", "2"):
+        out = tmp_path / f"x{factor}.png"
+        env = {**os.environ, "QT_SCALE_FACTOR": factor}
+        proc = subprocess.run(
+            [sys.executable, "-m", "studio", "render", str(scene), "-o", str(out),
+             "--size", "480x270", "--view", view, "--title", "HiDPI"],
+            capture_output=True, text=True, timeout=120, check=False, env=env)
+        assert proc.returncode == 0, proc.stderr
+        frames.append(iio.imread(out)[..., :3].astype(int))
+    one, two = frames
+    assert one.shape == two.shape == (270, 480, 3)
+    assert (np.abs(one - two).max(-1) > 40).mean() < 0.005  # the same picture
+    right = slice(480 * 3 // 4, 480)
+    assert colour_pixels(two[:, right], ORANGE) > 10  # legend (and balls) where they were

@@ -43,6 +43,8 @@ FLOOR = -0.4
 LIFT = 0.06          # balls and trails float this far above the mesh (it is piecewise linear)
 BALL_PX = 13
 RIM_PX = 18
+WIREFRAME_PX = 1.0
+FLOOR_PX = 1.5
 WIREFRAME_EVERY = 6
 PRESETS = {          # azimuth, elevation
     "isometric": (-60.0, 32.0),
@@ -106,6 +108,7 @@ class _Scene3D:
         self.session = session
         self._theme = theme_for(True)
         self._trail_length: int | None = None
+        self._marker_scale = 1.0
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._world_scale = 1.0
@@ -122,10 +125,10 @@ class _Scene3D:
         self._cmap = cmap
         self.surface_item = gl.GLSurfacePlotItem(smooth=False, computeNormals=False)
         self.surface_item.setGLOptions("opaque")
-        self.wireframe_item = gl.GLLinePlotItem(mode="lines", width=1.0, antialias=True)
+        self.wireframe_item = gl.GLLinePlotItem(mode="lines", width=WIREFRAME_PX, antialias=True)
         self.wireframe_item.setGLOptions(_DEPTH_WRITE)
         self.wireframe_item.setVisible(False)
-        self.floor_item = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=False)
+        self.floor_item = gl.GLLinePlotItem(mode="lines", width=FLOOR_PX, antialias=False)
         self.floor_item.setGLOptions(_DEPTH_WRITE)
         self.floor_item.setVisible(False)
         self.rim_item = gl.GLScatterPlotItem(size=RIM_PX, pxMode=True)
@@ -159,6 +162,16 @@ class _Scene3D:
         self._refresh_overlays()
         if self.session.trajectory is not None:
             self._on_frame(self.session.frame)
+
+    def set_marker_scale(self, factor: float) -> None:
+        """Balls, rims and trail widths × `factor` (they are sized in pixels for a window:
+        an export to 1080p or 4K scales them so they read as they do at 720p)."""
+        self._marker_scale = scale = float(factor)
+        self.ball_item.setData(size=BALL_PX * scale)
+        self.rim_item.setData(size=RIM_PX * scale)
+        self.wireframe_item.setData(width=WIREFRAME_PX * scale)
+        self.floor_item.setData(width=FLOOR_PX * scale)
+        self._set_trails(self._trails)
 
     def set_trail_length(self, n: int | None) -> None:
         """Steps of trail behind each ball; None draws the whole path so far."""
@@ -341,18 +354,20 @@ class _Scene3D:
             self.addItem(self.ball_item)
             self._trail_items.append((solid, ghost))
         self._trails = trails
+        scale = self._marker_scale
         for k, (solid, ghost) in enumerate(self._trail_items):
             if k < len(trails):
                 rt = trails[k].track
                 if rt.n <= SHORT_TRAIL_BALLS:
-                    solid.setData(color=rgba(runs[rt.run].color, 0.95), width=3.0,
+                    solid.setData(color=rgba(runs[rt.run].color, 0.95), width=3.0 * scale,
                                   antialias=True)
-                    ghost.setData(color=rgba(runs[rt.run].color, 0.95 * 0.35))
+                    ghost.setData(color=rgba(runs[rt.run].color, 0.95 * 0.35),
+                                  width=1.5 * scale)
                 else:
                     # A start grid: hundreds of faint tails that only show the flow. Plain
                     # lines and no ghost through the hills halve a played frame of a 20×20
                     # grid in software GL (about 50 → 25 ms).
-                    solid.setData(color=rgba(runs[rt.run].color, 0.45), width=2.0,
+                    solid.setData(color=rgba(runs[rt.run].color, 0.45), width=2.0 * scale,
                                   antialias=False)
             else:
                 solid.setVisible(False)
