@@ -1,0 +1,282 @@
+"""Title, legend and step counter over exported frames: fonts, sizes, places, painting.
+
+They are drawn with QPainter at the export resolution (the views' own QLabel overlays are
+child widgets and never reach a framebuffer grab), sized at 720p and scaled with the
+frame. Their sizes are measured once for the whole clip, so nothing changes size or jumps
+between frames. Over a 2D view the title and step counter share a band above the plots
+and the legend takes the emptiest corner inside a plot (or a column beside the plots);
+over a 3D view they sit in the sky (the camera fit keeps the surface out of them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
+
+from studio.engine import run_label
+from studio.gui.session import Session
+from studio.gui.theme import Theme
+from studio.gui.views.legend import run_outcome
+from studio.gui.views.trails import status_at
+
+
+class Overlays:
+    """The overlays of one clip: `view` is the export's view, `steps` the step of each
+    frame, `scale` frame pixels per 720p design pixel. `top` is the height of the band
+    above 2D views (0: none), `legend_size` the legend box for the whole clip (None: no
+    legend), `title_text` the title as drawn (elided to fit where it is placed)."""
+
+    def __init__(self, session: Session, steps: np.ndarray, theme: Theme, scale: float,
+                 view: str, title: str, legend: bool, step_counter: bool) -> None:
+        self.session = session
+        self.steps = steps
+        self.theme = theme
+        self.scale = scale
+        self.view = view
+        self.title = title
+        self.title_text = title
+        # 2D views get a band above them for the title and (alone in the frame) the step
+        # counter, so neither covers data; the 3D view has sky to spare for overlays.
+        flat = view in ("contour", "loss")
+        band = view != "3d" and (bool(title) or (flat and step_counter))
+        self.top = round(self.title_font().pixelSize() * 2.0) if band else 0
+        self.legend_size = self._measure_legend() if legend else None
+
+    # ------------------------------------------------------------------ fonts and sizes
+
+    def px(self, value: float) -> float:
+        return value * self.scale
+
+    def _font(self, px: float, weight: QFont.Weight = QFont.Weight.Normal) -> QFont:
+        font = QFont()
+        font.setPixelSize(max(6, round(self.px(px))))
+        font.setWeight(weight)
+        font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+        return font
+
+    def title_font(self) -> QFont:
+        return self._font(24, QFont.Weight.DemiBold)
+
+    def _legend_fonts(self) -> tuple[QFont, QFont]:
+        return self._font(19), self._font(15)
+
+    def _step_font(self) -> QFont:
+        font = self._font(19)
+        font.setFeature(QFont.Tag("tnum"), 1)  # tabular digits: the counter does not jiggle
+        return font
+
+    def _legend_rows(self, step: int) -> list[tuple[str, str, str]]:
+        """(colour, label, outcome so far) per enabled run."""
+        trajectory = self.session.trajectory
+        status = status_at(trajectory, step)
+        ball_run = np.asarray(trajectory.ball_run)
+        stop = np.asarray(trajectory.stop_step)
+        rows = []
+        for i, run in enumerate(self.session.scene.runs):
+            if not run.enabled:
+                continue
+            mine = ball_run == i
+            rows.append((run.color, run_label(run), run_outcome(status[mine], stop[mine])
+                         if mine.any() else ""))
+        return rows
+
+    def _legend_metrics(self) -> tuple[float, float, float, float]:
+        """pad, dot radius, gap, line height."""
+        fm = QFontMetricsF(self._legend_fonts()[0])
+        dot = self.px(8)
+        return self.px(10), dot, self.px(10), max(fm.height(), 2 * dot) + self.px(4)
+
+    def _measure_legend(self) -> QSizeF | None:
+        """The legend box for the whole clip: as wide as its widest row at any frame, so
+        the box never changes size or place while outcomes appear."""
+        font, note_font = self._legend_fonts()
+        fm, nm = QFontMetricsF(font), QFontMetricsF(note_font)
+        pad, dot, gap, line = self._legend_metrics()
+        n = int(self.steps.size)
+        widest, count = 0.0, 0
+        for i in sorted(set(np.linspace(0, n - 1, min(n, 24)).round().astype(int).tolist())):
+            rows = self._legend_rows(int(self.steps[i]))
+            count = len(rows)
+            for _c, label, note in rows:
+                widest = max(widest, 2 * dot + gap + fm.horizontalAdvance(label)
+                             + (gap + nm.horizontalAdvance(f"— {note}") if note else 0))
+        if not count:
+            return None
+        return QSizeF(widest + 2 * pad, line * count + 2 * pad - self.px(4))
+
+    def _step_size(self) -> QSizeF:
+        fm = QFontMetricsF(self._step_font())
+        last = self.session.last_frame
+        pad = self.px(9)
+        return QSizeF(fm.horizontalAdvance(f"step {last} / {last}") + 2 * pad,
+                      fm.height() + 1.2 * pad)
+
+    # ------------------------------------------------------------------ placement
+
+    def place_step(self, band: QRectF, main: QRectF) -> QRectF:
+        """At the right of the title band over a 2D view, else at the bottom right of the
+        main panel."""
+        margin = self.px(14)
+        rect = QRectF(QPointF(0, 0), self._step_size())
+        if self.view in ("contour", "loss"):  # at the right of the title band
+            rect.moveCenter(QPointF(0, band.center().y()))
+            rect.moveRight(band.right() - margin)
+        else:
+            rect.moveBottomRight(main.bottomRight() - QPointF(margin, margin))
+        return rect
+
+    def place_title(self, area: QRectF, step_rect: QRectF | None) -> QRectF:
+        """Top left of `area` (the band, else the main panel), elided so it clears the
+        step counter in the band or the legend beside it (sets `title_text`)."""
+        font = self.title_font()
+        metrics = QFontMetricsF(font)
+        pad, margin = self.px(10), self.px(14)
+        max_width = area.width() - 2 * margin - 2 * pad
+        if self.top and step_rect is not None and step_rect.top() < self.top:
+            max_width = step_rect.left() - area.left() - 3 * margin
+        elif not self.top and self.legend_size is not None:  # beside the legend
+            max_width -= self.legend_size.width() + margin
+        text = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, max(0.0, max_width))
+        self.title_text = text
+        width = metrics.horizontalAdvance(text)
+        if self.top:  # a band of its own: centred vertically, no box needed
+            return QRectF(area.left() + margin,
+                          area.top() + (area.height() - metrics.height()) / 2,
+                          width, metrics.height())
+        return QRectF(area.left() + margin, area.top() + margin,
+                      width + 2 * pad, metrics.height() + 1.2 * pad)
+
+    def place_legend_3d(self, main: QRectF, title_rect: QRectF | None,
+                        camera_distance: Callable[[QRectF], float]) -> QRectF:
+        """Top right of the 3D panel, or top left where the title is not (composite) and
+        the surface then comes closer; the camera fit keeps the surface out of it.
+        `camera_distance`: the fitted camera's distance with the legend at a place."""
+        assert self.legend_size is not None
+        margin = self.px(14)
+        right = QRectF(QPointF(0, 0), self.legend_size)
+        right.moveTopRight(QPointF(main.right() - margin, main.top() + margin))
+        if title_rect is not None and main.contains(title_rect.topLeft()):
+            return right
+        left = QRectF(QPointF(0, 0), self.legend_size)
+        left.moveTopLeft(QPointF(main.left() + margin, main.top() + margin))
+        near = camera_distance(left)
+        far = camera_distance(right)
+        return left if near <= far * 1.01 else right
+
+    def place_legend_2d(self, panel: QRect, viewboxes: list[QRectF],
+                        busy: np.ndarray) -> tuple[QRectF, QRect | None]:
+        """Inside a plot (`viewboxes`, frame pixels), in the corner where no data is drawn
+        over the clip (`busy`, panel pixels); failing that, in a column beside the plots.
+        Returns the legend box and, for a column, the narrower panel the plots then take
+        (None: the panel keeps its place)."""
+        assert self.legend_size is not None
+        size = self.legend_size
+        margin = self.px(14)
+        best: tuple[float, QRectF] | None = None
+        for vb in viewboxes:
+            inner = vb.adjusted(margin, margin, -margin, -margin)
+            if inner.width() < size.width() or inner.height() < size.height():
+                continue
+            for corner in ("topRight", "topLeft", "bottomRight", "bottomLeft"):
+                box = QRectF(QPointF(0, 0), size)
+                getattr(box, "move" + corner[0].upper() + corner[1:])(
+                    getattr(inner, corner)())
+                clear = box.adjusted(-margin / 2, -margin / 2, margin / 2, margin / 2)
+                score = _fraction(busy, clear.translated(-QPointF(panel.topLeft())))
+                if best is None or score < best[0] - 1e-4:
+                    best = (score, box)
+        if best is not None and best[0] <= 0.002:
+            return best[1], None
+        column = math.ceil(size.width() + 2 * margin)
+        if column > panel.width() / 2:  # a thumbnail: no room for a column
+            if best is not None:
+                return best[1], None
+            box = QRectF(QPointF(0, 0), size)
+            box.moveTopRight(QPointF(panel.right() - margin, panel.top() + margin))
+            return box, None
+        # No empty corner: a column at the right of the frame, the plots narrower.
+        rect = QRect(panel)
+        rect.setRight(rect.right() - column)
+        box = QRectF(QPointF(0, 0), size)
+        box.moveTopLeft(QPointF(rect.right() + 1 + margin, rect.top() + margin))
+        return box, rect
+
+    # ------------------------------------------------------------------ painting
+
+    def _box(self, painter: QPainter, rect: QRectF) -> None:
+        path = QPainterPath()
+        radius = self.px(7)
+        path.addRoundedRect(rect, radius, radius)
+        painter.fillPath(path, css_color(self.theme.panel))
+
+    def draw_title(self, painter: QPainter, rect: QRectF) -> None:
+        font = self.title_font()
+        metrics = QFontMetricsF(font)
+        if self.top:  # in the band: no box needed
+            x, y = rect.left(), rect.top() + metrics.ascent()
+        else:
+            pad = self.px(10)
+            self._box(painter, rect)
+            x, y = rect.left() + pad, rect.top() + 0.6 * pad + metrics.ascent()
+        painter.setFont(font)
+        painter.setPen(QColor(self.theme.foreground))
+        painter.drawText(QPointF(x, y), self.title_text)
+
+    def draw_legend(self, painter: QPainter, box: QRectF, step: int) -> None:
+        rows = self._legend_rows(step)
+        font, note_font = self._legend_fonts()
+        fm, nm = QFontMetricsF(font), QFontMetricsF(note_font)
+        pad, dot, gap, line = self._legend_metrics()
+        self._box(painter, box)
+        outline = QColor(self.theme.outline)
+        for k, (colour, label, note) in enumerate(rows):
+            cy = box.top() + pad + k * line + (line - self.px(4)) / 2
+            x = box.left() + pad
+            painter.setPen(outline)
+            painter.setBrush(QColor(colour))
+            painter.drawEllipse(QPointF(x + dot, cy), dot, dot)
+            painter.setPen(QColor(self.theme.foreground))
+            painter.setFont(font)
+            tx = x + 2 * dot + gap
+            painter.drawText(QPointF(tx, cy + (fm.ascent() - fm.descent()) / 2), label)
+            if note:
+                diverged = "diverged" in note
+                painter.setPen(QColor(self.theme.diverged if diverged else
+                                      self.theme.foreground))
+                painter.setFont(note_font)
+                painter.drawText(QPointF(tx + fm.horizontalAdvance(label) + gap,
+                                         cy + (nm.ascent() - nm.descent()) / 2), f"— {note}")
+
+    def draw_step(self, painter: QPainter, box: QRectF, step: int) -> None:
+        font = self._step_font()
+        fm = QFontMetricsF(font)
+        pad = self.px(9)
+        text = f"step {step} / {self.session.last_frame}"
+        if self.view not in ("contour", "loss"):
+            self._box(painter, box)  # over a 3D view; in the band it needs none
+        painter.setFont(font)
+        painter.setPen(QColor(self.theme.foreground))
+        painter.drawText(QPointF(box.right() - pad - fm.horizontalAdvance(text),
+                                 box.top() + 0.6 * pad + fm.ascent()), text)
+
+
+def _fraction(mask: np.ndarray, rect: QRectF) -> float:
+    """Share of `mask` that is set inside `rect` (clipped to the mask)."""
+    h, w = mask.shape
+    x0, y0 = max(0, math.floor(rect.left())), max(0, math.floor(rect.top()))
+    x1, y1 = min(w, math.ceil(rect.right())), min(h, math.ceil(rect.bottom()))
+    if x1 <= x0 or y1 <= y0:
+        return 1.0
+    return float(mask[y0:y1, x0:x1].mean())
+
+
+def css_color(text: str) -> QColor:
+    """`#rrggbbaa` as CSS and pyqtgraph read it (QColor would read `#aarrggbb`)."""
+    if len(text) == 9 and text.startswith("#"):
+        r, g, b, a = (int(text[i:i + 2], 16) for i in (1, 3, 5, 7))
+        return QColor(r, g, b, a)
+    return QColor(text)
