@@ -17,7 +17,7 @@ views' own QLabel overlays are child widgets and never reach a framebuffer grab)
 they cover no data: see `OffscreenRenderer`.
 The parts live beside this module: the panels and how each is sized and grabbed in
 `export_panels`, the overlays' fonts, places and painting in `export_overlays`, the 3D
-camera fit in `export_camera`.
+camera fit in `views.camera_fit`.
 Frames are produced one at a time (`render_frames` is a generator; `export` streams them to
 an encoder), so memory stays flat however long the clip.
 
@@ -40,7 +40,6 @@ from PyQt6.QtGui import QColor, QImage, QPainter
 
 from studio.errors import StudioError
 from studio.export import ExportError, format_of, open_writer
-from studio.gui.export_camera import fit_camera, orbit_turn
 from studio.gui.export_overlays import Overlays
 from studio.gui.export_panels import (
     Panel,
@@ -58,6 +57,7 @@ from studio.gui.export_panels import (
 )
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
+from studio.gui.views.camera_fit import fit_camera, orbit_turn
 from studio.scene import Scene
 
 __all__ = ["VIEWS", "ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",

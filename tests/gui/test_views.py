@@ -338,3 +338,45 @@ def test_a_ball_off_the_map_is_pinned_where_its_path_left_it() -> None:
     segs, offsets = compact_segments(window, ok)
     # Only the step 0→1 stays in the domain (3→4 starts at inf, the others end far out):
     assert np.allclose(segs, [[[0, 0], [0.5, 0]]]) and offsets.tolist() == [0, 1, 1, 1, 1, 1]
+
+
+def _surface_extent(view: View3D) -> tuple[float, float]:
+    """The mesh's projected width and height as fractions of the view's."""
+    from studio.gui.views.camera_fit import eye_points, project
+
+    az, el, dist = view.camera()
+    (eye,) = eye_points(view, az, el, 0.0)
+    x, y = project(eye, dist, (view.width(), view.height()), float(view.opts["fov"]))
+    return (x.max() - x.min()) / view.width(), (y.max() - y.min()) / view.height()
+
+
+@pytest.mark.parametrize("size", [(900, 500), (500, 800)], ids=["wide", "tall"])
+def test_reset_view_frames_the_surface_to_fill_the_view(qtbot, session: Session,
+                                                        size: tuple[int, int]) -> None:
+    view = View3D(session)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    view.reset_view()
+    w, h = _surface_extent(view)
+    assert max(w, h) > 0.85 and w <= 1.0 and h <= 1.0  # fills one way, cut off in none
+
+
+def test_user_zoom_is_kept_across_resizes(qtbot, session: Session) -> None:
+    view = View3D(session)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton)  # the user takes the camera
+    view.set_camera(10.0, 20.0, 30.0)
+    view.resize(800, 600)
+    qtbot.wait(50)
+    assert view.camera() == (10.0, 20.0, 30.0)
+    view.resize(900, 250)
+    view.reset_view()  # a preset frames again, and follows resizes again
+    fitted = view.camera()[2]
+    view.resize(400, 700)  # the width binds now, not the height: the camera comes closer
+    qtbot.wait(50)
+    assert view.camera()[2] < fitted

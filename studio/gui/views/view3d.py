@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPalette
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -24,6 +24,7 @@ from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
 from studio.gui.session import Session
 from studio.gui.theme import theme_for
+from studio.gui.views.camera_fit import fit_camera
 from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
 from studio.gui.views.legend import legend_html
 from studio.gui.views.trails import (
@@ -53,6 +54,7 @@ PRESETS = {          # azimuth, elevation
     "side": (0.0, 4.0),
 }
 DEFAULT_DISTANCE = 17.0
+MIN_FIT_PX = 50      # below this the view is not laid out yet: framing waits for a resize
 # A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
 # this many points; beyond, and for start grids (short trails), it is built per frame.
 PRECOMPUTED_TRAIL_POINTS = 400_000
@@ -109,6 +111,7 @@ class _Scene3D:
         self._theme = theme_for(True)
         self._trail_length: int | None = None
         self._marker_scale = 1.0
+        self._preset: str | None = None  # the camera preset the view is framed for, if any
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._world_scale = 1.0
@@ -146,8 +149,8 @@ class _Scene3D:
         session.trajectoryChanged.connect(self._on_new_trajectory)
         session.frameChanged.connect(self._on_frame)
         self.set_dark(True)
-        self.reset_view()
         self._rebuild_surface()
+        self.reset_view()
         if session.trajectory is not None:
             self._on_trajectory(session.trajectory)
 
@@ -188,10 +191,29 @@ class _Scene3D:
                 float(self.opts["distance"]))
 
     def camera_preset(self, name: str) -> None:
+        """Look from a preset angle with the surface framed to fill the view; the framing
+        follows resizes and new surfaces until the user turns or zooms the camera."""
+        self._preset = name
         azimuth, elevation = PRESETS[name]
-        self.set_camera(azimuth, elevation, DEFAULT_DISTANCE)
         self.opts["center"] = pg.Vector(0.0, 0.0, Z_HEIGHT * 0.2)
+        self.set_camera(azimuth, elevation, DEFAULT_DISTANCE)
+        if self.width() >= MIN_FIT_PX and self.height() >= MIN_FIT_PX:
+            fit_camera(self, (azimuth, elevation, DEFAULT_DISTANCE),
+                       QRectF(0, 0, self.width(), self.height()), [], None, 0.0, 0.0,
+                       apply=True)
         self.update()
+
+    def resizeGL(self, w: int, h: int) -> None:
+        if self._preset is not None:
+            self.camera_preset(self._preset)
+
+    def mousePressEvent(self, ev) -> None:
+        self._preset = None  # the user frames the view from now on
+        super().mousePressEvent(ev)
+
+    def wheelEvent(self, ev) -> None:
+        self._preset = None
+        super().wheelEvent(ev)
 
     def reset_view(self) -> None:
         self.camera_preset("isometric")
@@ -232,6 +254,8 @@ class _Scene3D:
         if self._hm_key is not None and key[0] is self._hm_key[0] and key[1] == self._hm_key[1]:
             return
         self._rebuild_surface()
+        if self._preset is not None:  # a new shape: frame it afresh
+            self.camera_preset(self._preset)
         if self.session.trajectory is not None:
             self._on_trajectory(self.session.trajectory)
 

@@ -1,5 +1,5 @@
-"""The 3D view's camera in an export: framing the surface so it fills its panel, over the
-whole orbit, without reaching the title, legend or step counter.
+"""Framing the 3D surface so it fills its panel: in the window (camera presets, resizes)
+and in an export, over a whole orbit, without reaching the title, legend or step counter.
 
 `project` puts eye-space points into panel pixels, `fit_distance` finds the nearest
 camera distance at which they clear the overlays, and `fit_camera` drives both against the
