@@ -3,6 +3,11 @@
 The same offscreen renderer as the GUI's File → Export animation. GL needs an X display:
 on a machine with none (a server, CI) this starts a private Xvfb for the duration of the
 command, so `studio render` works over ssh with nothing but `apt-get install xvfb`.
+
+Ctrl+C stops the export between two frames (never inside Qt's paint code, where
+pyqtgraph would print the interrupt as a traceback and carry on), deletes the temporary
+file and exits 130 with `studio: interrupted`. ffmpeg runs in its own process group, so the
+terminal's Ctrl+C reaches only us; the writer stops ffmpeg itself.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import contextlib
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from studio.commands.common import parse_size
@@ -40,7 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--size", type=parse_size, default=None, metavar="WxH",
                      help="frame size (default 1280x720; 800x450 for GIF)")
     out.add_argument("--fps", type=_positive_float, default=None,
-                     help="frames per second (default 30; 25 for GIF)")
+                     help="frames per second (default 30; 25 for GIF). MP4: 1 to 120. GIF: "
+                          "1 to 50, and every frame lasts the same whole number of "
+                          "hundredths of a second, so other rates round to 100/N: "
+                          "50, 33.3, 25, 20, 16.7, ... (30 plays at 33.3)")
     length = out.add_mutually_exclusive_group()
     length.add_argument("--frames", type=_positive_int, default=None, metavar="N",
                         help="number of frames, steps spread evenly")
@@ -103,31 +113,82 @@ def _positive_float(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from studio.commands.scene_args import scene_from_args
-    from studio.export import format_of
+    from studio.export import ExportError, check_target, format_of, playback_fps
 
-    fmt = format_of(args.output)  # a bad suffix fails before anything starts
+    # Whatever can be refused is refused before anything starts (a display, a render).
+    fmt = format_of(args.output)
+    check_target(args.output)
+    gif = fmt == "gif"
+    fps = args.fps or (25.0 if gif else 30.0)
+    try:
+        fps = playback_fps(fmt, fps)
+    except ExportError as exc:
+        raise StudioError(f"--fps: {exc}") from None
+    if fmt != "png":
+        from studio.export.ffmpeg import ffmpeg_exe
+
+        ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
     scene = scene_from_args(args)
     with display_for_gl():
         from studio.gui.app import get_app
 
         app = get_app()  # held: a collected QApplication takes every widget with it
-        from studio.gui.offscreen import RenderOptions, export
+        from studio.gui.offscreen import ExportCancelled, RenderOptions, export
 
-        gif = fmt == "gif"
         options = RenderOptions(
             size=args.size or ((800, 450) if gif else (1280, 720)),
-            fps=args.fps or (25.0 if gif else 30.0),
-            view=args.view, title=args.title, legend=args.legend,
+            fps=fps, view=args.view, title=args.title, legend=args.legend,
             step_counter=args.step_counter, dark=args.dark, trail=args.trail,
             orbit=args.orbit, from_step=args.from_step, to_step=args.to_step,
             frames=1 if fmt == "png" else args.frames, duration=args.duration,
             steps_per_frame=args.steps_per_frame, still=fmt == "png")
         bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
-        export(scene, args.output, options, progress_cb=bar.update if bar else None)
+        frames_done = [0, -1]  # done, total
+
+        def progress(done: int, total: int) -> None:
+            frames_done[:] = [done, total]
+            if bar is not None:
+                bar.update(done, total)
+
+        cancel = threading.Event()
+        try:
+            with ctrl_c_sets(cancel, lambda: frames_done[0] == frames_done[1]):
+                export(scene, args.output, options, progress_cb=progress, cancel_flag=cancel)
+        except (ExportCancelled, KeyboardInterrupt):
+            if bar is not None:
+                bar.clear()
+            raise KeyboardInterrupt from None  # the CLI says "studio: interrupted", exit 130
+        except BaseException:
+            if bar is not None:
+                bar.clear()
+            raise
         if bar is not None:
             bar.done()
         del app
     return 0
+
+
+@contextlib.contextmanager
+def ctrl_c_sets(flag: threading.Event, finishing: Callable[[], bool]) -> Iterator[None]:
+    """For the block, Ctrl+C (SIGINT) sets `flag` instead of raising KeyboardInterrupt
+    wherever Python happens to be (often inside a Qt paint event). The export checks the
+    flag between frames. Once every frame is drawn (`finishing()`: ffmpeg completing the
+    file) nothing checks it any more and no Qt code runs, so Ctrl+C raises there, as it
+    does on a second press (a way out of anything that hangs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if flag.is_set() or finishing():
+            raise KeyboardInterrupt
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _ProgressBar:
@@ -149,6 +210,10 @@ class _ProgressBar:
         left = (total - done) / rate if rate > 0 else 0.0
         sys.stderr.write(f"\r{self.name}  [{'#' * filled}{'.' * (width - filled)}] "
                          f"{done}/{total} frames  {rate:5.1f} fps  {left:4.0f} s left ")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\x1b[2K")
         sys.stderr.flush()
 
     def done(self) -> None:

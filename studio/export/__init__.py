@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from studio.export.base import ExportError, FrameWriter
+from studio.export.base import ExportError, FrameWriter, check_target
 from studio.export.gif import GifWriter
 from studio.export.mp4 import Mp4Writer
 from studio.export.png import PngWriter
@@ -31,6 +31,17 @@ def format_of(path: str | os.PathLike[str]) -> str:
     return ext
 
 
+def fps_range(fmt: str) -> tuple[float, float] | None:
+    """(lowest, highest) frames/s the format's players handle; None: any (a PNG)."""
+    return WRITERS[fmt].fps_range
+
+
+def playback_fps(fmt: str, fps: float) -> float:
+    """The rate a `fmt` file written at `fps` plays at (GIF: whole hundredths per frame);
+    ExportError, one line, if the format's players cannot handle `fps`."""
+    return WRITERS[fmt].playback_fps(fps)
+
+
 def open_writer(path: str | os.PathLike[str], fps: float, size: tuple[int, int],
                 fmt: str | None = None) -> FrameWriter:
     """A writer for `path` (format from its suffix unless `fmt` is given)."""
@@ -41,4 +52,4 @@ def open_writer(path: str | os.PathLike[str], fps: float, size: tuple[int, int],
 
 
 __all__ = ["FORMATS", "ExportError", "FrameWriter", "GifWriter", "Mp4Writer", "PngWriter",
-           "format_of", "open_writer"]
+           "check_target", "format_of", "fps_range", "open_writer", "playback_fps"]

@@ -27,6 +27,19 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """Refuse a target that can never be written (missing folder, a folder's name) now,
+    before a single frame is rendered; the path as a Path."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder; give a file name "
+                          f"such as {path / ('clip' + (path.suffix or '.mp4'))}")
+    return path
+
+
 class FrameWriter:
     """Base of the GIF, MP4 and PNG writers: `write(frame)` each frame, then `close()`.
 
@@ -35,26 +48,42 @@ class FrameWriter:
     """
 
     suffix = ""
+    name = ""
+    # Frame rates players of the format handle (None: any positive rate).
+    fps_range: tuple[float, float] | None = None
+    fps_why = ""  # shown when a rate is out of range
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
         self.path = Path(path)
-        self.fps = float(fps)
+        self.fps = self.playback_fps(fps)
         self.size = (int(size[0]), int(size[1]))
-        if not self.fps > 0:
-            raise ExportError(f"frame rate must be positive, got {fps}")
         if self.size[0] < 1 or self.size[1] < 1:
             raise ExportError(f"frame size {self.size[0]}x{self.size[1]} is empty")
         self.frames_written = 0
         self._done = False
         self.tmp_path = self._make_temp()
 
+    @classmethod
+    def playback_fps(cls, fps: float) -> float:
+        """The rate the file will play at for a requested `fps`; ExportError if the format's
+        players cannot handle it. (GIF rounds to whole hundredths of a second per frame.)"""
+        fps = float(fps)
+        if not fps > 0:  # also NaN
+            raise ExportError(f"frame rate must be positive, got {fps:g}")
+        if cls.fps_range is not None:
+            lo, hi = cls.fps_range
+            if not lo <= fps <= hi:
+                why = f" ({cls.fps_why})" if cls.fps_why else ""
+                raise ExportError(f"{cls.name} frame rate must be {lo:g} to {hi:g} frames/s"
+                                  f"{why}, got {fps:g}")
+        return fps
+
     # ------------------------------------------------------------------ temp file
 
     def _make_temp(self) -> Path:
         """Create the hidden temp file now, so an unwritable folder fails before any render."""
+        check_target(self.path)
         folder = self.path.parent
-        if not folder.is_dir():
-            raise ExportError(f"cannot write {self.path}: folder {folder} does not exist")
         try:
             fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.suffix,
                                         dir=folder)

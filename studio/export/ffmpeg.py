@@ -3,22 +3,44 @@
 ffmpeg encodes in its own process, so rendering (our process, often the GUI thread) and
 encoding overlap on two cores. Writing to the pipe directly would block the render loop
 whenever ffmpeg is busy; the feeder thread absorbs that, and the queue bound keeps memory
-flat (a few frames, never the clip). stderr goes to a temp file rather than a pipe: nobody
-has to read it concurrently, and its last line is the one-line reason when ffmpeg fails.
+flat (a few frames, never the clip), and the feeder waits for ffmpeg's progress report
+so ffmpeg's own queues stay short too (AHEAD below). stderr goes to a temp file rather than
+a pipe: nobody has to read it concurrently, and its last line, without ffmpeg's
+`[component @ 0x…]` prefix, is the one-line reason when ffmpeg fails.
+
+ffmpeg runs in a session (process group) of its own: a Ctrl+C in the terminal goes to the
+terminal's foreground group, and ffmpeg must not die of it before we have decided what to do
+(`studio render` stops between frames and removes the temporary file itself).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
 from collections.abc import Sequence
-from typing import IO
+from fractions import Fraction
+from typing import IO, Any
 
 from studio.export.base import ExportError
 
-QUEUE_FRAMES = 6  # 6 × 1080p RGB ≈ 37 MB at most in flight
+# Frames waiting for the feeder thread: enough to ride out a hiccup (ffmpeg keeps a few
+# frames of its own in its input queue), little memory (2 × 1080p RGB ≈ 12 MB).
+QUEUE_FRAMES = 2
+# ffmpeg reads its input as fast as we write it, into queues between its demuxer, decoder,
+# filters and encoder (8 frames each, not configurable): whenever the encoder falls behind
+# (two cores shared with the software-GL renderer) ffmpeg grew by up to ~90 MB at 1080p.
+# So the feeder stays at most AHEAD frames ahead of what ffmpeg reports as encoded (its
+# `-progress` output, every PROGRESS_S). AHEAD must exceed the encoder's own delay (frames
+# it holds before the first comes out: x264's lookahead); were the reports ever to stop,
+# the feeder carries on after STALL_S rather than wait for ever.
+AHEAD = 12
+PROGRESS_S = 0.05
+STALL_S = 1.0
 FFMPEG_HINT = ("ffmpeg not found: reinstall imageio-ffmpeg (pip install imageio-ffmpeg) or "
                "set IMAGEIO_FFMPEG_EXE to an ffmpeg binary")
 
@@ -32,66 +54,141 @@ def ffmpeg_exe() -> str:
         raise ExportError(FFMPEG_HINT) from None
 
 
+@functools.cache
+def _can_pace(exe: str) -> bool:
+    """`-stats_period` (ffmpeg 4.4+) is needed for timely progress; a system ffmpeg set in
+    IMAGEIO_FFMPEG_EXE may be older (unrecognised versions, git builds, are taken as new)."""
+    try:
+        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True,
+                             check=False, timeout=10, **_own_group()).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    m = re.match(rb"ffmpeg version n?(\d+)\.(\d+)", out)
+    return m is None or (int(m.group(1)), int(m.group(2))) >= (4, 4)
+
+
+def _own_group() -> dict[str, Any]:
+    """Popen arguments that keep a terminal's Ctrl+C away from ffmpeg."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
 def run_ffmpeg(args: Sequence[str], what: str) -> None:
     """Run ffmpeg to completion (no stdin); ExportError with ffmpeg's reason on failure."""
     with tempfile.TemporaryFile() as log:
         try:
             code = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
                                    "error", "-y", *args], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=log, check=False).returncode
+                                  stdout=subprocess.DEVNULL, stderr=log, check=False,
+                                  **_own_group()).returncode
         except OSError:
             raise ExportError(FFMPEG_HINT) from None
         if code != 0:
-            raise ExportError(f"{what}: {_last_line(log)}")
+            raise ExportError(f"{what}: {_last_line(log) or f'ffmpeg exit status {code}'}")
+
+
+_CONTEXT = re.compile(r"^(?:\[[^\]]*@ ?0x[0-9a-fA-F]+\]\s*)+")  # [out#0/gif @ 0x55…]
+
+
+def clean_reason(line: str) -> str:
+    """One ffmpeg log line as a user reads it: without ffmpeg's `[component @ 0x…]`
+    prefixes, starting in lower case after our "cannot write …:"."""
+    text = _CONTEXT.sub("", line.strip()).strip()
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
 
 
 def _last_line(log: IO[bytes]) -> str:
+    """ffmpeg's reason for failing, one clean line, or "" when it said nothing."""
     if log.closed:
-        return "ffmpeg failed"
+        return ""
     log.seek(0)
-    lines = [ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines()
-             if ln.strip()]
-    if not lines:
-        return "ffmpeg failed"
+    lines = [clean_reason(ln) for ln in log.read().decode("utf-8", "replace").splitlines()]
+    lines = [ln for ln in lines if ln]
     # ffmpeg's final "Conversion failed!" says nothing; the line before names the cause.
-    useful = [ln for ln in lines if not ln.startswith("Conversion failed")]
-    return (useful or lines)[-1]
+    useful = [ln for ln in lines if not ln.lower().startswith("conversion failed")]
+    return (useful or lines or [""])[-1]
+
+
+def rate_text(fps: float) -> str:
+    """A frame rate as ffmpeg reads it, exactly where it is a simple fraction (100/3)."""
+    rate = Fraction(fps).limit_denominator(1001)
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
 
 
 class FfmpegPipe:
-    """An ffmpeg process reading rgb24 frames of `size` at `fps` from stdin."""
+    """An ffmpeg process reading rgb24 frames of `size` at `fps` from stdin, writing one
+    output (ffmpeg reports no progress until every output has started)."""
 
     def __init__(self, output_args: Sequence[str], size: tuple[int, int], fps: float,
                  what: str) -> None:
         self.what = what
         w, h = size
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        exe = ffmpeg_exe()
+        paced = _can_pace(exe)
+        progress = ["-progress", "pipe:1", "-stats_period", f"{PROGRESS_S:g}"] if paced else []
+        cmd = [exe, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *progress,
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate",
-               f"{fps:g}", "-i", "pipe:0", *output_args]
+               rate_text(fps), "-i", "pipe:0", *output_args]
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         try:
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._log)
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE if paced else subprocess.DEVNULL, stderr=self._log,
+                **_own_group())
         except OSError:
             self._log.close()
             raise ExportError(FFMPEG_HINT) from None
         self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(QUEUE_FRAMES)
         self._broken = threading.Event()
-        self._stopping = False
+        # Frames ffmpeg says it has encoded (guarded by _progress); unpaced: never waited for.
+        self._encoded = 0 if paced else 1 << 62
+        self._progress = threading.Condition()
+        self._reader = threading.Thread(target=self._read_progress, name="ffmpeg-progress",
+                                        daemon=True)
+        self._reader.start()
         self._thread = threading.Thread(target=self._feed, name="ffmpeg-feed", daemon=True)
         self._thread.start()
+
+    def _read_progress(self) -> None:
+        stdout = self._proc.stdout
+        if stdout is None:  # not paced
+            return
+        for line in stdout:
+            if line.startswith(b"frame="):
+                try:
+                    count = int(line[6:])
+                except ValueError:
+                    continue
+                with self._progress:
+                    self._encoded = count
+                    self._progress.notify_all()
+        with self._progress:  # ffmpeg has gone: nothing to wait for any more
+            self._encoded = 1 << 62
+            self._progress.notify_all()
+        stdout.close()
+
+    def _wait_for_encoder(self, sent: int) -> None:
+        with self._progress:
+            self._progress.wait_for(
+                lambda: sent - self._encoded < AHEAD or self._broken.is_set(), STALL_S)
 
     def _feed(self) -> None:
         stdin = self._proc.stdin
         assert stdin is not None
+        sent = 0
         while True:
             item = self._queue.get()
             if item is None:
                 break
             if self._broken.is_set():
                 continue  # keep draining so a producer blocked on put() wakes up
+            self._wait_for_encoder(sent)
             try:
                 stdin.write(item)
+                sent += 1
             except (BrokenPipeError, OSError, ValueError):
                 self._broken.set()
         try:
@@ -109,6 +206,7 @@ class FfmpegPipe:
         self._queue.put(None)
         self._thread.join()
         code = self._proc.wait()
+        self._reader.join()
         if code != 0 or self._broken.is_set():
             self._raise_failure()
         self._log.close()
@@ -116,6 +214,8 @@ class FfmpegPipe:
     def kill(self) -> None:
         """Stop ffmpeg now (cancel); returns within a fraction of a second."""
         self._broken.set()
+        with self._progress:
+            self._progress.notify_all()
         if self._proc.poll() is None:
             self._proc.kill()
         while True:  # unblock the feeder: empty the queue, then hand it the stop marker
@@ -129,10 +229,15 @@ class FfmpegPipe:
                     pass
         self._thread.join(timeout=2)
         self._proc.wait()
+        self._reader.join(timeout=2)
         self._log.close()
 
     def _raise_failure(self) -> None:
         code = self._proc.wait()
+        self._reader.join(timeout=2)
         reason = _last_line(self._log)
         self._log.close()
-        raise ExportError(f"{self.what}: {reason} (ffmpeg exit status {code})")
+        if not reason:
+            reason = (f"ffmpeg stopped (exit status {code})" if code != 0 else
+                      "ffmpeg stopped reading frames")
+        raise ExportError(f"{self.what}: {reason}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from studio.errors import StudioError
-from studio.export import FrameWriter, format_of, open_writer
+from studio.export import FrameWriter, check_target, format_of, open_writer
 from studio.gui.offscreen import OffscreenRenderer, RenderOptions
 from studio.scene import Scene
 
@@ -48,6 +48,7 @@ class ExportJob(QObject):
         """Build the renderer and open the file; False (and `failed`) if either fails."""
         try:
             fmt = format_of(self.path)
+            check_target(self.path)  # before the renderer: a bad path fails at once
             self._renderer = OffscreenRenderer(self.scene, self.options)
             self.total = self._renderer.n_frames
             self._writer = open_writer(self.path, self.options.fps, self.options.size, fmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,94 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path: Path, args: list[str
     proc = render(*flags, "-o", str(out))
     assert_one_line_error(proc, *words)
     assert list(tmp_path.iterdir()) == []
+
+
+def no_display_no_xvfb(tmp_path: Path) -> dict[str, str]:
+    """An environment where any attempt to render fails ("install xvfb"): an error that
+    comes instead was found before rendering started."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PATH"] = str(tmp_path / "empty")
+    return env
+
+
+@pytest.mark.parametrize("name,fps,words", [
+    ("run.mp4", "999999", ["--fps", "MP4 frame rate must be 1 to 120"]),
+    ("run.mp4", "0.5", ["--fps", "MP4 frame rate must be 1 to 120"]),
+    ("run.gif", "60", ["--fps", "GIF frame rate must be 1 to 50"]),
+])
+def test_frame_rates_players_cannot_play_are_refused_up_front(tmp_path: Path, name: str,
+                                                              fps: str,
+                                                              words: list[str]) -> None:
+    out = tmp_path / name
+    proc = render(*SCENE_FLAGS, "-o", str(out), "--fps", fps, "--frames", "3",
+                  env=no_display_no_xvfb(tmp_path))
+    assert_one_line_error(proc, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_at_30_fps_plays_every_frame_for_3_hundredths(tmp_path: Path) -> None:
+    """GIF delays are whole hundredths: 30 frames/s becomes 33.3, evenly (not 30, 30, 40 ms),
+    and a --duration clip is planned at that rate (1 s = 33 frames)."""
+    out = tmp_path / "run.gif"
+    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "64x36", "--fps", "30",
+                  "--duration", "1", "--view", "loss")
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as im:
+        durations = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            durations.append(im.info["duration"])
+    assert durations == [30] * 33
+
+
+def test_a_folder_as_output_is_refused_before_rendering(tmp_path: Path) -> None:
+    folder = tmp_path / "clips.mp4"
+    folder.mkdir()
+    proc = render(*SCENE_FLAGS, "-o", str(folder), env=no_display_no_xvfb(tmp_path))
+    assert_one_line_error(proc, "clips.mp4: it is a folder")
+    assert list(folder.iterdir()) == []
+
+
+def encoded_bytes(folder: Path, scratch: Path) -> int:
+    """Bytes ffmpeg has written so far: the MP4's hidden temporary file beside the target,
+    or a GIF's lossless scratch copy."""
+    files = [*folder.glob(".*"), *scratch.glob("studio-gif-*/*.mkv")]
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+@pytest.mark.parametrize("view,name", [("3d", "run.mp4"), ("contour", "run.mp4"),
+                                       ("composite", "run.gif")])
+def test_ctrl_c_stops_cleanly(tmp_path: Path, view: str, name: str) -> None:
+    """Ctrl+C in a terminal signals the whole foreground process group (studio and, unless
+    it has a group of its own, ffmpeg): one line, exit 130, nothing left behind."""
+    folder, scratch = tmp_path / "out", tmp_path / "scratch"
+    folder.mkdir()
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
+         "-o", str(folder / name), "--size", "320x180", "--view", view, "--frames", "2000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env=env)
+    try:
+        # Mid-way: frames have reached ffmpeg, and far more are still to come.
+        while encoded_bytes(folder, scratch) == 0 and proc.poll() is None:
+            try:
+                proc.wait(timeout=0.02)
+            except subprocess.TimeoutExpired:
+                pass
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err == "studio: interrupted\n"
+    assert list(folder.iterdir()) == []
+    assert list(scratch.glob("studio-gif-*")) == []
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import imageio.v3 as iio
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
@@ -60,15 +62,36 @@ def test_gif_reads_back_with_one_palette_loop_and_durations(tmp_path: Path) -> N
     assert leftovers(tmp_path) == ["clip.gif"]
 
 
-def test_gif_durations_average_to_the_frame_rate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fps,delay_ms", [(30, 30), (50, 20), (24, 40), (1, 1000)])
+def test_gif_frames_all_last_the_same_whole_hundredths(tmp_path: Path, fps: float,
+                                                       delay_ms: int) -> None:
+    """GIF delays are hundredths of a second: every frame gets the same one (30 frames/s
+    plays at 33.3, never 30, 30, 40 ms in turn, which judders)."""
     path = tmp_path / "clip.gif"
-    write_clip(path, 9, (64, 48), fps=30)
+    with open_writer(path, fps, (64, 48)) as out:
+        assert out.fps == pytest.approx(1000 / delay_ms)
+        for i in range(7):
+            out.write(moving_square(i, (64, 48)))
     with Image.open(path) as im:
-        total = 0
+        durations = []
         for k in range(im.n_frames):
             im.seek(k)
-            total += im.info["duration"]
-    assert total == pytest.approx(300, abs=10)  # GIF counts in 10 ms: 30, 30, 40, ...
+            durations.append(im.info["duration"])
+    assert durations == [delay_ms] * 7
+
+
+@pytest.mark.parametrize("name,fps,words", [
+    ("clip.mp4", 999999, "MP4 frame rate must be 1 to 120 frames/s"),
+    ("clip.mp4", 0.5, "MP4 frame rate must be 1 to 120 frames/s"),
+    ("clip.gif", 60, "GIF frame rate must be 1 to 50 frames/s"),
+    ("clip.gif", 0, "frame rate must be positive"),
+])
+def test_frame_rates_players_cannot_play_are_refused(tmp_path: Path, name: str, fps: float,
+                                                     words: str) -> None:
+    with pytest.raises(ExportError, match=words) as info:
+        open_writer(tmp_path / name, fps, (64, 48))
+    assert "\n" not in str(info.value)
+    assert leftovers(tmp_path) == []
 
 
 def test_mp4_reads_back_h264_yuv420p_at_fps(tmp_path: Path) -> None:
@@ -84,6 +107,49 @@ def test_mp4_reads_back_h264_yuv420p_at_fps(tmp_path: Path) -> None:
     # +faststart: the index ('moov') comes before the media data ('mdat').
     head = path.read_bytes()
     assert head.find(b"moov") < head.find(b"mdat")
+
+
+# Okabe-Ito colours as the views draw them, a dark and a light background, pure primaries.
+FLAT = [(230, 220, 32), (0, 158, 115), (86, 180, 233), (213, 94, 0), (204, 121, 167),
+        (20, 20, 20), (240, 240, 240), (255, 0, 0), (0, 255, 0), (0, 0, 255)]
+
+
+def stream_info(path: Path) -> str:
+    """The `Stream #0:0 ... Video: ...` line ffmpeg prints for a file."""
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, check=False, timeout=60)
+    lines = [ln for ln in proc.stderr.splitlines() if "Video:" in ln]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def decode_bt709(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """The first frame back to RGB the way browsers and QuickTime read HD video: BT.709,
+    limited range, whatever the file says."""
+    w, h = size
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path),
+         "-vf", "scale=in_color_matrix=bt709:in_range=tv,format=rgb24", "-frames:v", "1",
+         "-f", "rawvideo", "-"], capture_output=True, check=True, timeout=60)
+    return np.frombuffer(proc.stdout, np.uint8).reshape(h, w, 3)
+
+
+def test_mp4_is_bt709_tagged_and_flat_colours_round_trip(tmp_path: Path) -> None:
+    """Players decode untagged HD as BT.709: the file is converted with that matrix and
+    says so, so a flat colour comes back within 2 levels (BT.601 was off by up to 19)."""
+    size = (32 * len(FLAT), 32)
+    frame = np.zeros((32, size[0], 3), np.uint8)
+    for k, colour in enumerate(FLAT):
+        frame[:, 32 * k: 32 * (k + 1)] = colour
+    path = tmp_path / "flat.mp4"
+    with open_writer(path, 10, size) as out:
+        for _ in range(3):
+            out.write(frame)
+    assert "yuv420p(tv, bt709, progressive)" in stream_info(path)  # matrix/primaries/trc
+    back = decode_bt709(path, size).astype(int)
+    for k, colour in enumerate(FLAT):
+        centre = back[16, 32 * k + 16]
+        assert np.abs(centre - colour).max() <= 2, (colour, centre.tolist())
 
 
 def test_png_keeps_the_frame(tmp_path: Path) -> None:
@@ -126,6 +192,15 @@ def test_existing_file_survives_a_cancelled_export(tmp_path: Path) -> None:
     out.abort()
     assert path.read_bytes() == b"old"
     assert leftovers(tmp_path) == ["clip.gif"]
+
+
+def test_a_folder_as_the_target_is_refused_before_any_frame(tmp_path: Path) -> None:
+    folder = tmp_path / "clips.mp4"
+    folder.mkdir()
+    with pytest.raises(ExportError, match="clips.mp4: it is a folder") as info:
+        open_writer(folder, 30, (64, 48))
+    assert "\n" not in str(info.value)
+    assert leftovers(tmp_path) == ["clips.mp4"] and leftovers(folder) == []
 
 
 def test_missing_folder_is_a_one_line_export_error(tmp_path: Path) -> None:
@@ -172,6 +247,32 @@ def test_encoder_dying_mid_clip_is_an_export_error_and_no_file(tmp_path: Path) -
         out.close()
     out.abort()
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a POSIX shell wrapper limits the file size")
+@pytest.mark.parametrize("name", ["clip.gif", "clip.mp4"])
+def test_encoder_write_failure_reads_as_one_clean_line(tmp_path: Path, name: str,
+                                                       monkeypatch) -> None:
+    """A full disk, as ffmpeg meets it: a write fails mid-file. ffmpeg's log lines start
+    with `[out#0/gif @ 0x55…]`; the user reads the reason only."""
+    wrapper = tmp_path / "ffmpeg"
+    # The real ffmpeg under a 20 kB file-size limit, SIGXFSZ ignored: writes fail (EFBIG).
+    wrapper.write_text(f"#!/bin/sh\ntrap '' XFSZ\nulimit -f 40\n"
+                       f"exec '{imageio_ffmpeg.get_ffmpeg_exe()}' \"$@\"\n", encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(wrapper))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    # The failure may come at any write, or at close.
+    with pytest.raises(ExportError) as info, open_writer(folder / name, 10, (160, 120)) as out:
+        for _ in range(12):
+            out.write(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
+    message = str(info.value)
+    assert message.startswith(f"cannot write {folder / name}: "), message
+    assert "File too large" in message and "\n" not in message
+    assert "@ 0x" not in message and "[" not in message, message
+    assert leftovers(folder) == []
 
 
 def test_missing_ffmpeg_is_one_line_with_what_to_install(tmp_path: Path, monkeypatch) -> None:
