@@ -3,7 +3,13 @@
 The dialog only gathers `RenderOptions` and a path; `ExportJob` (studio.gui.export_worker)
 renders on the GUI thread in time-boxed slices while ffmpeg encodes in its own process,
 and a QProgressDialog shows frames done and time left. Cancel stops within one slice and
-removes the temporary file. Choices are remembered in QSettings under `export/`.
+removes the temporary file. Choices are remembered in QSettings under `export/`, once an
+export has started (a path that failed is never suggested again); a remembered step range
+is used only where it fits the run now open.
+
+Frame rates follow what each format's players handle (studio.export): MP4 1-120, GIF
+1-50. A GIF frame lasts whole hundredths of a second, so a GIF plays at 100/N frames/s;
+the summary line says so when the rate chosen is not one of those.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from studio.export import ExportError, fps_range, playback_fps
 from studio.gui.export_worker import ExportJob
 from studio.gui.offscreen import RenderOptions, default_title, plan_steps
 from studio.gui.session import Session
@@ -45,6 +52,7 @@ CURRENT, CUSTOM = "Current view", "Custom"
 VIEWS = (("3D surface", "3d"), ("Contour map", "contour"), ("Loss plots", "loss"),
          ("3D + contour + loss", "composite"))
 WHOLE_TRAIL = -1
+DEFAULT_FPS_RANGE = (1, 120)
 
 
 def _spin(lo: int, hi: int, value: int, suffix: str = "") -> QSpinBox:
@@ -205,8 +213,21 @@ class ExportDialog(QDialog):
         return (self.width_spin.value(), self.height_spin.value())
 
     def _camera(self) -> tuple[float, float, float | None] | None:
+        """The window's camera angles; its distance only where the user zoomed: a preset's
+        framing is redone for the export's own size (the window's panel has another shape)."""
         view = getattr(self.main_window, "view3d", None)
-        return view.camera() if view is not None and hasattr(view, "camera") else None
+        if view is None or not hasattr(view, "camera"):
+            return None
+        az, el, dist = view.camera()
+        return (az, el, None) if view.is_framed() else (az, el, dist)
+
+    def fps(self) -> float:
+        """The rate the file will play at (a GIF's rounded to whole hundredths a frame)."""
+        chosen = float(self.fps_spin.value())
+        try:
+            return playback_fps(self.fmt(), chosen)
+        except ExportError:  # the spin box's range is the format's: not reached
+            return chosen
 
     def options(self) -> RenderOptions:
         fmt = self.fmt()
@@ -215,7 +236,7 @@ class ExportDialog(QDialog):
         trail = self.trail_spin.value()
         return RenderOptions(
             size=self.export_size(),
-            fps=float(self.fps_spin.value()),
+            fps=self.fps(),
             view=self.view_combo.currentData(),
             title=self.title_edit.text() if self.title_check.isChecked() else "",
             legend=self.legend_check.isChecked(),
@@ -241,7 +262,13 @@ class ExportDialog(QDialog):
         text = self.path_edit.text()
         if text:
             self.path_edit.setText(str(Path(text).with_suffix("." + self.fmt())))
+        self._fit_fps_range()
         self._enforce_even()
+
+    def _fit_fps_range(self) -> None:
+        """The frame rate box offers what the format's players handle (GIF at most 50)."""
+        lo, hi = fps_range(self.fmt()) or DEFAULT_FPS_RANGE
+        self.fps_spin.setRange(int(lo), int(hi))
 
     def _enforce_even(self) -> None:
         """MP4 (yuv420p) needs even sides: round odd ones down, and step by 2."""
@@ -280,8 +307,13 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         if still:
             self.summary.setText(f"One frame: step {self.session.frame}")
-        else:
-            self.summary.setText(f"{n} frames, {n / self.fps_spin.value():.1f} s")
+            return
+        fps = self.fps()
+        text = f"{n} frames, {n / fps:.1f} s"
+        if abs(fps - self.fps_spin.value()) > 1e-9:
+            text += (f" at {fps:.3g} frames/s (a GIF frame lasts whole hundredths of a "
+                     "second)")
+        self.summary.setText(text)
 
     def _browse(self) -> None:
         fmt = self.fmt()
@@ -307,10 +339,12 @@ class ExportDialog(QDialog):
             combo.setCurrentIndex(value if 0 <= value < combo.count() else default)
 
         index(self.format_combo, "export/format", 0)
+        self._fit_fps_range()
         index(self.size_combo, "export/size", 0)
         self.width_spin.setValue(s.value("export/width", 1280, type=int))
         self.height_spin.setValue(s.value("export/height", 720, type=int))
-        self.fps_spin.setValue(s.value("export/fps", 30, type=int))
+        self.fps_spin.setValue(s.value("export/fps", 25 if self.fmt() == "gif" else 30,
+                                       type=int))
         (self.spf_radio if s.value("export/by_steps", False, type=bool)
          else self.duration_radio).setChecked(True)
         self.spf_spin.setValue(s.value("export/steps_per_frame", 1, type=int))
@@ -321,9 +355,23 @@ class ExportDialog(QDialog):
         self.legend_check.setChecked(s.value("export/legend", True, type=bool))
         self.step_check.setChecked(s.value("export/step_counter", True, type=bool))
         self.title_check.setChecked(s.value("export/title", True, type=bool))
-        self.background_combo.setCurrentIndex(0 if dark_now else 1)
+        # The background chosen last time; before any export, the window's theme.
+        index(self.background_combo, "export/background", 0 if dark_now else 1)
         self.trail_spin.setValue(s.value("export/trail", WHOLE_TRAIL, type=int))
+        self._restore_range(s.value("export/range", False, type=bool),
+                            s.value("export/from", 0, type=int),
+                            s.value("export/to", -1, type=int))
         self.path_edit.setText(str(self._suggested_path()))
+
+    def _restore_range(self, ranged: bool, lo: int, hi: int) -> None:
+        """A remembered step range, where it fits this run; else the whole run."""
+        last = self.session.last_frame
+        if ranged and 0 <= lo <= hi <= last:
+            self.from_spin.setValue(lo)
+            self.to_spin.setValue(hi)
+            self.range_radio.setChecked(True)
+        else:
+            self.whole_radio.setChecked(True)
 
     def save_settings(self) -> None:
         s = studio_settings()
@@ -339,14 +387,17 @@ class ExportDialog(QDialog):
                 ("orbit", self.orbit_spin.value()), ("legend", self.legend_check.isChecked()),
                 ("step_counter", self.step_check.isChecked()),
                 ("title", self.title_check.isChecked()), ("trail", self.trail_spin.value()),
+                ("background", self.background_combo.currentIndex()),
+                ("range", self.range_radio.isChecked()),
+                ("from", self.from_spin.value()), ("to", self.to_spin.value()),
                 ("folder", str(self.path().parent))):
             s.setValue(f"export/{key}", value)
 
     # ------------------------------------------------------------------ running
 
     def start_export(self) -> ExportJob | None:
-        """Start the export with a progress dialog; None if it could not start."""
-        self.save_settings()
+        """Start the export with a progress dialog; None if it could not start. The
+        choices are remembered once it has started (never a path that was refused)."""
         parent = self.main_window or self
         job = ExportJob(self.session.scene, self.path(), self.options(), parent)
         progress = QProgressDialog("Preparing…", "Cancel", 0, 1, parent)
@@ -365,6 +416,7 @@ class ExportDialog(QDialog):
         self._started = time.monotonic()
         if not job.start():
             return None
+        self.save_settings()
         return job
 
     def _on_progress(self, done: int, total: int) -> None:

@@ -7,9 +7,11 @@ from pathlib import Path
 import imageio.v3 as iio
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMessageBox, QPushButton
 
 from studio.gui.export_dialog import ExportDialog
+from studio.gui.settings import studio_settings
 
 
 @pytest.fixture
@@ -100,6 +102,82 @@ def test_choices_are_remembered(qtbot, window, dialog: ExportDialog, out_dir: Pa
     assert Path(again.path_edit.text()).parent == out_dir
 
 
+def test_frame_rate_box_offers_what_each_format_plays(dialog: ExportDialog,
+                                                     out_dir: Path) -> None:
+    choose(dialog, out_dir / "clip.mp4", "mp4", (160, 96))
+    assert (dialog.fps_spin.minimum(), dialog.fps_spin.maximum()) == (1, 120)
+    dialog.fps_spin.setValue(60)
+    assert dialog.options().fps == 60
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("gif"))
+    assert dialog.fps_spin.maximum() == 50 and dialog.fps_spin.value() == 50
+    dialog.fps_spin.setValue(30)  # a GIF frame lasts whole hundredths: 30 plays at 33.3
+    assert dialog.options().fps == pytest.approx(100 / 3)
+    assert "33.3 frames/s" in dialog.summary.text()
+    dialog.fps_spin.setValue(25)
+    assert dialog.options().fps == 25 and "frames/s" not in dialog.summary.text()
+
+
+def test_a_refused_path_is_not_suggested_next_time(qtbot, window, dialog: ExportDialog,
+                                                   out_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *_a: None))
+    missing = out_dir / "missing"
+    choose(dialog, missing / "clip.gif", "gif", (120, 80))
+    dialog.fps_spin.setValue(10)
+    assert dialog.start_export() is None
+    again = ExportDialog(window.session, window)
+    qtbot.addWidget(again)
+    assert Path(again.path_edit.text()).parent != missing
+    assert again.fps_spin.value() != 10  # nothing of the failed attempt was kept
+
+
+def test_a_folder_as_the_path_fails_at_once(qtbot, dialog: ExportDialog, out_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda _parent, _title, text: shown.append(text)))
+    folder = out_dir / "clip.mp4"
+    folder.mkdir()
+    choose(dialog, folder, "mp4", (160, 96))
+    assert dialog.start_export() is None  # refused before a single frame is rendered
+    assert len(shown) == 1 and "it is a folder" in shown[0]
+    assert list(folder.iterdir()) == []
+
+
+def test_background_and_step_range_are_remembered(qtbot, window, dialog: ExportDialog,
+                                                  out_dir: Path) -> None:
+    dialog.background_combo.setCurrentIndex(1)  # Light
+    dialog.range_radio.setChecked(True)
+    dialog.from_spin.setValue(10)
+    dialog.to_spin.setValue(50)
+    out = out_dir / "clip.gif"
+    choose(dialog, out, "gif", (120, 72))
+    dialog.duration_spin.setValue(0.2)
+    dialog.fps_spin.setValue(10)
+    job = dialog.start_export()
+    assert job is not None
+    with qtbot.waitSignal(job.finished, timeout=60_000):
+        pass
+    again = ExportDialog(window.session, window)
+    qtbot.addWidget(again)
+    assert again.background_combo.currentText() == "Light" and not again.options().dark
+    assert again.range_radio.isChecked()
+    assert (again.options().from_step, again.options().to_step) == (10, 50)
+
+
+def test_a_remembered_range_past_this_run_falls_back_to_the_whole_run(
+        qtbot, window) -> None:
+    last = window.session.last_frame
+    s = studio_settings()
+    s.setValue("export/range", True)
+    s.setValue("export/from", 10)
+    s.setValue("export/to", last + 500)  # a longer run than the one open now
+    d = ExportDialog(window.session, window)
+    qtbot.addWidget(d)
+    assert d.whole_radio.isChecked()
+    assert (d.options().from_step, d.options().to_step) == (0, None)
+
+
 def test_3d_still_beside_the_live_window_shows_the_surface(qtbot, window, dialog: ExportDialog,
                                                            out_dir: Path) -> None:
     """The export's hidden GL view and the window's GL view draw with the same shaders."""
@@ -115,3 +193,15 @@ def test_3d_still_beside_the_live_window_shows_the_surface(qtbot, window, dialog
     # viridis greens and yellows of the surface, not just the background and the overlays
     surface = (rgb[:, 1] > rgb[:, 0] + 30) & (rgb[:, 1] > 90)
     assert surface.mean() > 0.05
+
+
+def test_camera_as_now_keeps_a_zoom_and_reframes_a_preset(dialog: ExportDialog) -> None:
+    """A preset view is framed again for the export's shape; a view the user zoomed is
+    exported at the user's distance."""
+    view3d = dialog.main_window.view3d
+    view3d.reset_view()
+    az, el, _ = view3d.camera()
+    assert dialog._camera() == (az, el, None)
+    QTest.mouseClick(view3d.view, Qt.MouseButton.LeftButton)  # the user takes the camera
+    view3d.set_camera(10.0, 20.0, 30.0)
+    assert dialog._camera() == (10.0, 20.0, 30.0)

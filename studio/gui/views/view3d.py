@@ -203,6 +203,11 @@ class _Scene3D:
                        apply=True)
         self.update()
 
+    def is_framed(self) -> bool:
+        """True while the camera is a preset's framing (not turned or zoomed by the user):
+        an export then frames the surface for its own size instead of copying the distance."""
+        return self._preset is not None
+
     def resizeGL(self, w: int, h: int) -> None:
         if self._preset is not None:
             self.camera_preset(self._preset)
@@ -529,6 +534,9 @@ class View3DPanel(QWidget):
 
     def reset_view(self) -> None:
         self.view.reset_view()
+
+    def is_framed(self) -> bool:
+        return self.view.is_framed()
 
     def set_wireframe(self, on: bool) -> None:
         self.view.set_wireframe(on)
