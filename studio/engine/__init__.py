@@ -17,6 +17,7 @@ from studio.engine.registry import (
     run_label,
     validate_hyper,
 )
+from studio.engine.run_cache import RunCache
 from studio.engine.simulate import (
     SimulationError,
     grid_starts,
@@ -28,7 +29,7 @@ from studio.engine.trajectory import CONVERGED, DIVERGED, RUNNING, STATUS_NAMES,
 
 __all__ = [
     "CONVERGED", "DIVERGED", "OPTIMIZERS", "RUNNING", "SCHEDULES", "STATUS_NAMES", "HyperInfo",
-    "HyperparameterError", "Optimizer", "OptimizerInfo", "ScheduleInfo", "SimulationError",
+    "HyperparameterError", "Optimizer", "OptimizerInfo", "RunCache", "ScheduleInfo", "SimulationError",
     "Trajectory", "build_optimizer", "grid_starts", "hyper_info", "optimizer_defaults",
     "run_label", "run_starts", "simulate", "simulate_scene", "validate_hyper",
 ]

@@ -104,6 +104,13 @@ def run_starts(run: RunSpec, domain: tuple[float, float, float, float]) -> np.nd
     return np.array(run.starts, dtype=float).reshape(-1, 2)
 
 
+def check_size(n_balls: int, steps: int) -> None:
+    """Refuse a trajectory too large to keep in memory (`MAX_BALL_STEPS`)."""
+    if (steps + 1) * n_balls > MAX_BALL_STEPS:
+        raise SimulationError(f"{n_balls:,} balls x {steps:,} steps is more than "
+                              f"{MAX_BALL_STEPS:,} ball-steps to keep; use fewer starts or steps")
+
+
 def _ball_labels(run: RunSpec, starts: np.ndarray, workers: int) -> list[str]:
     base = run_label(run)
     labels = []
@@ -126,8 +133,13 @@ def _rng_factory(seed: int, run: int) -> Any:
 
 
 def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
-             seed: int) -> Trajectory:
-    """Simulate `steps` updates of every enabled run; see `Trajectory` for the result."""
+             seed: int, rng_keys: Sequence[int] | None = None) -> Trajectory:
+    """Simulate `steps` updates of every enabled run; see `Trajectory` for the result.
+
+    `rng_keys[i]`: the key run i's random numbers are drawn with (default: i, its index).
+    A run simulated on its own with its scene index as key gives, bit for bit, the balls
+    it has when simulated with the whole scene (`RunCache` relies on it).
+    """
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
         raise SimulationError(f"steps must be a whole number in 0..{MAX_STEPS}, got {steps!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -164,14 +176,12 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
         slices.append(sl)
         pending.append((ri, sl, hyper))
 
-    if (steps + 1) * n > MAX_BALL_STEPS:
-        raise SimulationError(f"{n:,} balls x {steps:,} steps is more than {MAX_BALL_STEPS:,} "
-                              "ball-steps to keep; use fewer starts or steps")
+    check_size(n, steps)
     positions0 = (np.concatenate(starts_all) if starts_all else np.zeros((0, 2)))
     groups: list[_Group] = []
     m = n
     for ri, sl, hyper in pending:
-        rng_for = _rng_factory(seed, ri)
+        rng_for = _rng_factory(seed, ri if rng_keys is None else int(rng_keys[ri]))
         opt = build_optimizer(runs[ri].optimizer, hyper, rng_for)
         la = None
         if opt.lookahead is not None:
@@ -227,7 +237,6 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
     isfinite = math.isfinite
 
     tol_max = float(grad_tol.max()) if n else 0.0
-    small = n < 512  # np.hypot is one call (cheap for few balls) but slow per element
     n_active = n
     live = [(g, True, True) for g in groups]  # (group, any ball active, all balls active)
     with np.errstate(all="ignore"):
@@ -238,12 +247,11 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
             fn = loss_out[t]
             fn[:] = f[:n]
             gn = gn_out[t]
-            if small:
-                np.hypot(grad[:n, 0], grad[:n, 1], out=gn)
-            else:
-                gx = grad[:n, 0]
-                gy = grad[:n, 1]
-                np.sqrt(gx * gx + gy * gy, out=gn)
+            # One formula for any number of balls (np.hypot rounds differently), so a run
+            # stops at the same step alone or beside others.
+            gx = grad[:n, 0]
+            gy = grad[:n, 1]
+            np.sqrt(gx * gx + gy * gy, out=gn)
             changed = False
             # Fast test (plain ufunc reductions; a NaN fails it): every |coordinate| within
             # the bound less the centre's offset means every ball is within the bound.

@@ -25,7 +25,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
 
-from studio.engine import Trajectory, simulate, validate_hyper
+from studio.engine import RunCache, Trajectory, validate_hyper
 from studio.errors import StudioError
 from studio.scene import Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
@@ -91,6 +91,9 @@ class Session(QObject):
         self._generation = 0
         self._in_flight = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate")
+        # Used by that one worker (or, unthreaded, this thread) only: an edit to one run
+        # re-simulates that run alone.
+        self._cache = RunCache()
         self._relay = _Relay()
         self._relay.finished.connect(self._on_simulated)
         self._timer = QTimer(self)
@@ -204,10 +207,9 @@ class Session(QObject):
             return
         self._relay.finished.emit(generation, *self._run_engine(surface, runs, scene))
 
-    @staticmethod
-    def _run_engine(surface: Surface, runs: list, scene: Scene):
+    def _run_engine(self, surface: Surface, runs: list, scene: Scene):
         try:
-            return simulate(surface, runs, scene.steps, scene.seed), None
+            return self._cache.simulate(surface, runs, scene.steps, scene.seed), None
         except StudioError as exc:
             return None, str(exc)
 

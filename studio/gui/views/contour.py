@@ -247,11 +247,14 @@ class ContourView(pg.PlotWidget):
                 marker = self._markers[k][2]
                 self._markers[k] = (i, j, marker)
                 selected = i == self.session.selected_run
-                marker.setZValue(SELECTED_MARKER_Z if selected else MARKER_Z)
-                colour = pg.mkColor(scene.runs[i].color)
-                colour.setAlpha(255 if selected else 150)
-                marker.setPen(pg.mkPen(colour, width=2.5 if selected else 1.5))
-                marker.setBrush(pg.mkBrush(0, 0, 0, 0))
+                look = (scene.runs[i].color, selected)
+                if getattr(marker, "look", None) != look:  # unchanged: no repaint of the map
+                    marker.look = look
+                    marker.setZValue(SELECTED_MARKER_Z if selected else MARKER_Z)
+                    colour = pg.mkColor(scene.runs[i].color)
+                    colour.setAlpha(255 if selected else 150)
+                    marker.setPen(pg.mkPen(colour, width=2.5 if selected else 1.5))
+                    marker.setBrush(pg.mkBrush(0, 0, 0, 0))
                 current = marker.pos()
                 if (current.x(), current.y()) != (p[0], p[1]):
                     marker.setPos(QPointF(p[0], p[1]))

@@ -254,6 +254,10 @@ class LossView(QWidget):
                 index = getattr(curve, "run_index", -1)
                 if 0 <= index < len(runs):
                     many = getattr(curve, "n_balls", 1) > 16
+                    look = (runs[index].color, many)
+                    if getattr(curve, "look", None) == look:
+                        continue  # an edit that keeps the colours must not repaint the plot
+                    curve.look = look
                     colour = pg.mkColor(runs[index].color)
                     colour.setAlpha(90 if many else 255)
                     curve.setPen(pg.mkPen(colour, width=1 if many else 2))
