@@ -101,11 +101,12 @@ def check_domain(domain: Sequence[float] | None) -> Domain:
 
 
 def _split(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Private float64 copies of the x and y columns of an (N, 2) array."""
+    """The x and y columns of an (N, 2) array as float64 views (the generated functions
+    never write to their arguments; copies cost more than strided reads)."""
     array = np.asarray(xy, dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f"positions must have shape (N, 2), got {array.shape}")
-    return array[:, 0].copy(), array[:, 1].copy()
+    return array[:, 0], array[:, 1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,10 +150,12 @@ class Surface:
             if self._rows is None:
                 f, gx, gy = self._compiled.full(x, y)
                 f = as_float_array(f, (n,))
+                if f is x or f is y:  # f(x, y) = x hands back the caller's own column
+                    f = f.copy()
                 grad = np.empty((n, 2))
-                grad[:, 0] = _tip_to_zero(f, as_float_array(gx, (n,)))
-                grad[:, 1] = _tip_to_zero(f, as_float_array(gy, (n,)))
-                return f, grad
+                grad[:, 0] = as_float_array(gx, (n,))
+                grad[:, 1] = as_float_array(gy, (n,))
+                return f, _tip_to_zero(f[:, None], grad)
             rows = self._rows
             f, grad = self._row_means(x, y, rows[:, 0][None, :], rows[:, 1][None, :],
                                       (n, rows.shape[0]))
@@ -203,7 +206,10 @@ def _tip_to_zero(f: np.ndarray, partial: np.ndarray) -> np.ndarray:
     origin, where 0 is a subgradient; a ball sitting at Ackley's minimum must not read as
     diverged. Where f itself is not finite the partial stays as it is.
     """
-    return np.where(np.isnan(partial) & np.isfinite(f), 0.0, partial)
+    nan = np.isnan(partial)
+    if not nan.any():  # the usual case, in two cheap calls
+        return partial
+    return np.where(nan & np.isfinite(f), 0.0, partial)
 
 
 def _auto_height(surface: Surface) -> str:
