@@ -19,8 +19,9 @@ from studio.engine.simulate import SimulationError, SurfaceLike, check_size, sim
 from studio.engine.trajectory import Trajectory
 from studio.scene import RunSpec
 
-# Parts are kept while the scene is at most this many ball-steps (about 80 MB of arrays):
-# a start grid of thousands of balls is re-simulated whole rather than held twice.
+# Parts are kept while the scene is at most this many ball-steps (about 80 MB of arrays,
+# held at most twice: the parts and the joined trajectory): a start grid of thousands of
+# balls is re-simulated whole instead.
 CACHE_BALL_STEPS = 2_000_000
 
 
@@ -43,8 +44,8 @@ class _Part:
 
 def _run_key(index: int, run: RunSpec) -> tuple[object, ...]:
     """Everything about a run that its balls depend on (not its colour)."""
-    return (index, run.optimizer, tuple(sorted(run.hyper.items())), run.starts, run.grid,
-            run.label)
+    return (index, run.optimizer, tuple(sorted(run.hyper.items())),
+            tuple(tuple(p) for p in run.starts), run.grid, run.label)
 
 
 class RunCache:
@@ -73,17 +74,14 @@ class RunCache:
                        steps)
             return trajectory
         fresh = simulate(surface, [runs[i] for i in missing], steps, seed, rng_keys=missing)
-        self._keep(keys, {i: (fresh, fresh.run_slices[j]) for j, i in enumerate(missing)},
-                   steps)
-        parts = [self._parts.get(keys[i]) if i in keys else None for i in range(len(runs))]
-        if any(part is None for i, part in enumerate(parts) if i in keys):
-            # Too large to keep (see CACHE_BALL_STEPS): simulate the scene whole.
-            return simulate(surface, runs, steps, seed)
-        return _join(parts, steps)
+        parts = self._keep(keys, {i: (fresh, fresh.run_slices[j])
+                                  for j, i in enumerate(missing)}, steps)
+        return _join([parts[keys[i]] if i in keys else None for i in range(len(runs))], steps)
 
     def _keep(self, keys: dict[int, tuple[object, ...]],
-              new: dict[int, tuple[Trajectory, slice]], steps: int) -> None:
-        """Store the new parts; drop parts of runs the scene no longer has."""
+              new: dict[int, tuple[Trajectory, slice]], steps: int) -> dict[tuple, _Part]:
+        """The scene's parts, old and new; kept for the next call if the scene is small
+        enough (parts of runs the scene no longer has are dropped)."""
         parts = {keys[i]: self._parts[keys[i]] for i in keys if keys[i] in self._parts}
         for i, (tr, sl) in new.items():
             parts[keys[i]] = _Part(tr.positions[:, sl], tr.loss[:, sl], tr.grad_norm[:, sl],
@@ -96,6 +94,7 @@ class RunCache:
             self._parts.clear()
             raise
         self._parts = parts if (steps + 1) * total <= CACHE_BALL_STEPS else {}
+        return parts
 
 
 def _join(parts: list[_Part | None], steps: int) -> Trajectory:

@@ -84,6 +84,7 @@ def size_gl(panel: Panel, scale: float) -> None:
     device pixel ratio (a HiDPI screen gives ratio 2: half as many logical pixels).
     Point sizes and line widths are in framebuffer pixels, so they need no ratio."""
     widget = panel.widget
+    widget.hold_camera()  # the export fits the camera itself; a resize must not reframe
     dpr = widget.devicePixelRatioF() or 1.0
     rect = panel.rect
     widget.resize(QSize(max(1, math.ceil(rect.width() / dpr - 1e-6)),

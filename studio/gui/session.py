@@ -212,6 +212,8 @@ class Session(QObject):
             return self._cache.simulate(surface, runs, scene.steps, scene.seed), None
         except StudioError as exc:
             return None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug: shown as an error, never a busy window
+            return None, f"internal error: {type(exc).__name__}: {exc}"
 
     def _on_simulated(self, generation: int, trajectory: Trajectory | None,
                       error: str | None) -> None:

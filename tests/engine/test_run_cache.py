@@ -84,3 +84,19 @@ def test_a_new_surface_steps_or_seed_start_afresh() -> None:
                                  (preset_surface("beale"), 70, 0),
                                  (preset_surface("beale"), 70, 4)):
         same(cache.simulate(surface, runs, steps, seed), simulate(surface, runs, steps, seed))
+
+
+def test_growing_past_the_cache_limit_simulates_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turning on a big start grid: one engine call, the right trajectory, nothing kept."""
+    from studio.engine import run_cache
+
+    surface = preset_surface("himmelblau")
+    runs = [RunSpec("adam", {"lr": 0.05}, ((1.0, 1.0),)), RunSpec("sgd", {"lr": 0.01})]
+    cache = RunCache()
+    cache.simulate(surface, runs, 500, 0)
+    calls = []
+    real = run_cache.simulate
+    monkeypatch.setattr(run_cache, "simulate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    runs[1] = dataclasses.replace(runs[1], grid=(64, 64))   # 4097 balls x 501 steps
+    same(cache.simulate(surface, runs, 500, 0), simulate(surface, runs, 500, 0))
+    assert len(calls) == 1 and not cache._parts

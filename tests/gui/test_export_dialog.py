@@ -6,6 +6,7 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
+from mouse import drag
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMessageBox, QPushButton
@@ -202,6 +203,8 @@ def test_camera_as_now_keeps_a_zoom_and_reframes_a_preset(dialog: ExportDialog) 
     view3d.reset_view()
     az, el, _ = view3d.camera()
     assert dialog._camera() == (az, el, None)
-    QTest.mouseClick(view3d.view, Qt.MouseButton.LeftButton)  # the user takes the camera
+    QTest.mouseClick(view3d.view, Qt.MouseButton.LeftButton)  # a click is not a turn
+    assert dialog._camera()[2] is None
+    drag(view3d.view)  # the user turns the camera
     view3d.set_camera(10.0, 20.0, 30.0)
     assert dialog._camera() == (10.0, 20.0, 30.0)

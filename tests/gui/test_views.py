@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from mouse import drag
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from studio.gui.session import Session
@@ -369,7 +370,7 @@ def test_user_zoom_is_kept_across_resizes(qtbot, session: Session) -> None:
     view.resize(700, 500)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.mouseClick(view, Qt.MouseButton.LeftButton)  # the user takes the camera
+    drag(view)  # the user turns the camera
     view.set_camera(10.0, 20.0, 30.0)
     view.resize(800, 600)
     qtbot.wait(50)

@@ -212,9 +212,14 @@ class _Scene3D:
         if self._preset is not None:
             self.camera_preset(self._preset)
 
-    def mousePressEvent(self, ev) -> None:
-        self._preset = None  # the user frames the view from now on
-        super().mousePressEvent(ev)
+    def mouseMoveEvent(self, ev) -> None:
+        if ev.buttons() != Qt.MouseButton.NoButton:
+            self._preset = None  # a drag turns or pans: the user frames the view from now on
+        super().mouseMoveEvent(ev)
+
+    def hold_camera(self) -> None:
+        """Keep the camera as it is through resizes and new surfaces (an export sets it)."""
+        self._preset = None
 
     def wheelEvent(self, ev) -> None:
         self._preset = None
