@@ -129,7 +129,11 @@ def run(args: argparse.Namespace) -> int:
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
     scene = scene_from_args(args)
-    with display_for_gl():
+    cancel = threading.Event()
+    frames_done = [0, -1]  # done, total
+    # Interrupts are caught from here on, so the private Xvfb and the temporary file are
+    # cleaned up whatever stops us (Ctrl+C, a closed terminal, `timeout`, a CI cancel).
+    with interrupts_set(cancel, lambda: frames_done[0] == frames_done[1]), display_for_gl():
         from studio.gui.app import get_app
 
         app = get_app()  # held: a collected QApplication takes every widget with it
@@ -143,17 +147,14 @@ def run(args: argparse.Namespace) -> int:
             frames=1 if fmt == "png" else args.frames, duration=args.duration,
             steps_per_frame=args.steps_per_frame, still=fmt == "png")
         bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
-        frames_done = [0, -1]  # done, total
 
         def progress(done: int, total: int) -> None:
             frames_done[:] = [done, total]
             if bar is not None:
                 bar.update(done, total)
 
-        cancel = threading.Event()
         try:
-            with ctrl_c_sets(cancel, lambda: frames_done[0] == frames_done[1]):
-                export(scene, args.output, options, progress_cb=progress, cancel_flag=cancel)
+            export(scene, args.output, options, progress_cb=progress, cancel_flag=cancel)
         except (ExportCancelled, KeyboardInterrupt):
             if bar is not None:
                 bar.clear()
@@ -168,13 +169,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                   if hasattr(signal, name))
+
+
 @contextlib.contextmanager
-def ctrl_c_sets(flag: threading.Event, finishing: Callable[[], bool]) -> Iterator[None]:
-    """For the block, Ctrl+C (SIGINT) sets `flag` instead of raising KeyboardInterrupt
-    wherever Python happens to be (often inside a Qt paint event). The export checks the
-    flag between frames. Once every frame is drawn (`finishing()`: ffmpeg completing the
-    file) nothing checks it any more and no Qt code runs, so Ctrl+C raises there, as it
-    does on a second press (a way out of anything that hangs)."""
+def interrupts_set(flag: threading.Event, finishing: Callable[[], bool]) -> Iterator[None]:
+    """For the block, Ctrl+C (SIGINT), SIGTERM and SIGHUP set `flag` instead of raising
+    wherever Python happens to be (often inside a Qt paint event) or killing us before
+    the cleanup. The export checks the flag between frames. Once every frame is drawn
+    (`finishing()`: ffmpeg completing the file) nothing checks it any more and no Qt code
+    runs, so the signal raises KeyboardInterrupt there, as a second one does (a way out of
+    anything that hangs)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -184,11 +190,12 @@ def ctrl_c_sets(flag: threading.Event, finishing: Callable[[], bool]) -> Iterato
             raise KeyboardInterrupt
         flag.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in INTERRUPTS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class _ProgressBar:

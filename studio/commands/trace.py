@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for b in range(traj.n_balls):
         if traj.status[b] != DIVERGED:
             continue
-        where = f"{traj.ball_label[b]} (ball {b})"
+        where = f"ball {b}, {traj.ball_label[b]}"
         if not math.isfinite(float(traj.loss[0, b])):
             x, y = traj.positions[0, b]
             print(f"studio: warning: {where}: f is not finite at its start ({x:g}, {y:g})",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -40,7 +41,7 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-class FrameWriter:
+class FrameWriter(ABC):
     """Base of the GIF, MP4 and PNG writers: `write(frame)` each frame, then `close()`.
 
     Frames are `uint8` arrays shaped `(height, width, 3)` (RGB) matching `size` = (w, h).
@@ -158,12 +159,13 @@ class FrameWriter:
 
     # ------------------------------------------------------------------ per format
 
+    @abstractmethod
     def _write(self, frame: np.ndarray) -> None:
-        raise NotImplementedError
+        """Append one checked frame to the temp file."""
 
+    @abstractmethod
     def _finish(self) -> None:
         """Complete the temp file (the base class renames it afterwards)."""
-        raise NotImplementedError
 
     def _cleanup(self) -> None:
         """Release processes and scratch files; called on abort and on a failed close."""

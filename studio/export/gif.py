@@ -25,6 +25,7 @@ caller the rate the file will really play at, so a clip's length can be planned 
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -43,7 +44,7 @@ LOSSLESS = ["-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast", "-threads"
 
 def delay_hundredths(fps: float) -> int:
     """Each frame's delay in a GIF at `fps`: whole hundredths of a second, at least 2."""
-    return max(2, round(100 / fps))
+    return max(2, math.floor(100 / fps + 0.5))  # halves up: round() goes to even
 
 
 class GifWriter(FrameWriter):

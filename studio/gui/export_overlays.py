@@ -17,10 +17,9 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 
-from studio.engine import run_label
 from studio.gui.session import Session
 from studio.gui.theme import Theme
-from studio.gui.views.legend import run_outcome
+from studio.gui.views.legend import legend_entries
 from studio.gui.views.trails import status_at
 
 
@@ -70,19 +69,12 @@ class Overlays:
         return font
 
     def _legend_rows(self, step: int) -> list[tuple[str, str, str]]:
-        """(colour, label, outcome so far) per enabled run."""
+        """(colour, label, outcome so far) per listed run; a last "+N more" row without a
+        colour when there are more runs than a legend lists (the window's rule)."""
         trajectory = self.session.trajectory
-        status = status_at(trajectory, step)
-        ball_run = np.asarray(trajectory.ball_run)
-        stop = np.asarray(trajectory.stop_step)
-        rows = []
-        for i, run in enumerate(self.session.scene.runs):
-            if not run.enabled:
-                continue
-            mine = ball_run == i
-            rows.append((run.color, run_label(run), run_outcome(status[mine], stop[mine])
-                         if mine.any() else ""))
-        return rows
+        rows, more = legend_entries(self.session.scene.runs, trajectory,
+                                    status_at(trajectory, step))
+        return rows + [("", f"+{more} more", "")] if more else rows
 
     def _legend_metrics(self) -> tuple[float, float, float, float]:
         """pad, dot radius, gap, line height."""
@@ -236,9 +228,10 @@ class Overlays:
         for k, (colour, label, note) in enumerate(rows):
             cy = box.top() + pad + k * line + (line - self.px(4)) / 2
             x = box.left() + pad
-            painter.setPen(outline)
-            painter.setBrush(QColor(colour))
-            painter.drawEllipse(QPointF(x + dot, cy), dot, dot)
+            if colour:
+                painter.setPen(outline)
+                painter.setBrush(QColor(colour))
+                painter.drawEllipse(QPointF(x + dot, cy), dot, dot)
             painter.setPen(QColor(self.theme.foreground))
             painter.setFont(font)
             tx = x + 2 * dot + gap

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -182,6 +184,62 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path, view: str, name: str) -> None:
     assert err == "studio: interrupted\n"
     assert list(folder.iterdir()) == []
     assert list(scratch.glob("studio-gif-*")) == []
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_without_a_display_leaves_no_xvfb_and_no_file(tmp_path: Path) -> None:
+    """`timeout`, a closed terminal or a cancelled CI job: the private Xvfb and ffmpeg go,
+    and so does the temporary file."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("needs Xvfb")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
+         "-o", str(folder / "a.mp4"), "--size", "320x180", "--frames", "2000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while not list(folder.iterdir()) and proc.poll() is None:  # the temp file is open
+            try:
+                proc.wait(timeout=0.02)
+            except subprocess.TimeoutExpired:
+                pass
+        helpers = _children(proc.pid)  # Xvfb and ffmpeg
+        assert proc.poll() is None and len(helpers) >= 2
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err == "studio: interrupted\n"
+    assert list(folder.iterdir()) == []
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in helpers)
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:

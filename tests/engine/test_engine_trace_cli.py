@@ -166,7 +166,7 @@ def test_divergence_warns_and_truncates_rows(tmp_path: Path) -> None:
     assert out.returncode == 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("studio: warning: SGD (lr 0.2) (ball 0) diverged at step ")
+    assert lines[0].startswith("studio: warning: ball 0, SGD (lr 0.2) diverged at step ")
     step = int(lines[0].rsplit(" ", 1)[1])
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))[1:]
     wild = [r for r in rows if r[1] == "0"]

@@ -324,3 +324,22 @@ def test_a_hidpi_screen_does_not_change_the_export(view: str, tmp_path: Path) ->
     assert (np.abs(one - two).max(-1) > 40).mean() < 0.005  # the same picture
     right = slice(480 * 3 // 4, 480)
     assert colour_pixels(two[:, right], ORANGE) > 10  # legend (and balls) where they were
+
+
+def test_a_crowded_legend_lists_ten_runs_and_counts_the_rest(offscreen) -> None:
+    """The export's legend follows the window's: ten runs, then "+N more", labels cut short,
+    so 64 runs or a long label cannot run off the frame."""
+    runs = tuple(RunSpec("sgd", {"lr": 0.001 * (k + 1)}, ((-1.0, 1.0),),
+                         label="a very long label " * 4 if k == 0 else "")
+                 for k in range(14))
+    scene = Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=20)
+    renderer = offscreen.OffscreenRenderer(scene, offscreen.RenderOptions(
+        size=(640, 360), frames=2))
+    try:
+        assert renderer.legend_rect is not None
+        assert renderer.legend_rect.bottom() <= 360 and renderer.legend_rect.right() <= 640
+        rows = renderer.overlays._legend_rows(0)
+    finally:
+        renderer.close()
+    assert len(rows) == 11 and rows[-1] == ("", "+4 more", "")
+    assert rows[0][1].endswith("…") and len(rows[0][1]) <= 40

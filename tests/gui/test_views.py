@@ -11,7 +11,7 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from studio.gui.session import Session
 from studio.gui.views import ContourView, LossView, View3D, View3DPanel
 from studio.gui.views.heightmap import isoline_segments
-from studio.gui.views.trails import fill_forward, status_at
+from studio.gui.views.trails import status_at
 from studio.scene import RunSpec, Scene, SurfaceSpec
 
 
@@ -35,11 +35,6 @@ def test_isolines_of_a_bowl_are_circles() -> None:
     segs = isoline_segments(xs, ys, gx**2 + gy**2, np.array([0.25]))
     radii = np.linalg.norm(segs.reshape(-1, 2), axis=1)
     assert len(segs) > 50 and np.allclose(radii, 0.5, atol=0.01)
-
-
-def test_fill_forward_holds_last_finite_position() -> None:
-    pos = np.array([[[0.0, 0.0]], [[1.0, 1.0]], [[np.inf, np.nan]], [[np.nan, 2.0]]])
-    assert fill_forward(pos)[:, 0].tolist() == [[0, 0], [1, 1], [1, 1], [1, 1]]
 
 
 def test_view3d_follows_frames_and_camera(qtbot, session: Session) -> None:

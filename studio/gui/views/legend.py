@@ -27,7 +27,28 @@ def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
     return ", ".join(parts)
 
 
-MAX_ENTRIES = 10  # a legend strip longer than this would squeeze the 3D view
+MAX_ENTRIES = 10  # a longer legend would squeeze the 3D view, or run off an export's frame
+MAX_LABEL = 40    # characters of a run's label in a legend (a longer one is shortened)
+
+
+def legend_entries(runs, trajectory, status: np.ndarray | None
+                   ) -> tuple[list[tuple[str, str, str]], int]:
+    """(colour, label, outcome) of the first `MAX_ENTRIES` enabled runs, and how many more
+    there are. `status`: each ball's status at the frame shown (None: no outcomes yet)."""
+    enabled = [(i, run) for i, run in enumerate(runs) if run.enabled]
+    ball_run = None if trajectory is None else np.asarray(trajectory.ball_run)
+    rows = []
+    for i, run in enabled[:MAX_ENTRIES]:
+        note = ""
+        if ball_run is not None and status is not None:
+            mine = ball_run == i
+            if mine.any():
+                note = run_outcome(status[mine], np.asarray(trajectory.stop_step)[mine])
+        label = run_label(run)
+        if len(label) > MAX_LABEL:
+            label = label[:MAX_LABEL - 1].rstrip() + "…"
+        rows.append((run.color, label, note))
+    return rows, max(0, len(enabled) - MAX_ENTRIES)
 
 
 def _nowrap(text: str) -> str:
@@ -41,19 +62,14 @@ def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> st
     `status`: each ball's status at the shown frame (None before the first trajectory).
     Past `MAX_ENTRIES` runs the rest are counted ("+4 more"), not listed.
     """
+    entries, more = legend_entries(runs, trajectory, status)
     rows = []
-    ball_run = None if trajectory is None else np.asarray(trajectory.ball_run)
-    enabled = [(i, run) for i, run in enumerate(runs) if run.enabled]
-    for i, run in enabled[:MAX_ENTRIES]:
-        note = ""
-        if ball_run is not None and status is not None:
-            mine = ball_run == i
-            note = run_outcome(status[mine], np.asarray(trajectory.stop_step)[mine])
-        colour = theme.diverged if "diverged" in note else theme.foreground
-        note_html = (f"&nbsp;<span style='color:{colour}; font-size:small'>—&nbsp;"
+    for colour, label, note in entries:
+        note_colour = theme.diverged if "diverged" in note else theme.foreground
+        note_html = (f"&nbsp;<span style='color:{note_colour}; font-size:small'>—&nbsp;"
                      f"{_nowrap(note)}</span>" if note else "")
-        rows.append(f"<span style='color:{run.color}; font-size:large'>●</span>"
-                    f"&nbsp;{_nowrap(run_label(run))}{note_html}")
-    if len(enabled) > MAX_ENTRIES:
-        rows.append(f"+{len(enabled) - MAX_ENTRIES}&nbsp;more")
+        rows.append(f"<span style='color:{colour}; font-size:large'>●</span>"
+                    f"&nbsp;{_nowrap(label)}{note_html}")
+    if more:
+        rows.append(f"+{more}&nbsp;more")
     return "&nbsp;&nbsp;&nbsp; ".join(rows)

@@ -31,16 +31,6 @@ SHORT_TRAIL_BALLS = 64  # runs with more balls (a start grid) get short trails: 
 SHORT_TRAIL_STEPS = 30
 
 
-def fill_forward(positions: np.ndarray) -> np.ndarray:
-    """Replace non-finite positions by the ball's last finite one (or 0 if none yet)."""
-    pos = np.array(positions, dtype=float, copy=True)
-    ok = np.isfinite(pos).all(-1)                                  # (T+1, N)
-    idx = np.where(ok, np.arange(pos.shape[0])[:, None], 0)
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    filled = np.take_along_axis(pos, idx[..., None], axis=0)
-    return np.where(np.isfinite(filled), filled, 0.0)
-
-
 def within(xy: np.ndarray, domain: tuple[float, float, float, float],
            margin: float = 0.0) -> np.ndarray:
     """Finite and inside the domain grown by `margin` × its span on each side: (…, 2) → (…,)."""
@@ -228,11 +218,6 @@ class Tracks:
         assert self._value is not None, "Tracks was built without a value function"
         with np.errstate(all="ignore"):
             return np.asarray(self._value(xy.reshape(-1, 2)), float).reshape(xy.shape[:-1])
-
-
-def segments(points: np.ndarray) -> np.ndarray:
-    """(T+1, n, d) → (T, n, 2, d): segment t joins step t to step t+1."""
-    return np.ascontiguousarray(np.stack([points[:-1], points[1:]], axis=2))
 
 
 def compact_segments(points: np.ndarray,
