@@ -150,3 +150,16 @@ def test_a_new_preset_drops_the_scene_title(window: MainWindow) -> None:
     assert window.surface_editor.pick_preset("beale")
     assert session.scene.title == ""
     assert "Beale" in window.view3d.title.text()
+
+
+def test_the_3d_view_paints_new_paths_before_the_docks(window: MainWindow) -> None:
+    """After an edit the 3D view shows the new paths first: it has painted them before
+    any later slot of trajectoryChanged (the docks' redraws) runs."""
+    session = window.session
+    painted: list[object] = []
+    window.view3d.view.frameSwapped.connect(lambda: painted.append(session.trajectory))
+    first: list[bool] = []
+    session.trajectoryChanged.connect(lambda t: first.append(bool(painted) and painted[-1] is t))
+    session.update_run(0, "Tune", hyper={"lr": 0.04})
+    assert session.wait_for_simulation()
+    assert first == [True]

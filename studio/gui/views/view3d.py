@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6.QtCore import QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QEvent, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPalette
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -111,6 +111,7 @@ class _Scene3D:
         self._theme = theme_for(True)
         self._trail_length: int | None = None
         self._marker_scale = 1.0
+        self._shown: tuple[int, object] | None = None  # (frame, tracks) last drawn
         self._preset: str | None = None  # the camera preset the view is framed for, if any
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
@@ -164,7 +165,7 @@ class _Scene3D:
         self._status = None  # re-colour rims and legend
         self._refresh_overlays()
         if self.session.trajectory is not None:
-            self._on_frame(self.session.frame)
+            self._show(self.session.frame)
 
     def set_marker_scale(self, factor: float) -> None:
         """Balls, rims and trail widths × `factor` (they are sized in pixels for a window:
@@ -179,7 +180,7 @@ class _Scene3D:
     def set_trail_length(self, n: int | None) -> None:
         """Steps of trail behind each ball; None draws the whole path so far."""
         self._trail_length = None if n is None else max(0, int(n))
-        self._on_frame(self.session.frame)
+        self._show(self.session.frame)
 
     def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
         self.setCameraPosition(azimuth=float(azimuth), elevation=float(elevation),
@@ -354,7 +355,7 @@ class _Scene3D:
         self.ball_item.setData(color=colours)
         self._set_trails(trails)
         self._status = None
-        self._on_frame(self.session.frame)
+        self._show(self.session.frame)
 
     def _world_window(self, rt: RunTrack, start: int, stop: int
                       ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -408,6 +409,14 @@ class _Scene3D:
                 ghost.setVisible(False)
 
     def _on_frame(self, frame: int) -> None:
+        """frameChanged: draw `frame`, unless it is already what the view shows (the session
+        re-announces the frame after every new trajectory, which `_on_trajectory` drew)."""
+        shown = self._shown
+        if shown is None or shown[0] != frame or shown[1] is not self._tracks:
+            self._show(frame)
+
+    def _show(self, frame: int) -> None:
+        self._shown = (frame, self._tracks)
         trajectory = self.session.trajectory
         tracks = self._tracks
         if trajectory is None or tracks is None or tracks.frames == 0:
@@ -471,6 +480,14 @@ class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
 
     def _refresh_overlays(self) -> None:
         self.statusChanged.emit()
+
+    def _on_new_trajectory(self, trajectory) -> None:
+        super()._on_new_trajectory(trajectory)
+        # Paint now, before the docks: after an edit the 3D view, where the user looks,
+        # shows the new paths first (a queued update waited behind ~30 ms of 2D repaints
+        # in software rendering). An UpdateRequest is how Qt asks a window to paint.
+        if self.isExposed():
+            QCoreApplication.sendEvent(self, QEvent(QEvent.Type.UpdateRequest))
 
 
 class View3DPanel(QWidget):
