@@ -34,6 +34,7 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -220,11 +221,22 @@ class OptimizerPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(content)
 
+        runs_part = QWidget(self)
+        runs_layout = QVBoxLayout(runs_part)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        runs_layout.addWidget(self.runs_table, 1)
+        runs_layout.addLayout(buttons)
+        runs_layout.addWidget(self.status_label)
+        # The user shares the height between the runs and the selected run's settings (on a
+        # 720-pixel screen neither fits whole); the settings get the larger part at first.
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(runs_part)
+        self.splitter.addWidget(scroll)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.runs_table)
-        layout.addLayout(buttons)
-        layout.addWidget(self.status_label)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.splitter)
 
         # ---- widget → model
         self.runs_table.itemChanged.connect(self._on_item_changed)
