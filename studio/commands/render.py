@@ -63,8 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--to", dest="to_step", type=_non_negative_int, default=None, metavar="STEP",
                      help="last step shown (default: the last step; the step a PNG shows)")
     look = p.add_argument_group("look")
-    look.add_argument("--view", choices=("3d", "contour", "loss", "composite"), default="3d",
-                      help="what to draw (composite: 3D beside the contour map and loss)")
+    look.add_argument("--view", choices=("3d", "contour", "loss", "3d+loss", "composite"),
+                      default="3d", help="what to draw (3d+loss: 3D beside the loss plots; "
+                      "composite: 3D beside the contour map and loss)")
     look.add_argument("--orbit", type=float, default=0.0, metavar="DEG",
                       help="turn the 3D camera DEG degrees over the clip")
     look.add_argument("--title", default=None, metavar="TEXT",

@@ -50,7 +50,7 @@ SIZES = (("720p (1280×720)", (1280, 720)), ("1080p (1920×1080)", (1920, 1080))
          ("4K (3840×2160)", (3840, 2160)), ("Square (1080×1080)", (1080, 1080)))
 CURRENT, CUSTOM = "Current view", "Custom"
 VIEWS = (("3D surface", "3d"), ("Contour map", "contour"), ("Loss plots", "loss"),
-         ("3D + contour + loss", "composite"))
+         ("3D beside loss", "3d+loss"), ("3D + contour + loss", "composite"))
 WHOLE_TRAIL = -1
 DEFAULT_FPS_RANGE = (1, 120)
 

@@ -63,13 +63,17 @@ def make_view(kind: str, session: Session) -> QWidget:
 
 
 def layout(view: str, size: tuple[int, int], top: int) -> list[tuple[str, QRect]]:
-    """Rectangles for each view: composite puts 3D on the left 60 %, contour over loss on
-    the right (both 2D views keep a useful aspect in a 16:9 frame)."""
+    """Rectangles for each view: the composites put 3D on the left 60 %, and on the right
+    the loss plots ("3d+loss") or the contour map over them ("composite"; both 2D views
+    keep a useful aspect in a 16:9 frame)."""
     w, h = size
     body = QRect(0, top, w, h - top)
-    if view != "composite":
+    if view not in ("composite", "3d+loss"):
         return [(view, body)]
     left = (w * 3 // 5) & ~1
+    if view == "3d+loss":
+        return [("3d", QRect(0, top, left, body.height())),
+                ("loss", QRect(left, top, w - left, body.height()))]
     half = body.height() // 2
     return [("3d", QRect(0, top, left, body.height())),
             ("contour", QRect(left, top, w - left, half)),

@@ -64,7 +64,7 @@ __all__ = ["VIEWS", "ExportCancelled", "OffscreenRenderer", "ProgressCallback", 
            "axis_font_px", "default_title", "even_size", "export", "plan_steps",
            "pretty_formula", "render_frames", "seconds"]
 
-VIEWS = ("3d", "contour", "loss", "composite")
+VIEWS = ("3d", "contour", "loss", "3d+loss", "composite")
 DEFAULT_SECONDS = 10.0    # a run longer than this at one step per frame is spread over it
 MAX_FRAMES = 100_000
 

@@ -64,7 +64,7 @@ def test_pretty_formula_and_default_title(offscreen) -> None:
     assert title.startswith("Rosenbrock") and "100" in title and "²" in title
 
 
-@pytest.mark.parametrize("view", ["3d", "contour", "loss", "composite"])
+@pytest.mark.parametrize("view", ["3d", "contour", "loss", "3d+loss", "composite"])
 def test_every_view_renders_at_the_asked_size(offscreen, view: str) -> None:
     options = offscreen.RenderOptions(size=(320, 180), view=view, frames=3)
     frames = list(offscreen.render_frames(SCENE, options))
@@ -343,3 +343,14 @@ def test_a_crowded_legend_lists_ten_runs_and_counts_the_rest(offscreen) -> None:
         renderer.close()
     assert len(rows) == 11 and rows[-1] == ("", "+4 more", "")
     assert rows[0][1].endswith("…") and len(rows[0][1]) <= 40
+
+
+def test_3d_beside_loss_has_the_surface_left_and_the_curves_right(offscreen) -> None:
+    options = offscreen.RenderOptions(size=(640, 360), view="3d+loss", frames=1, title="")
+    renderer = offscreen.OffscreenRenderer(SCENE, options)
+    try:
+        kinds = [(p.kind, p.rect.left(), p.rect.height()) for p in renderer.panels]
+    finally:
+        renderer.close()
+    assert [k for k, _, _ in kinds] == ["3d", "loss"]
+    assert kinds[0][1] == 0 and kinds[1][1] > 320 and kinds[1][2] == kinds[0][2]
