@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QMessageBox
+from qt_helpers import shown
 
 SCENE = {
     "version": 1, "title": "", "steps": 120, "seed": 0,
@@ -44,11 +45,7 @@ def window(qtbot, scene_file: Path, monkeypatch: pytest.MonkeyPatch):
     # Never block on the unsaved-changes prompt: discard.
     monkeypatch.setattr(QMessageBox, "question",
                         staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
-    w = MainWindow(scene_file, restore=False, autoplay=False)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown(qtbot, MainWindow(scene_file, restore=False, autoplay=False), (1280, 800))
     assert w.session.wait_for_simulation()
     yield w
     w.session.pause()

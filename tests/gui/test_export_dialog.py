@@ -6,10 +6,10 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
-from mouse import drag
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMessageBox, QPushButton
+from qt_helpers import drag
 
 from studio.gui.export_dialog import ExportDialog
 from studio.gui.settings import studio_settings

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPointF
 from PyQt6.QtGui import QPainter, QPicture
+from qt_helpers import shown
 
 from studio.gui.session import Session
 from studio.gui.views import LossView
@@ -45,11 +46,7 @@ def adam_on_rosenbrock(steps: int = 80) -> Scene:
 
 def shown_view(qtbot, scene: Scene) -> LossView:
     session = Session(scene, threaded=False)
-    view = LossView(session)
-    qtbot.addWidget(view)
-    view.resize(700, 450)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, LossView(session), (700, 450))
     return view
 
 

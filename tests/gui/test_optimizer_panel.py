@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QColor, QIcon
+from qt_helpers import shown
 
 from studio.engine import OPTIMIZERS, SCHEDULES
 from studio.gui.panels.optimizer_panel import (
@@ -37,11 +38,7 @@ def session() -> Session:
 
 @pytest.fixture
 def panel(qtbot, session: Session) -> OptimizerPanel:
-    widget = OptimizerPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(420, 900)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, OptimizerPanel(session), (420, 900))
     return widget
 
 

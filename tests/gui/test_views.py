@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from mouse import drag
 from PyQt6.QtCore import QPoint, QPointF, Qt
+from qt_helpers import drag, shown
 
 from studio.gui.session import Session
 from studio.gui.views import ContourView, LossView, View3D, View3DPanel
@@ -58,11 +58,7 @@ def test_view3d_follows_frames_and_camera(qtbot, session: Session) -> None:
 
 
 def test_view3d_panel_shows_legend_and_forwards_the_view_api(qtbot, session: Session) -> None:
-    panel = View3DPanel(session)
-    qtbot.addWidget(panel)
-    panel.resize(640, 480)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown(qtbot, View3DPanel(session), (640, 480))
     assert "Adam" in panel.legend.text() and "SGD" in panel.legend.text()
     panel.set_camera(30.0, 45.0, 12.0)
     assert panel.view.camera() == (30.0, 45.0, 12.0)
@@ -88,11 +84,7 @@ def test_contour_balls_track_the_frame(qtbot, session: Session) -> None:
 def test_click_on_map_moves_selected_start(qtbot) -> None:
     scene, _ = make_session()
     session = Session(scene)  # threaded, like the app
-    view = ContourView(session)
-    qtbot.addWidget(view)
-    view.resize(500, 500)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, ContourView(session), (500, 500))
     assert session.wait_for_simulation()
     session.select_run(1)
     vb = view.getPlotItem().getViewBox()
@@ -154,11 +146,7 @@ def grab_rgb_image(image) -> np.ndarray:
 
 
 def test_gl_frame_shows_surface_and_balls_in_run_colours(qtbot, session: Session) -> None:
-    view = View3D(session)
-    qtbot.addWidget(view)
-    view.resize(640, 480)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, View3D(session), (640, 480))
     session.set_frame(50)
     rgb = grab_rgb(view).reshape(-1, 3).astype(int)
     assert len(np.unique(rgb // 8, axis=0)) > 50, "the surface was not drawn"
@@ -191,11 +179,7 @@ def diverging_scene(grid: tuple[int, int] | None = None, lr: float = 1.0,
 
 
 def shown_map(qtbot, session: Session) -> ContourView:
-    view = ContourView(session)
-    qtbot.addWidget(view)
-    view.resize(360, 360)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, ContourView(session), (360, 360))
     view.reset_view()
     return view
 
@@ -360,11 +344,7 @@ def test_reset_view_frames_the_surface_to_fill_the_view(qtbot, session: Session,
 
 
 def test_user_zoom_is_kept_across_resizes(qtbot, session: Session) -> None:
-    view = View3D(session)
-    qtbot.addWidget(view)
-    view.resize(700, 500)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, View3D(session), (700, 500))
     drag(view)  # the user turns the camera
     view.set_camera(10.0, 20.0, 30.0)
     view.resize(800, 600)

@@ -1,10 +1,10 @@
-"""A real mouse drag for GL views (QTest's mouseMove carries no pressed buttons)."""
+"""Small helpers for the GUI tests: a shown widget, a real mouse drag."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QEvent, QObject, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QWidget
 
 
 def drag(target: QObject, start: tuple[float, float] = (60, 60),
@@ -18,3 +18,12 @@ def drag(target: QObject, start: tuple[float, float] = (60, 60),
         point = QPointF(*pos)
         QApplication.sendEvent(target, QMouseEvent(kind, point, point, button, buttons,
                                                    Qt.KeyboardModifier.NoModifier))
+
+
+def shown(qtbot, widget: QWidget, size: tuple[int, int]) -> QWidget:
+    """`widget` registered with qtbot, resized, shown and exposed (painted for real)."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
