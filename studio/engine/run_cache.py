@@ -11,7 +11,6 @@ trajectory `simulate` gives for the whole scene, bit for bit; only faster after 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,23 +22,6 @@ from studio.scene import RunSpec
 # held at most twice: the parts and the joined trajectory): a start grid of thousands of
 # balls is re-simulated whole instead.
 CACHE_BALL_STEPS = 2_000_000
-
-
-@dataclass(frozen=True)
-class _Part:
-    """One run's balls: its columns of every per-ball array, and their labels."""
-
-    positions: np.ndarray
-    loss: np.ndarray
-    grad_norm: np.ndarray
-    lr: np.ndarray
-    status: np.ndarray
-    stop_step: np.ndarray
-    labels: tuple[str, ...]
-
-    @property
-    def n(self) -> int:
-        return self.status.shape[0]
 
 
 def _run_key(index: int, run: RunSpec) -> tuple[object, ...]:
@@ -56,7 +38,7 @@ class RunCache:
 
     def __init__(self) -> None:
         self._context: tuple[object, int, int] | None = None
-        self._parts: dict[tuple[object, ...], _Part] = {}
+        self._parts: dict[tuple[object, ...], Trajectory] = {}
 
     def simulate(self, surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
                  seed: int) -> Trajectory:
@@ -79,15 +61,18 @@ class RunCache:
         return _join([parts[keys[i]] if i in keys else None for i in range(len(runs))], steps)
 
     def _keep(self, keys: dict[int, tuple[object, ...]],
-              new: dict[int, tuple[Trajectory, slice]], steps: int) -> dict[tuple, _Part]:
+              new: dict[int, tuple[Trajectory, slice]], steps: int) -> dict[tuple, Trajectory]:
         """The scene's parts, old and new; kept for the next call if the scene is small
         enough (parts of runs the scene no longer has are dropped)."""
         parts = {keys[i]: self._parts[keys[i]] for i in keys if keys[i] in self._parts}
         for i, (tr, sl) in new.items():
-            parts[keys[i]] = _Part(tr.positions[:, sl], tr.loss[:, sl], tr.grad_norm[:, sl],
-                                   tr.lr[:, sl], tr.status[sl], tr.stop_step[sl],
-                                   tr.ball_label[sl])
-        total = sum(part.n for part in parts.values())
+            n = sl.stop - sl.start
+            parts[keys[i]] = Trajectory(  # run i's balls, as a trajectory of one run
+                positions=tr.positions[:, sl], loss=tr.loss[:, sl], grad_norm=tr.grad_norm[:, sl],
+                lr=tr.lr[:, sl], status=tr.status[sl], stop_step=tr.stop_step[sl],
+                ball_run=np.zeros(n, np.int64), ball_label=tr.ball_label[sl],
+                run_slices=(slice(0, n),))
+        total = sum(part.n_balls for part in parts.values())
         try:
             check_size(total, steps)
         except SimulationError:
@@ -97,11 +82,11 @@ class RunCache:
         return parts
 
 
-def _join(parts: list[_Part | None], steps: int) -> Trajectory:
+def _join(parts: list[Trajectory | None], steps: int) -> Trajectory:
     """One trajectory from the runs' parts, in run order (None: a disabled run)."""
     slices, ball_run, n = [], [], 0
     for i, part in enumerate(parts):
-        size = part.n if part is not None else 0
+        size = part.n_balls if part is not None else 0
         slices.append(slice(n, n + size))
         ball_run += [i] * size
         n += size
@@ -121,5 +106,5 @@ def _join(parts: list[_Part | None], steps: int) -> Trajectory:
         status=join("status", 0, (0,), np.int8),
         stop_step=join("stop_step", 0, (0,), np.int64),
         ball_run=np.array(ball_run, dtype=np.int64),
-        ball_label=tuple(label for p in present for label in p.labels),
+        ball_label=tuple(label for p in present for label in p.ball_label),
         run_slices=tuple(slices))
