@@ -72,7 +72,10 @@ def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
         raise StudioError("no display: run inside a desktop session, or under Xvfb "
                           "(xvfb-run -a studio gui ...)")
     app = get_app()
+    from studio.gui import crash_report
     from studio.gui.main_window import MainWindow
+
+    crash_report.install()  # after pyqtgraph's import, which sets a hook of its own
 
     # A bad scene file raises StudioError here, before any window shows: the CLI prints it.
     window = MainWindow(scene_path=scene_path, restore=screenshot is None,
