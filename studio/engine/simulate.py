@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from studio.engine.memory import tune_allocator
-from studio.engine.optimizers import NOISE_TRAINING, Optimizer, build_optimizer
+from studio.engine.optimizers import Optimizer, build_optimizer
 from studio.engine.registry import run_label, validate_hyper
 from studio.engine.trajectory import CONVERGED, DIVERGED, Trajectory
 from studio.errors import StudioError
@@ -195,8 +195,7 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
         # The stopping rule tests the gradient the update uses. A noisy or mini-batch one is
         # never below `tol` (a ball at a saddle would otherwise stop at step 0, before the
         # noise that lets it escape), so for those runs only the patience rule can stop a ball.
-        noisy = (float(hyper["grad_noise"]) > 0 or runs[ri].optimizer in NOISE_TRAINING
-                 or batches is not None)
+        noisy = opt.stochastic or batches is not None
         tol = float(hyper["tol"])
         groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches, tol,
                              0.0 if noisy else tol, int(hyper["patience"])))

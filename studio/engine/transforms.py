@@ -49,6 +49,21 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+class Rule(NamedTuple):
+    """An optimizer's own links of its chain: what a registry entry builds.
+
+    `optimizers.build_optimizer` puts the links shared by every optimizer (stale gradients,
+    noise, L2) before `links` and the learning-rate step `−η_k` after them, unless `scaled`
+    says the links already apply it (Nesterov's velocity holds η_k g). `lookahead(state,
+    params)`, given the state of the last link, is where the next gradient is evaluated
+    (None: at the ball itself).
+    """
+
+    links: tuple[GradientTransformation, ...] = ()
+    scaled: bool = False
+    lookahead: Callable[[Any, Array], Array] | None = None
+
+
 # ------------------------------------------------------------------------ learning rate
 
 
