@@ -1,10 +1,10 @@
 """Small gradient transformations in the optax style, vectorised over balls.
 
 A transformation is a pair of pure functions: `init(params) -> state` and
-`update(grads, state, params) -> (updates, state)`. Arrays are `(n, 2)` float64, one row per
-ball; states are immutable NamedTuples (a random generator held in a state is the one
-mutable thing, and it is seeded, so a run is reproducible). Optimizers are `chain(...)`s of
-these; the last link (`scale_by_learning_rate`) turns a direction into a step `-η d`.
+`update(grads, state, params) -> (updates, state)`. Arrays are `(n, D)` float64, one row
+per ball (D = 2 on a surface); states are immutable NamedTuples (a random generator held in
+a state is the one mutable thing, and it is seeded, so a run is reproducible). Optimizers
+are `chain(...)`s of these; the last link (`scale_by_learning_rate`) turns a direction into a step `-η d`.
 
 Per-step scalars (bias corrections, learning rates) are plain Python floats computed with
 `math`, so a step over ten balls costs a handful of NumPy calls.
