@@ -17,7 +17,10 @@ class Objective(Protocol):
     `value_and_grad(params)`: params float64 (N, D) → (f (N,), ∇f (N, D)) over the whole
     objective (every data row). Non-finite values are allowed (the ball is then marked
     diverged); the method must neither write into `params` nor keep it (the engine reuses
-    the array).
+    the array). A ball's values must depend on its own row alone, to the last bit: a run
+    simulated alone equals the run simulated beside others (`RunCache` joins such parts).
+    A BLAS product over the balls (`params @ W`) can round a row differently with N;
+    `np.einsum` or a stacked `np.matmul` per ball ((N, 1, D) @ (N, D, K)) does not.
 
     `n_rows`: how many data rows mini-batches are drawn from (0: no data, and a run with
     `batch_size` is refused). `grad_rows(params, rows)`: rows int (N, B), each ball's mean
