@@ -25,7 +25,7 @@ class DelayState(NamedTuple):
     it is owned by the state and advanced in place (copying it would cost O(τn) per update);
     an older state must not be updated again."""
 
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     history: Array
     rng: np.random.Generator | None
 
@@ -41,7 +41,7 @@ def delay_gradients(tau: int, random: bool,
         return DelayState(0, np.zeros((depth, *params.shape)), rng)
 
     def update(grads: Array, state: DelayState, params: Array) -> tuple[Array, DelayState]:
-        t = state.count
+        t = state.updates
         history = state.history
         history[t % depth] = grads
         if random and state.rng is not None:

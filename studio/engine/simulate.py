@@ -258,7 +258,7 @@ def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: 
     x[:n] = positions0
     p = x[:n]
     for g in groups:
-        if g.la is not None:
+        if g.la is not None and g.opt.lookahead is not None:
             x[g.la] = g.opt.lookahead(g.state, p[g.sl])
     inner = bound - float(np.abs(centre).max())
     max_abs, abs_, add_all, min_all = np.maximum.reduce, np.abs, np.add.reduce, np.minimum.reduce
@@ -343,7 +343,7 @@ def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: 
                     params += updates
                 else:
                     np.add(params, updates, out=params, where=active[sl, None])
-                if g.la is not None:
+                if g.la is not None and g.opt.lookahead is not None:
                     x[g.la] = g.opt.lookahead(g.state, params)
 
     return Trajectory(

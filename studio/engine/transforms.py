@@ -68,7 +68,7 @@ class Rule(NamedTuple):
 
 
 class ScheduleState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
 
 
 def scale_by_learning_rate(schedule: Schedule) -> GradientTransformation:
@@ -78,7 +78,7 @@ def scale_by_learning_rate(schedule: Schedule) -> GradientTransformation:
         return ScheduleState(0)
 
     def update(grads: Array, state: ScheduleState, params: Array) -> tuple[Array, ScheduleState]:
-        return grads * -schedule(state.count), ScheduleState(state.count + 1)
+        return grads * -schedule(state.updates), ScheduleState(state.updates + 1)
 
     return GradientTransformation(init, update)
 
@@ -178,7 +178,7 @@ def scale_by_rms(alpha: float, eps: float) -> GradientTransformation:
 
 
 class AdamState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     mu: Array
     nu: Array
     nu_max: Array | None
@@ -197,12 +197,12 @@ def scale_by_adam(beta1: float, beta2: float, eps: float,
         return AdamState(0, z, z, z if amsgrad else None)
 
     def update(grads: Array, state: AdamState, params: Array) -> tuple[Array, AdamState]:
-        t = state.count + 1
+        t = state.updates + 1
         mu = beta1 * state.mu + (1.0 - beta1) * grads
         nu = beta2 * state.nu + (1.0 - beta2) * (grads * grads)
         nu_max = None
         v = nu
-        if amsgrad:
+        if state.nu_max is not None:  # AMSGrad
             nu_max = np.maximum(state.nu_max, nu)
             v = nu_max
         bc1 = 1.0 - beta1**t
@@ -215,7 +215,7 @@ def scale_by_adam(beta1: float, beta2: float, eps: float,
 
 
 class NadamState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     mu: Array
     nu: Array
     mu_product: float
@@ -234,7 +234,7 @@ def scale_by_nadam(beta1: float, beta2: float, eps: float,
         return NadamState(0, z, z, 1.0)
 
     def update(grads: Array, state: NadamState, params: Array) -> tuple[Array, NadamState]:
-        t = state.count + 1
+        t = state.updates + 1
         mu_t = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         prod = state.mu_product * mu_t
