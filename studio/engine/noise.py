@@ -18,7 +18,7 @@ NOISE_KINDS = ("gumbel", "gaussian")
 
 
 class NoiseState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     rng: np.random.Generator
 
 
@@ -35,9 +35,9 @@ def add_gradient_noise(eta: float, gamma: float,
         return NoiseState(0, rng)
 
     def update(grads: Array, state: NoiseState, params: Array) -> tuple[Array, NoiseState]:
-        sigma = math.sqrt(eta / (1.0 + state.count) ** gamma)
+        sigma = math.sqrt(eta / (1.0 + state.updates) ** gamma)
         noisy = grads + sigma * state.rng.standard_normal(grads.shape)
-        return noisy, NoiseState(state.count + 1, state.rng)
+        return noisy, NoiseState(state.updates + 1, state.rng)
 
     return GradientTransformation(init, update)
 
@@ -60,6 +60,6 @@ def noise_source(kind: str, rng: np.random.Generator) -> GradientTransformation:
             xi = state.rng.gumbel(0.0, 1.0, grads.shape)
         else:
             xi = state.rng.standard_normal(grads.shape)
-        return xi, NoiseState(state.count + 1, state.rng)
+        return xi, NoiseState(state.updates + 1, state.rng)
 
     return GradientTransformation(init, update)

@@ -21,11 +21,11 @@ from studio.engine.transforms import Array, EmptyState, GradientTransformation
 
 
 class DelayState(NamedTuple):
-    """`history` (τ + 1, n, 2) is a ring buffer of the latest gradients. Like the generator,
+    """`history` (τ + 1, n, D) is a ring buffer of the latest gradients. Like the generator,
     it is owned by the state and advanced in place (copying it would cost O(τn) per update);
     an older state must not be updated again."""
 
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     history: Array
     rng: np.random.Generator | None
 
@@ -41,7 +41,7 @@ def delay_gradients(tau: int, random: bool,
         return DelayState(0, np.zeros((depth, *params.shape)), rng)
 
     def update(grads: Array, state: DelayState, params: Array) -> tuple[Array, DelayState]:
-        t = state.count
+        t = state.updates
         history = state.history
         history[t % depth] = grads
         if random and state.rng is not None:
@@ -68,10 +68,11 @@ def elastic_averaging(rho: float, workers: int) -> GradientTransformation:
         return EmptyState()
 
     def update(grads: Array, state: EmptyState, params: Array) -> tuple[Array, EmptyState]:
-        p = params.reshape(-1, group, 2)
+        dim = params.shape[1]
+        p = params.reshape(-1, group, dim)
         diff = p[:, 1:] - p[:, :1]
         out = np.empty_like(p)
-        out[:, 1:] = grads.reshape(-1, group, 2)[:, 1:] + rho * diff
+        out[:, 1:] = grads.reshape(-1, group, dim)[:, 1:] + rho * diff
         out[:, 0] = -rho * diff.sum(axis=1)
         return out.reshape(grads.shape), state
 

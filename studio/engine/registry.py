@@ -1,24 +1,43 @@
-"""What optimizers and schedules exist, their hyperparameters, and validation of a run's keys.
+"""What optimizers and schedules exist, how each is built, and validation of a run's keys.
 
-The GUI builds its widgets from `OPTIMIZERS` and `SCHEDULES` (key, default, a sane range,
-log scale or not, int/float/choice, one line of help); the CLI and the scene loader validate
-with `validate_hyper`, which raises `StudioError` with a one-line message.
+Each entry of `OPTIMIZERS` is one row: title, hyperparameters, a line of doc and `rule`,
+the function that builds the optimizer's own transforms (`transforms.Rule`); each entry of
+`SCHEDULES` likewise carries `make`, which builds its `k -> η_k` function. Adding an
+optimizer is a transform (if no existing one fits) plus one row here; adding a schedule is
+a function in `schedules.py` plus one row. The GUI builds its widgets from these tables
+(key, default, a sane range, log scale or not, int/float/choice, one line of help); the CLI
+and the scene loader validate with `validate_hyper`, which raises `StudioError` with a
+one-line message.
 
 Every optimizer takes the common keys: `weight_decay` (L2, g ← g + λθ; decoupled in
 `adamw`), `schedule` plus the keys of the chosen schedule, `grad_noise`/`noise_gamma`,
 `batch_size` (data-fit surfaces), `delay`/`max_delay` (stale gradients), `tol`/`patience`
 (stopping). Keys of a schedule that is not selected are accepted and ignored (a GUI may keep
 them while the user flips schedules); `validate_hyper` leaves them out of its result.
+The update rules are written out in docs/algorithms.md.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from studio.engine import schedules
 from studio.engine.noise import NOISE_KINDS
-from studio.engine.schedules import SCHEDULE_NAMES
+from studio.engine.parallel import elastic_averaging
+from studio.engine.schedules import Schedule
+from studio.engine.transforms import (
+    Rule,
+    add_decayed_weights,
+    scale_by_adadelta,
+    scale_by_adagrad,
+    scale_by_adam,
+    scale_by_learning_rate,
+    scale_by_nadam,
+    scale_by_rms,
+    trace,
+)
 from studio.errors import StudioError
 
 HyperValue = float | int | str
@@ -108,9 +127,63 @@ MOMENTUM = _unit("momentum", 0.9, "momentum μ")
 BETA1 = _unit("beta1", 0.9, "β1: decay of the first moment m")
 BETA2 = _unit("beta2", 0.999, "β2: decay of the second moment v", hi=0.9999)
 
+Hyper = Mapping[str, HyperValue]
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A learning-rate schedule: its keys, and `make(lr, hyper)` building `k -> η_k`."""
+
+    name: str
+    title: str
+    keys: tuple[HyperInfo, ...]
+    doc: str
+    make: Callable[[float, Hyper], Schedule]
+
+
+SCHEDULES: dict[str, ScheduleInfo] = {
+    s.name: s for s in (
+        ScheduleInfo("constant", "Constant", (), "η_k = η",
+                     lambda lr, h: schedules.constant(lr)),
+        ScheduleInfo("step", "Step decay", (
+            HyperInfo("step_size", 100, 1, 1000, kind="int", help="s: updates between decays",
+                      minimum=1),
+            HyperInfo("gamma", 0.5, 0.01, 1.0, help="γ: factor at each decay",
+                      minimum=0.0, maximum=1.0, min_open=True),
+        ), "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)",
+            lambda lr, h: schedules.step_decay(lr, int(h["step_size"]), float(h["gamma"]))),
+        ScheduleInfo("exponential", "Exponential decay", (
+            HyperInfo("gamma", 0.99, 0.9, 1.0, help="γ: factor per update",
+                      minimum=0.0, maximum=1.0, min_open=True),
+        ), "η_k = η·γᵏ", lambda lr, h: schedules.exponential_decay(lr, float(h["gamma"]))),
+        ScheduleInfo("cosine_restarts", "Cosine with warm restarts (SGDR)", (
+            HyperInfo("T0", 50, 1, 1000, kind="int", help="T_0: length of the first cycle",
+                      minimum=1),
+            HyperInfo("T_mult", 1, 1, 4, kind="int", help="cycle length factor after a restart",
+                      minimum=1, maximum=100),
+            HyperInfo("eta_min", 0.0, 0.0, 1.0, help="η_min: the rate at the end of a cycle",
+                      minimum=0.0),
+        ), "η_min + (η − η_min)(1 + cos(π T_cur/T_i))/2, T_i ← T_i·T_mult at each restart",
+            lambda lr, h: schedules.cosine_restarts(lr, int(h["T0"]), int(h["T_mult"]),
+                                                    float(h["eta_min"]))),
+        ScheduleInfo("warmup", "Warm-up (Noam)", (
+            HyperInfo("warmup", 50, 1, 1000, kind="int", help="w: updates to reach η",
+                      minimum=1),
+        ), "η·√w·min(s^−½, s·w^−3/2), s = k + 1",
+            lambda lr, h: schedules.warmup(lr, int(h["warmup"]))),
+    )
+}
+SCHEDULE_KEYS: frozenset[str] = frozenset(h.key for s in SCHEDULES.values() for h in s.keys)
+
+
+def make_schedule(lr: float, hyper: Hyper) -> Schedule:
+    """The schedule a validated hyperparameter dict asks for (`schedule` plus its keys)."""
+    return SCHEDULES[str(hyper.get("schedule", "constant"))].make(lr, hyper)
+
+
 COMMON: tuple[HyperInfo, ...] = (
     HyperInfo("weight_decay", 0.0, 0.0, 1.0, help="λ: L2 penalty, g ← g + λθ", minimum=0.0),
-    HyperInfo("schedule", "constant", kind="choice", choices=SCHEDULE_NAMES,
+    HyperInfo("schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
               help="learning-rate schedule"),
     HyperInfo("grad_noise", 0.0, 0.0, 2.0,
               help="η_noise: add N(0, η_noise/(1+k)^γ) to the gradient (Neelakantan 2015)",
@@ -126,58 +199,34 @@ COMMON: tuple[HyperInfo, ...] = (
     HyperInfo("tol", 1e-8, 1e-12, 1e-1, log=True,
               help="stop (converged) when ‖∇f‖ < tol", minimum=0.0),
     HyperInfo("patience", 0, 0, 1000, kind="int",
-              help="also stop when the loss improves by < tol over this many updates (0: off)",
+              help="also stop (stopped early) when the loss improves by < tol over this "
+                   "many updates (0: off)",
               minimum=0, maximum=100_000),
 )
 
-
-@dataclass(frozen=True)
-class ScheduleInfo:
-    name: str
-    title: str
-    keys: tuple[HyperInfo, ...]
-    doc: str
-
-
-SCHEDULES: dict[str, ScheduleInfo] = {
-    s.name: s for s in (
-        ScheduleInfo("constant", "Constant", (), "η_k = η"),
-        ScheduleInfo("step", "Step decay", (
-            HyperInfo("step_size", 100, 1, 1000, kind="int", help="s: updates between decays",
-                      minimum=1),
-            HyperInfo("gamma", 0.5, 0.01, 1.0, help="γ: factor at each decay",
-                      minimum=0.0, maximum=1.0, min_open=True),
-        ), "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)"),
-        ScheduleInfo("exponential", "Exponential decay", (
-            HyperInfo("gamma", 0.99, 0.9, 1.0, help="γ: factor per update",
-                      minimum=0.0, maximum=1.0, min_open=True),
-        ), "η_k = η·γᵏ"),
-        ScheduleInfo("cosine_restarts", "Cosine with warm restarts (SGDR)", (
-            HyperInfo("T0", 50, 1, 1000, kind="int", help="T_0: length of the first cycle",
-                      minimum=1),
-            HyperInfo("T_mult", 1, 1, 4, kind="int", help="cycle length factor after a restart",
-                      minimum=1, maximum=100),
-            HyperInfo("eta_min", 0.0, 0.0, 1.0, help="η_min: the rate at the end of a cycle",
-                      minimum=0.0),
-        ), "η_min + (η − η_min)(1 + cos(π T_cur/T_i))/2, T_i ← T_i·T_mult at each restart"),
-        ScheduleInfo("warmup", "Warm-up (Noam)", (
-            HyperInfo("warmup", 50, 1, 1000, kind="int", help="w: updates to reach η",
-                      minimum=1),
-        ), "η·√w·min(s^−½, s·w^−3/2), s = k + 1"),
-    )
-}
-SCHEDULE_KEYS: frozenset[str] = frozenset(h.key for s in SCHEDULES.values() for h in s.keys)
+RuleBuilder = Callable[[Hyper, Schedule], Rule]
 
 
 @dataclass(frozen=True)
 class OptimizerInfo:
-    """An optimizer for the GUI and the validator: its own keys first, then the common ones."""
+    """An optimizer: its own keys first, then the common ones, and how to build it.
+
+    `rule(hyper, schedule)` builds the optimizer's own transforms from validated
+    hyperparameters (see `transforms.Rule`; `optimizers.build_optimizer` adds the shared
+    links). `gradient_free`: the direction is the noise ξ of the `noise` key, never the
+    gradient (noise training). `l2`: `weight_decay` is L2 added to the gradient before the
+    rule (False where the rule applies its own decay, as AdamW's decoupled one). A `workers`
+    key makes every start a centre ball followed by that many worker balls (EASGD).
+    """
 
     name: str
     title: str
     own: tuple[HyperInfo, ...]
     doc: str
+    rule: RuleBuilder
     overrides: Mapping[str, HyperValue] = field(default_factory=dict)
+    gradient_free: bool = False
+    l2: bool = True
     hyper: dict[str, HyperInfo] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -195,49 +244,109 @@ class OptimizerInfo:
         return frozenset(self.hyper) | SCHEDULE_KEYS
 
 
+# ------------------------------------------------------------------ the rules, by family
+
+
+def _plain(h: Hyper, schedule: Schedule) -> Rule:
+    """No scaling of its own: θ ← θ − η_k d."""
+    return Rule()
+
+
+def _momentum(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((trace(float(h["momentum"])),))
+
+
+def _nesterov(h: Hyper, schedule: Schedule) -> Rule:
+    # v' = −v accumulates −η_k g: v' ← μv' − η_k ∇f(θ + μv'); θ ← θ + v', so the next
+    # gradient is taken at θ + μv' (the look-ahead form of docs/algorithms.md).
+    mu = float(h["momentum"])
+    return Rule((scale_by_learning_rate(schedule), trace(mu)), scaled=True,
+                lookahead=lambda state, params: params + mu * state.trace)
+
+
+def _adagrad(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((scale_by_adagrad(float(h["eps"])),))
+
+
+def _adadelta(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((scale_by_adadelta(float(h["rho"]), float(h["eps"])),))
+
+
+def _rmsprop(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((scale_by_rms(float(h["alpha"]), float(h["eps"])),))
+
+
+def _adam(amsgrad: bool = False) -> RuleBuilder:
+    def rule(h: Hyper, schedule: Schedule) -> Rule:
+        return Rule((scale_by_adam(float(h["beta1"]), float(h["beta2"]), float(h["eps"]),
+                                   amsgrad=amsgrad),))
+
+    return rule
+
+
+def _adamw(h: Hyper, schedule: Schedule) -> Rule:
+    # The decay after the Adam direction and before −η_k: θ ← θ − η_k(d + λθ).
+    wd = float(h["weight_decay"])
+    adam = _adam()(h, schedule).links
+    return Rule((*adam, add_decayed_weights(wd)) if wd > 0 else adam)
+
+
+def _nadam(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((scale_by_nadam(float(h["beta1"]), float(h["beta2"]), float(h["eps"]),
+                                float(h["momentum_decay"])),))
+
+
+def _easgd(h: Hyper, schedule: Schedule) -> Rule:
+    return Rule((elastic_averaging(float(h["rho"]), int(h["workers"])),))
+
+
+def _noise(help: str = "distribution of ξ") -> HyperInfo:
+    return HyperInfo("noise", "gumbel", kind="choice", choices=NOISE_KINDS, help=help)
+
+
 _ADAM = (BETA1, BETA2, _eps(1e-8))
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {
     o.name: o for o in (
-        OptimizerInfo("sgd", "SGD", (_lr(0.01),), "θ ← θ − ηg (Robbins & Monro 1951)"),
+        OptimizerInfo("sgd", "SGD", (_lr(0.01),), "θ ← θ − ηg (Robbins & Monro 1951)", _plain),
         OptimizerInfo("momentum", "Momentum", (_lr(0.01), MOMENTUM),
-                      "b ← μb + g; θ ← θ − ηb (Qian 1999; torch SGD momentum)"),
+                      "b ← μb + g; θ ← θ − ηb (Qian 1999; torch SGD momentum)", _momentum),
         OptimizerInfo("nesterov", "Nesterov", (_lr(0.01), MOMENTUM),
-                      "v ← μv + η∇f(θ − μv); θ ← θ − v (Sutskever 2013, the seeds' look-ahead)"),
+                      "v ← μv + η∇f(θ − μv); θ ← θ − v (Sutskever 2013, look-ahead form)",
+                      _nesterov),
         OptimizerInfo("adagrad", "Adagrad", (_lr(0.01), _eps(1e-10)),
-                      "G ← G + g²; θ ← θ − ηg/(√G + ε) (Duchi 2011)"),
+                      "G ← G + g²; θ ← θ − ηg/(√G + ε) (Duchi 2011)", _adagrad),
         OptimizerInfo("adadelta", "Adadelta", (_lr(1.0), _unit("rho", 0.9, "ρ: decay of the "
                       "running averages"), _eps(1e-6)),
                       "E ← ρE + (1−ρ)g²; Δ = √(D+ε)/√(E+ε)·g; D ← ρD + (1−ρ)Δ²; θ ← θ − ηΔ "
-                      "(Zeiler 2012)"),
+                      "(Zeiler 2012)", _adadelta),
         OptimizerInfo("rmsprop", "RMSprop", (_lr(0.001), _unit("alpha", 0.9, "α: decay of "
                       "the mean square"), _eps(1e-8)),
-                      "E ← αE + (1−α)g²; θ ← θ − ηg/(√E + ε) (Hinton, lecture 6e)"),
+                      "E ← αE + (1−α)g²; θ ← θ − ηg/(√E + ε) (Hinton, lecture 6e)", _rmsprop),
         OptimizerInfo("adam", "Adam", (_lr(0.001), *_ADAM),
-                      "bias-corrected moments m̂, v̂; θ ← θ − ηm̂/(√v̂ + ε) (Kingma & Ba 2014)"),
+                      "bias-corrected moments m̂, v̂; θ ← θ − ηm̂/(√v̂ + ε) (Kingma & Ba 2014)",
+                      _adam()),
         OptimizerInfo("adamw", "AdamW", (_lr(0.001), *_ADAM),
                       "θ ← θ(1 − ηλ), then the Adam step (Loshchilov & Hutter 2017); "
-                      "weight_decay defaults to 0.01", {"weight_decay": 0.01}),
+                      "weight_decay defaults to 0.01", _adamw, {"weight_decay": 0.01}, l2=False),
         OptimizerInfo("amsgrad", "AMSGrad", (_lr(0.001), *_ADAM),
-                      "Adam with v_max ← max(v_max, v) in the denominator (Reddi 2018)"),
+                      "Adam with v_max ← max(v_max, v) in the denominator (Reddi 2018)",
+                      _adam(amsgrad=True)),
         OptimizerInfo("nadam", "Nadam", (_lr(0.001), *_ADAM, HyperInfo(
                           "momentum_decay", 0.004, 0.0, 0.05,
                           help="ψ: momentum schedule μ_t = β1(1 − ½·0.96^(tψ))", minimum=0.0)),
-                      "Adam with Nesterov momentum (Dozat 2016; torch NAdam)"),
-        OptimizerInfo("noise_training", "Noise training", (_lr(0.01), HyperInfo(
-                          "noise", "gumbel", kind="choice", choices=NOISE_KINDS,
-                          help="distribution of ξ")),
-                      "θ ← θ − ηξ, ξ ~ Gumbel(0, 1) per coordinate: no gradient at all (Seo 2018)"),
-        OptimizerInfo("noise_training_gaussian", "Noise training + Gaussian noise", (
-                          _lr(0.01), HyperInfo("noise", "gumbel", kind="choice",
-                                               choices=NOISE_KINDS, help="distribution of ξ")),
-                      "noise training plus annealed Gaussian additive noise (seed 000); "
-                      "grad_noise defaults to 0.3", {"grad_noise": 0.3}),
-        OptimizerInfo("adam_noise_training", "Adam noise training", (
-                          _lr(0.01), *_ADAM, HyperInfo("noise", "gumbel", kind="choice",
-                                                       choices=NOISE_KINDS,
-                                                       help="distribution of ξ")),
-                      "Adam fed with the noise ξ instead of the gradient (seed 000)"),
+                      "Adam with Nesterov momentum (Dozat 2016; torch NAdam)", _nadam),
+        OptimizerInfo("noise_training", "Noise training", (_lr(0.01), _noise()),
+                      "θ ← θ − ηξ, ξ ~ Gumbel(0, 1) per coordinate: no gradient at all (Seo 2018)",
+                      _plain, gradient_free=True),
+        OptimizerInfo("noise_training_gaussian", "Noise training + Gaussian noise",
+                      (_lr(0.01), _noise()),
+                      "noise training plus annealed Gaussian additive noise (Seo 2018); "
+                      "grad_noise defaults to 0.3", _plain, {"grad_noise": 0.3},
+                      gradient_free=True),
+        OptimizerInfo("adam_noise_training", "Adam noise training", (_lr(0.01), *_ADAM, _noise()),
+                      "Adam fed with the noise ξ instead of the gradient (Seo 2018)", _adam(),
+                      gradient_free=True),
         OptimizerInfo("easgd", "EASGD", (_lr(0.01), HyperInfo(
                           "workers", 4, 1, 16, kind="int", help="k: worker balls per start",
                           minimum=1, maximum=64),
@@ -245,9 +354,10 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                                 minimum=0.0)),
                       "workers θ_i ← θ_i − η(g_i + ρ(θ_i − θ̃)); centre θ̃ ← θ̃ + ηρΣ(θ_i − θ̃) "
                       "(Zhang et al. 2015); workers see noisy gradients, grad_noise defaults "
-                      "to 1.0", {"grad_noise": 1.0}),
+                      "to 1.0", _easgd, {"grad_noise": 1.0}),
     )
 }
+
 
 def run_label(run: object) -> str:
     """What every view, legend and output calls a run: the user's label, else its optimizer

@@ -2,7 +2,7 @@
 
 The GUI re-simulates on every edit, and most edits touch one run (its learning rate, its
 start point) or none that matters to the engine (a colour). A run's balls depend only on
-the surface, the number of steps, the seed, the run itself and its index (the key of its
+the objective, the number of steps, the seed, the run itself and its index (the key of its
 random numbers), so `RunCache` keeps each run's columns of the last trajectory, simulates
 only the runs that changed (together, in one call) and joins the parts. The result is the
 trajectory `simulate` gives for the whole scene, bit for bit; only faster after a small edit.
@@ -14,24 +14,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from studio.engine.simulate import SimulationError, SurfaceLike, check_size, simulate
+from studio.engine.objective import Objective
+from studio.engine.simulate import SimulationError, check_size, simulate, trajectory_bytes
 from studio.engine.trajectory import Trajectory
 from studio.scene import RunSpec
 
-# Parts are kept while the scene is at most this many ball-steps (about 80 MB of arrays,
-# held at most twice: the parts and the joined trajectory): a start grid of thousands of
-# balls is re-simulated whole instead.
-CACHE_BALL_STEPS = 2_000_000
+# Parts are kept while the scene's trajectory is at most this size (held at most twice:
+# the parts and the joined trajectory): a start grid of thousands of balls, or a large
+# network, is re-simulated whole instead.
+CACHE_BALL_STEPS = 2_000_000  # ball-steps on a 2-D objective
+CACHE_BYTES = trajectory_bytes(CACHE_BALL_STEPS, 0)
 
 
-def _run_key(index: int, run: RunSpec) -> tuple[object, ...]:
+def _run_key(index: int, run: RunSpec, start: np.ndarray | None) -> tuple[object, ...]:
     """Everything about a run that its balls depend on (not its colour)."""
+    given = None if start is None else (np.shape(start), np.asarray(start, float).tobytes())
     return (index, run.optimizer, tuple(sorted(run.hyper.items())),
-            tuple(tuple(p) for p in run.starts), run.grid, run.label)
+            tuple(tuple(p) for p in run.starts), run.grid, run.label, given)
 
 
 class RunCache:
-    """`simulate` with memory: `cache.simulate(surface, runs, steps, seed)`.
+    """`simulate` with memory: `cache.simulate(objective, runs, steps, seed[, starts])`.
 
     Not thread-safe: one cache per simulating thread (the GUI has one worker).
     """
@@ -40,28 +43,32 @@ class RunCache:
         self._context: tuple[object, int, int] | None = None
         self._parts: dict[tuple[object, ...], Trajectory] = {}
 
-    def simulate(self, surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
-                 seed: int) -> Trajectory:
-        context = (surface, steps, seed)
-        if self._context is None or self._context[0] is not surface or \
+    def simulate(self, objective: Objective, runs: Sequence[RunSpec], steps: int, seed: int,
+                 starts: Sequence[np.ndarray | None] | None = None) -> Trajectory:
+        context = (objective, steps, seed)
+        if self._context is None or self._context[0] is not objective or \
                 self._context[1:] != context[1:]:
             self._parts.clear()
         self._context = context
         enabled = [i for i, run in enumerate(runs) if run.enabled]
-        keys = {i: _run_key(i, runs[i]) for i in enabled}
+        keys = {i: _run_key(i, runs[i], None if starts is None else starts[i])
+                for i in enabled}
         missing = [i for i in enabled if keys[i] not in self._parts]
         if len(missing) == len(enabled):  # nothing to reuse: the plain call
-            trajectory = simulate(surface, runs, steps, seed)
+            trajectory = simulate(objective, runs, steps, seed, starts=starts)
             self._keep(keys, {i: (trajectory, trajectory.run_slices[i]) for i in enabled},
-                       steps)
+                       steps, objective.dim)
             return trajectory
-        fresh = simulate(surface, [runs[i] for i in missing], steps, seed, rng_keys=missing)
+        fresh = simulate(objective, [runs[i] for i in missing], steps, seed, rng_keys=missing,
+                         starts=None if starts is None else [starts[i] for i in missing])
         parts = self._keep(keys, {i: (fresh, fresh.run_slices[j])
-                                  for j, i in enumerate(missing)}, steps)
-        return _join([parts[keys[i]] if i in keys else None for i in range(len(runs))], steps)
+                                  for j, i in enumerate(missing)}, steps, objective.dim)
+        return _join([parts[keys[i]] if i in keys else None for i in range(len(runs))], steps,
+                     objective.dim)
 
     def _keep(self, keys: dict[int, tuple[object, ...]],
-              new: dict[int, tuple[Trajectory, slice]], steps: int) -> dict[tuple, Trajectory]:
+              new: dict[int, tuple[Trajectory, slice]], steps: int,
+              dim: int) -> dict[tuple, Trajectory]:
         """The scene's parts, old and new; kept for the next call if the scene is small
         enough (parts of runs the scene no longer has are dropped)."""
         parts = {keys[i]: self._parts[keys[i]] for i in keys if keys[i] in self._parts}
@@ -74,15 +81,15 @@ class RunCache:
                 run_slices=(slice(0, n),))
         total = sum(part.n_balls for part in parts.values())
         try:
-            check_size(total, steps)
+            check_size(total, steps, dim)
         except SimulationError:
             self._parts.clear()
             raise
-        self._parts = parts if (steps + 1) * total <= CACHE_BALL_STEPS else {}
+        self._parts = parts if trajectory_bytes(total, steps, dim) <= CACHE_BYTES else {}
         return parts
 
 
-def _join(parts: list[Trajectory | None], steps: int) -> Trajectory:
+def _join(parts: list[Trajectory | None], steps: int, dim: int) -> Trajectory:
     """One trajectory from the runs' parts, in run order (None: a disabled run)."""
     slices, ball_run, n = [], [], 0
     for i, part in enumerate(parts):
@@ -99,7 +106,7 @@ def _join(parts: list[Trajectory | None], steps: int) -> Trajectory:
 
     t = steps + 1
     return Trajectory(
-        positions=join("positions", 1, (t, 0, 2), float),
+        positions=join("positions", 1, (t, 0, dim), float),
         loss=join("loss", 1, (t, 0), float),
         grad_norm=join("grad_norm", 1, (t, 0), float),
         lr=join("lr", 1, (t, 0), float),

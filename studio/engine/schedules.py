@@ -2,16 +2,16 @@
 
 They match torch's schedulers stepped once per update (the first update uses k = 0):
 StepLR, ExponentialLR, CosineAnnealingWarmRestarts, and the Transformer's "Noam" warm-up.
+`registry.SCHEDULES` is the table of them (name, keys, and how to build each from a run's
+hyperparameters).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 Schedule = Callable[[int], float]
-
-SCHEDULE_NAMES = ("constant", "step", "exponential", "cosine_restarts", "warmup")
 
 
 def constant(lr: float) -> Schedule:
@@ -57,19 +57,3 @@ def warmup(lr: float, warmup_steps: int) -> Schedule:
     w = float(warmup_steps)
     return lambda k: lr * math.sqrt(w) * min((k + 1) ** -0.5, (k + 1) * w**-1.5)
 
-
-def make_schedule(lr: float, hyper: Mapping[str, object]) -> Schedule:
-    """The schedule a validated hyperparameter dict asks for (`schedule` plus its keys)."""
-    name = hyper.get("schedule", "constant")
-    if name == "constant":
-        return constant(lr)
-    if name == "step":
-        return step_decay(lr, int(hyper["step_size"]), float(hyper["gamma"]))  # type: ignore[arg-type]
-    if name == "exponential":
-        return exponential_decay(lr, float(hyper["gamma"]))  # type: ignore[arg-type]
-    if name == "cosine_restarts":
-        return cosine_restarts(lr, int(hyper["T0"]), int(hyper["T_mult"]),  # type: ignore[arg-type]
-                               float(hyper["eta_min"]))  # type: ignore[arg-type]
-    if name == "warmup":
-        return warmup(lr, int(hyper["warmup"]))  # type: ignore[arg-type]
-    raise ValueError(f"unknown schedule {name!r}")

@@ -1,8 +1,9 @@
-"""Run every ball of every optimizer over a surface: one gradient evaluation per step.
+"""Run every ball of every optimizer over an objective: one gradient evaluation per step.
 
-All balls (runs × starts, plus EASGD workers) live in one `(N, 2)` array; the rows after them
-hold Nesterov's look-ahead points, so a single `value_and_grad` call per step serves every
-optimizer. Each run's optimizer then updates its slice; stopped balls are masked, never
+The objective is a 2-D surface or any `Objective` of D parameters (a network's weights).
+All balls (runs × starts, plus EASGD workers) live in one `(N, D)` array; the rows after
+them hold Nesterov's look-ahead points, so a single `value_and_grad` call per step serves
+every optimizer. Each run's optimizer then updates its slice; stopped balls are masked, never
 looped over. The same surface, runs, steps and seed give bit-identical trajectories; each
 run draws its random numbers from its own generator, seeded from (seed, run index, purpose),
 so editing a run, or adding one after it, never changes another run's noise.
@@ -13,38 +14,28 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.engine.memory import tune_allocator
-from studio.engine.optimizers import NOISE_TRAINING, Optimizer, build_optimizer
-from studio.engine.registry import run_label, validate_hyper
-from studio.engine.trajectory import CONVERGED, DIVERGED, Trajectory
+from studio.engine.objective import Objective
+from studio.engine.optimizers import Optimizer, build_optimizer
+from studio.engine.registry import OPTIMIZERS, run_label, validate_hyper
+from studio.engine.trajectory import CONVERGED, DIVERGED, STOPPED, Trajectory
 from studio.errors import StudioError
 from studio.scene import MAX_STEPS, RunSpec, Scene
 
 if TYPE_CHECKING:
     from studio.surface import Surface
 
-MAX_BALL_STEPS = 12_000_000  # (steps + 1) × balls kept in memory: about 500 MB of float64
+MAX_BALL_STEPS = 12_000_000  # (steps + 1) × balls kept for a 2-D surface
+# A trajectory keeps D + 3 float64 per ball and step (position, loss, ‖∇f‖, η); the limit is
+# what MAX_BALL_STEPS takes at D = 2, 480 MB, whatever D is.
+MAX_TRAJECTORY_BYTES = MAX_BALL_STEPS * (2 + 3) * 8
 DIVERGENCE_FACTOR = 1e6  # a ball farther than this × the domain's size has diverged
 GRID_INSET = 0.05  # a start grid keeps this fraction of the domain free at each edge
 _PURPOSES = ("grad_noise", "xi", "delay", "batch")
-
-
-class SurfaceLike(Protocol):
-    """What the engine needs of a surface (studio.surface.Surface has all of it)."""
-
-    @property
-    def domain(self) -> tuple[float, float, float, float]: ...
-
-    @property
-    def n_rows(self) -> int: ...
-
-    def value_and_grad(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> np.ndarray: ...
 
 
 class SimulationError(StudioError):
@@ -104,18 +95,27 @@ def run_starts(run: RunSpec, domain: tuple[float, float, float, float]) -> np.nd
     return np.array(run.starts, dtype=float).reshape(-1, 2)
 
 
-def check_size(n_balls: int, steps: int) -> None:
-    """Refuse a trajectory too large to keep in memory (`MAX_BALL_STEPS`)."""
-    if (steps + 1) * n_balls > MAX_BALL_STEPS:
-        raise SimulationError(f"{n_balls:,} balls x {steps:,} steps is more than "
-                              f"{MAX_BALL_STEPS:,} ball-steps to keep; use fewer starts or steps")
+def trajectory_bytes(n_balls: int, steps: int, dim: int = 2) -> int:
+    """The memory a trajectory of `n_balls` × `steps` updates over `dim` parameters takes."""
+    return (steps + 1) * n_balls * (dim + 3) * 8
+
+
+def check_size(n_balls: int, steps: int, dim: int = 2) -> None:
+    """Refuse a trajectory too large to keep in memory (`MAX_TRAJECTORY_BYTES`)."""
+    need = trajectory_bytes(n_balls, steps, dim)
+    if need > MAX_TRAJECTORY_BYTES:
+        what = "" if dim == 2 else f" x {dim:,} parameters"
+        raise SimulationError(
+            f"{n_balls:,} balls x {steps:,} steps{what} is {need / 1e6:,.0f} MB to keep, more "
+            f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use fewer starts or steps")
 
 
 def _ball_labels(run: RunSpec, starts: np.ndarray, workers: int) -> list[str]:
     base = run_label(run)
     labels = []
-    for x, y in starts:
-        name = base if len(starts) == 1 else f"{base} @ ({x:.4g}, {y:.4g})"
+    for j, start in enumerate(starts):
+        where = (f"({start[0]:.4g}, {start[1]:.4g})" if len(start) == 2 else f"start {j + 1}")
+        name = base if len(starts) == 1 else f"{base} @ {where}"
         if workers:
             labels.append(f"{name} centre")
             labels += [f"{name} worker {i + 1}" for i in range(workers)]
@@ -132,10 +132,30 @@ def _rng_factory(seed: int, run: int) -> Any:
     return rng_for
 
 
-def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
-             seed: int, rng_keys: Sequence[int] | None = None) -> Trajectory:
+def _start_points(objective: Objective, domain: tuple[float, float, float, float] | None,
+                  run: RunSpec, given: np.ndarray | None, dim: int) -> np.ndarray:
+    """The (s, D) start points of a run: `given` if any, else the run's own (a surface)."""
+    if given is None:
+        if domain is None:
+            raise SimulationError(f"{run_label(run)}: an objective of {dim} parameters needs "
+                                  "its start points given")
+        return run_starts(run, domain)
+    points = np.array(given, dtype=float)
+    points = points.reshape(1, -1) if points.ndim == 1 else points
+    if points.ndim != 2 or points.shape[1] != dim or not len(points):
+        raise SimulationError(f"{run_label(run)}: start points must have shape (s, {dim}), "
+                              f"got {np.shape(given)}")
+    return points
+
+
+def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: int,
+             rng_keys: Sequence[int] | None = None,
+             starts: Sequence[np.ndarray | None] | None = None) -> Trajectory:
     """Simulate `steps` updates of every enabled run; see `Trajectory` for the result.
 
+    `objective`: a 2-D surface, or any `Objective` of D parameters. `starts[i]`: run i's
+    start points, (s, D) or one (D,) point, instead of the RunSpec's own starts or grid
+    (needed for an objective without a `domain`; None for a run: its own).
     `rng_keys[i]`: the key run i's random numbers are drawn with (default: i, its index).
     A run simulated on its own with its scene index as key gives, bit for bit, the balls
     it has when simulated with the whole scene (`RunCache` relies on it).
@@ -145,8 +165,11 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SimulationError(f"seed must be a whole number >= 0, got {seed!r}")
     tune_allocator()
-    domain = tuple(float(v) for v in surface.domain)
-    n_rows = int(getattr(surface, "n_rows", 0) or 0)
+    dim = int(objective.dim)
+    raw_domain = getattr(objective, "domain", None)
+    domain = None if raw_domain is None else (
+        float(raw_domain[0]), float(raw_domain[1]), float(raw_domain[2]), float(raw_domain[3]))
+    n_rows = int(getattr(objective, "n_rows", 0) or 0)
 
     starts_all: list[np.ndarray] = []
     labels: list[str] = []
@@ -159,25 +182,24 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
             slices.append(slice(n, n))
             continue
         hyper = validate_hyper(run.optimizer, run.hyper)
-        starts = run_starts(run, domain)  # type: ignore[arg-type]
-        workers = int(hyper["workers"]) if run.optimizer == "easgd" else 0
-        if workers:
-            starts_rows = np.repeat(starts, workers + 1, axis=0)
-        else:
-            starts_rows = starts
+        points = _start_points(objective, domain, run,
+                               None if starts is None else starts[ri], dim)
+        # An optimizer with a `workers` key lays out each start as a centre and its workers.
+        workers = int(hyper["workers"]) if "workers" in OPTIMIZERS[run.optimizer].hyper else 0
+        starts_rows = np.repeat(points, workers + 1, axis=0) if workers else points
         batch = int(hyper["batch_size"])
         if batch and not n_rows:
             raise SimulationError(f"{run_label(run)}: batch_size needs a data-fit surface")
         sl = slice(n, n + len(starts_rows))
         n += len(starts_rows)
         starts_all.append(starts_rows)
-        labels += _ball_labels(run, starts, workers)
+        labels += _ball_labels(run, points, workers)
         ball_run += [ri] * len(starts_rows)
         slices.append(sl)
         pending.append((ri, sl, hyper))
 
-    check_size(n, steps)
-    positions0 = (np.concatenate(starts_all) if starts_all else np.zeros((0, 2)))
+    check_size(n, steps, dim)
+    positions0 = np.concatenate(starts_all) if starts_all else np.zeros((0, dim))
     groups: list[_Group] = []
     m = n
     for ri, sl, hyper in pending:
@@ -195,20 +217,28 @@ def simulate(surface: SurfaceLike, runs: Sequence[RunSpec], steps: int,
         # The stopping rule tests the gradient the update uses. A noisy or mini-batch one is
         # never below `tol` (a ball at a saddle would otherwise stop at step 0, before the
         # noise that lets it escape), so for those runs only the patience rule can stop a ball.
-        noisy = (float(hyper["grad_noise"]) > 0 or runs[ri].optimizer in NOISE_TRAINING
-                 or batches is not None)
+        noisy = opt.stochastic or batches is not None
         tol = float(hyper["tol"])
         groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches, tol,
                              0.0 if noisy else tol, int(hyper["patience"])))
-    return _run(surface, groups, positions0, m, steps, domain, labels, ball_run, slices)
+    if domain is not None:
+        centre = np.array([(domain[0] + domain[1]) / 2, (domain[2] + domain[3]) / 2])
+        bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
+    else:
+        # No domain to measure by: the starts' own scale (at least 1) sets the bound.
+        centre = np.zeros(dim)
+        scale = float(np.abs(positions0).max()) if n and np.isfinite(positions0).all() else 1.0
+        bound = DIVERGENCE_FACTOR * max(1.0, scale)
+    return _run(objective, groups, positions0, m, steps, centre, bound, labels, ball_run,
+                slices)
 
 
-def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: int,
-         steps: int, domain: tuple[float, ...], labels: list[str], ball_run: list[int],
+def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: int,
+         steps: int, centre: np.ndarray, bound: float, labels: list[str], ball_run: list[int],
          slices: list[slice]) -> Trajectory:
-    n = positions0.shape[0]
+    n, dim = positions0.shape
     T = steps
-    pos_out = np.empty((T + 1, n, 2))
+    pos_out = np.empty((T + 1, n, dim))
     loss_out = np.empty((T + 1, n))
     gn_out = np.empty((T + 1, n))
     lr_out = np.empty((T + 1, n))
@@ -224,14 +254,12 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
         lr_out[:, g.sl] = lrs[:, None]
     patience_groups = [g for g in groups if g.patience > 0]
 
-    x = np.empty((m, 2))
+    x = np.empty((m, dim))
     x[:n] = positions0
     p = x[:n]
     for g in groups:
-        if g.la is not None:
+        if g.la is not None and g.opt.lookahead is not None:
             x[g.la] = g.opt.lookahead(g.state, p[g.sl])
-    centre = np.array([(domain[0] + domain[1]) / 2, (domain[2] + domain[3]) / 2])
-    bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
     inner = bound - float(np.abs(centre).max())
     max_abs, abs_, add_all, min_all = np.maximum.reduce, np.abs, np.add.reduce, np.minimum.reduce
     isfinite = math.isfinite
@@ -243,15 +271,20 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
         for t in range(T + 1):
             if n == 0:
                 break
-            f, grad = surface.value_and_grad(x)
+            f, grad = objective.value_and_grad(x)
             fn = loss_out[t]
             fn[:] = f[:n]
             gn = gn_out[t]
             # One formula for any number of balls (np.hypot rounds differently), so a run
-            # stops at the same step alone or beside others.
-            gx = grad[:n, 0]
-            gy = grad[:n, 1]
-            np.sqrt(gx * gx + gy * gy, out=gn)
+            # stops at the same step alone or beside others. Two columns: one add per ball,
+            # the sum a reduction over the short axis would give, without its overhead.
+            if dim == 2:
+                gx = grad[:n, 0]
+                gy = grad[:n, 1]
+                np.sqrt(gx * gx + gy * gy, out=gn)
+            else:
+                gb = grad[:n]
+                np.sqrt(np.einsum("ij,ij->i", gb, gb), out=gn)
             changed = False
             # Fast test (plain ufunc reductions; a NaN fails it): every |coordinate| within
             # the bound less the centre's offset means every ball is within the bound.
@@ -270,15 +303,21 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                     changed = True
             if patience_groups or min_all(gn) < tol_max:
                 done = active & (gn < grad_tol)
-                for g in patience_groups:
-                    if t >= g.patience:
-                        sl = g.sl
-                        done[sl] |= active[sl] & ~(loss_out[t - g.patience, sl] - fn[sl] >= tol[sl])
                 if done.any():
                     status[done] = CONVERGED
                     stop_step[done] = t
                     active &= ~done
                     changed = True
+                for g in patience_groups:
+                    if t >= g.patience:
+                        sl = g.sl
+                        stalled = active[sl] & ~(loss_out[t - g.patience, sl] - fn[sl] >= tol[sl])
+                        if stalled.any():  # no progress by `tol` in `patience` updates
+                            idx = np.flatnonzero(stalled) + sl.start
+                            status[idx] = STOPPED
+                            stop_step[idx] = t
+                            active[idx] = False
+                            changed = True
             pos_out[t] = p
             if changed:
                 n_active = int(np.count_nonzero(active))
@@ -297,14 +336,14 @@ def _run(surface: SurfaceLike, groups: list[_Group], positions0: np.ndarray, m: 
                 gr = grad[g.la] if g.la is not None else grad[sl]
                 if g.batches is not None:
                     pts = x[g.la] if g.la is not None else p[sl]
-                    gr = surface.grad_rows(pts, g.batches.next_rows())
+                    gr = objective.grad_rows(pts, g.batches.next_rows())
                 params = p[sl]
                 updates, g.state = g.opt.update(gr, g.state, params)
                 if all_active:
                     params += updates
                 else:
                     np.add(params, updates, out=params, where=active[sl, None])
-                if g.la is not None:
+                if g.la is not None and g.opt.lookahead is not None:
                     x[g.la] = g.opt.lookahead(g.state, params)
 
     return Trajectory(

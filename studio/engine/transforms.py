@@ -1,10 +1,10 @@
 """Small gradient transformations in the optax style, vectorised over balls.
 
 A transformation is a pair of pure functions: `init(params) -> state` and
-`update(grads, state, params) -> (updates, state)`. Arrays are `(n, 2)` float64, one row per
-ball; states are immutable NamedTuples (a random generator held in a state is the one
-mutable thing, and it is seeded, so a run is reproducible). Optimizers are `chain(...)`s of
-these; the last link (`scale_by_learning_rate`) turns a direction into a step `-η d`.
+`update(grads, state, params) -> (updates, state)`. Arrays are `(n, D)` float64, one row
+per ball (D = 2 on a surface); states are immutable NamedTuples (a random generator held in
+a state is the one mutable thing, and it is seeded, so a run is reproducible). Optimizers
+are `chain(...)`s of these; the last link (`scale_by_learning_rate`) turns a direction into a step `-η d`.
 
 Per-step scalars (bias corrections, learning rates) are plain Python floats computed with
 `math`, so a step over ten balls costs a handful of NumPy calls.
@@ -49,11 +49,26 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+class Rule(NamedTuple):
+    """An optimizer's own links of its chain: what a registry entry builds.
+
+    `optimizers.build_optimizer` puts the links shared by every optimizer (stale gradients,
+    noise, L2) before `links` and the learning-rate step `−η_k` after them, unless `scaled`
+    says the links already apply it (Nesterov's velocity holds η_k g). `lookahead(state,
+    params)`, given the state of the last link, is where the next gradient is evaluated
+    (None: at the ball itself).
+    """
+
+    links: tuple[GradientTransformation, ...] = ()
+    scaled: bool = False
+    lookahead: Callable[[Any, Array], Array] | None = None
+
+
 # ------------------------------------------------------------------------ learning rate
 
 
 class ScheduleState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
 
 
 def scale_by_learning_rate(schedule: Schedule) -> GradientTransformation:
@@ -63,7 +78,7 @@ def scale_by_learning_rate(schedule: Schedule) -> GradientTransformation:
         return ScheduleState(0)
 
     def update(grads: Array, state: ScheduleState, params: Array) -> tuple[Array, ScheduleState]:
-        return grads * -schedule(state.count), ScheduleState(state.count + 1)
+        return grads * -schedule(state.updates), ScheduleState(state.updates + 1)
 
     return GradientTransformation(init, update)
 
@@ -163,7 +178,7 @@ def scale_by_rms(alpha: float, eps: float) -> GradientTransformation:
 
 
 class AdamState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     mu: Array
     nu: Array
     nu_max: Array | None
@@ -182,12 +197,12 @@ def scale_by_adam(beta1: float, beta2: float, eps: float,
         return AdamState(0, z, z, z if amsgrad else None)
 
     def update(grads: Array, state: AdamState, params: Array) -> tuple[Array, AdamState]:
-        t = state.count + 1
+        t = state.updates + 1
         mu = beta1 * state.mu + (1.0 - beta1) * grads
         nu = beta2 * state.nu + (1.0 - beta2) * (grads * grads)
         nu_max = None
         v = nu
-        if amsgrad:
+        if state.nu_max is not None:  # AMSGrad
             nu_max = np.maximum(state.nu_max, nu)
             v = nu_max
         bc1 = 1.0 - beta1**t
@@ -200,7 +215,7 @@ def scale_by_adam(beta1: float, beta2: float, eps: float,
 
 
 class NadamState(NamedTuple):
-    count: int
+    updates: int  # how many updates this state has seen (`count` would shadow tuple.count)
     mu: Array
     nu: Array
     mu_product: float
@@ -219,7 +234,7 @@ def scale_by_nadam(beta1: float, beta2: float, eps: float,
         return NadamState(0, z, z, 1.0)
 
     def update(grads: Array, state: NadamState, params: Array) -> tuple[Array, NadamState]:
-        t = state.count + 1
+        t = state.updates + 1
         mu_t = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         prod = state.mu_product * mu_t

@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from studio.engine import CONVERGED, DIVERGED, run_label
+from studio.engine import CONVERGED, DIVERGED, STOPPED, run_label
 from studio.errors import StudioError
 from studio.gui.help import ShortcutsDialog, show_about
 from studio.gui.panels.optimizer_panel import OptimizerPanel
@@ -269,8 +269,8 @@ class MainWindow(QMainWindow):
                 value = f"diverged at step {int(stop[0])}"
             elif mine.size == 1:
                 value = f"{float(loss[mine[0]]):.4g}"
-                if status[0] == CONVERGED and stop[0] <= frame:
-                    value += " (converged)"
+                if status[0] in (CONVERGED, STOPPED) and stop[0] <= frame:
+                    value += " (converged)" if status[0] == CONVERGED else " (stopped early)"
             else:
                 finite = loss[mine][np.isfinite(loss[mine])]
                 value = f"best {float(finite.min()):.4g}" if finite.size else "—"

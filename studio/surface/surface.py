@@ -129,6 +129,11 @@ class Surface:
     _rows: np.ndarray | None = field(repr=False, default=None)
 
     @property
+    def dim(self) -> int:
+        """2: the parameters are the surface's (x, y) (the engine's `Objective` protocol)."""
+        return 2
+
+    @property
     def data(self) -> np.ndarray | None:
         """The data rows (u, v) of a data-fit surface, read-only (M, 2); None otherwise."""
         return self._rows

@@ -9,6 +9,7 @@ class Bowl:
     """f = x² + 10y² on [−5, 5]² (seed 001)."""
 
     domain = (-5.0, 5.0, -5.0, 5.0)
+    dim = 2
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -23,6 +24,7 @@ class Rosenbrock:
     """f = (1 − x)² + 100(y − x²)² on [−2, 2] × [−1, 3]."""
 
     domain = (-2.0, 2.0, -1.0, 3.0)
+    dim = 2
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -42,6 +44,7 @@ class Beale:
     """(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)² on [−4.5, 4.5]²."""
 
     domain = (-4.5, 4.5, -4.5, 4.5)
+    dim = 2
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -61,6 +64,7 @@ class Flat:
     """f = 0 everywhere: any motion is noise."""
 
     domain = (-5.0, 5.0, -5.0, 5.0)
+    dim = 2
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -74,6 +78,7 @@ class Cliff:
     """f = √x + y² on [0, 4] × [−2, 2]: a ball that overshoots x = 0 gets a NaN loss."""
 
     domain = (0.0, 4.0, -2.0, 2.0)
+    dim = 2
     n_rows = 0
 
     def value(self, xy: np.ndarray) -> np.ndarray:
@@ -88,6 +93,7 @@ class SigmoidNeuron:
     """Seed 002: mean over rows of ½(σ(w·u + b) − v)², θ = (w, b) = (x, y)."""
 
     domain = (-7.0, 5.0, -7.0, 5.0)
+    dim = 2
 
     def __init__(self) -> None:
         self.u = np.array([3.5, 0.35, 3.2, -2.0, 1.5, -0.5])

@@ -14,6 +14,8 @@ from studio.engine import (
     OPTIMIZERS,
     RUNNING,
     SCHEDULES,
+    STATUS_NAMES,
+    STOPPED,
     HyperInfo,
     SimulationError,
     grid_starts,
@@ -240,13 +242,24 @@ def test_leaving_the_far_bound_is_divergence() -> None:
     assert np.abs(traj.positions[:, 0]).max() <= 1e6 * 4 + 2
 
 
-def test_patience_stops_a_ball_that_no_longer_improves() -> None:
+def test_patience_stops_a_ball_early_not_converged() -> None:
     run = RunSpec("sgd", {"lr": 0.01, "tol": 1e-3, "patience": 10}, ((3.0, 2.0),))
     traj = simulate(Bowl(), [run], 2000, 0)
     s = int(traj.stop_step[0])
-    assert traj.status[0] == CONVERGED and 10 <= s < 2000
+    assert traj.status[0] == STOPPED and 10 <= s < 2000
+    assert STATUS_NAMES[STOPPED] == "stopped early"
     assert traj.loss[s - 10, 0] - traj.loss[s, 0] < 1e-3
     assert traj.grad_norm[s, 0] > 1e-3  # stopped by patience, not by the gradient
+    assert (traj.positions[s:, 0] == traj.positions[s, 0]).all()
+
+
+def test_a_small_gradient_is_converged_even_with_patience() -> None:
+    run = RunSpec("sgd", {"lr": 0.04, "tol": 1e-6, "patience": 1}, ((0.0, 0.0), (3.0, 2.0)))
+    traj = simulate(Bowl(), [run], 2000, 0)
+    assert traj.status.tolist() == [CONVERGED, STOPPED]
+    noisy = RunSpec("sgd", {"lr": 0.01, "grad_noise": 0.01, "tol": 1e-3, "patience": 20},
+                    ((3.0, 2.0),))  # issue 15's case: noise, then no progress
+    assert simulate(Bowl(), [noisy], 3000, 0).status[0] == STOPPED
 
 
 @pytest.mark.parametrize("run", [
@@ -268,7 +281,7 @@ def test_noise_free_ball_at_a_minimum_converges_at_once() -> None:
 
 
 def test_size_limit_is_an_error_not_an_exhausted_machine() -> None:
-    with pytest.raises(SimulationError, match="ball-steps"):
+    with pytest.raises(SimulationError, match="MB to keep"):
         simulate(Bowl(), [RunSpec("sgd", {}, grid=(64, 64))], 5000, 0)
 
 

@@ -60,6 +60,15 @@ def test_json_and_npz_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]
 
 
+def test_patience_reads_stopped_early_not_converged(tmp_path: Path) -> None:
+    out = studio("trace", "--surface", "himmelblau", "--optimizer",
+                 "sgd:lr=0.005,grad_noise=1.0,patience=20,tol=0.001", "--steps", "2000",
+                 "-o", str(tmp_path / "run.json"))
+    assert out.returncode == 0, out.stderr
+    ball = json.loads((tmp_path / "run.json").read_text())["balls"][0]
+    assert ball["status"] == "stopped early" and 20 <= ball["stop_step"] < 2000
+
+
 def test_scene_file_and_overrides(tmp_path: Path) -> None:
     out = studio("trace", str(asset_path("scenes/default.json")), "--steps", "5",
                  "-o", str(tmp_path / "d.csv"))

@@ -8,19 +8,23 @@ import numpy as np
 
 from studio.engine import run_label
 from studio.gui.theme import Theme
-from studio.gui.views.trails import CONVERGED, DIVERGED
+from studio.gui.views.trails import CONVERGED, DIVERGED, STOPPED
 
 
 def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
-    """'converged at step 212', 'diverged at step 9', '14/25 converged', or ''."""
+    """'converged at step 212', 'stopped early (step 80)', 'diverged at step 9',
+    '14/25 converged', or ''."""
     if status.size == 1:
         if status[0] == CONVERGED:
             return f"converged at step {int(stop_step[0])}"
+        if status[0] == STOPPED:
+            return f"stopped early (step {int(stop_step[0])})"
         if status[0] == DIVERGED:
             return f"diverged at step {int(stop_step[0])}"
         return ""
     parts = []
-    for code, word in ((CONVERGED, "converged"), (DIVERGED, "diverged")):
+    for code, word in ((CONVERGED, "converged"), (STOPPED, "stopped early"),
+                       (DIVERGED, "diverged")):
         k = int((status == code).sum())
         if k:
             parts.append(f"{k}/{status.size} {word}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-OK, CONVERGED, DIVERGED = 0, 1, 2
+OK, CONVERGED, DIVERGED, STOPPED = 0, 1, 2, 3  # studio.engine's status codes
 TRAIL_MARGIN = 0.01   # fraction of the span a trail may leave the domain by before it is cut
 SHORT_TRAIL_BALLS = 64  # runs with more balls (a start grid) get short trails: trail_window
 SHORT_TRAIL_STEPS = 30
