@@ -341,3 +341,19 @@ def test_steps_and_seed(panel: OptimizerPanel, session: Session) -> None:
     assert session.scene.seed == 7
     session.undo_stack.undo()
     assert panel.seed_spin.value() == 0
+
+
+def test_a_run_added_in_the_window_equals_one_from_the_command_line(
+        panel: OptimizerPanel, session: Session) -> None:
+    import argparse
+
+    from studio.commands.scene_args import add_scene_arguments, scene_from_args
+
+    session.replace_scene(Scene(surface=SurfaceSpec(preset="himmelblau"), steps=40))
+    panel.add_actions["sgd"].trigger()
+    panel.add_actions["adam"].trigger()
+    parser = argparse.ArgumentParser()
+    add_scene_arguments(parser)
+    cli = scene_from_args(parser.parse_args(["--surface", "himmelblau", "--optimizer", "sgd",
+                                             "--optimizer", "adam"]))
+    assert session.scene.runs == cli.runs
