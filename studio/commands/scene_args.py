@@ -6,9 +6,11 @@
 
 A scene file is the base; each flag given replaces that part of it (`--optimizer` replaces
 all runs, `--start`/`--start-grid` the starts of every run). Without a file the surface is
-Rosenbrock unless `--surface` says otherwise, the starts are the preset's classic ones, and at
-least one `--optimizer` is needed. Hyperparameter values are parsed by the engine registry's
-kind for the key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
+Rosenbrock unless `--surface` says otherwise and at least one `--optimizer` is needed. Each
+`--optimizer` run gets the defaults a run added in the window gets (`studio.editing.new_run`:
+the preset's suggested hyperparameters under the ones given, its first classic start, the
+next free colour). Hyperparameter values are parsed by the engine registry's kind for the
+key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from studio.editing import NoStartError, ParamsError, new_run
+from studio.editing import parse_param as parse_surface_param
 from studio.errors import StudioError
 from studio.scene import (
-    PALETTE,
     HyperValue,
     RunSpec,
     Scene,
@@ -70,12 +73,12 @@ def parse_grid(text: str) -> tuple[int, int]:
 
 
 def parse_param(text: str) -> tuple[str, float]:
-    """`a=2.5` -> ("a", 2.5)."""
-    name, sep, value = text.partition("=")
-    if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()) \
-            or not re.fullmatch(_NUMBER, value.strip()):
-        raise argparse.ArgumentTypeError(f"a surface parameter must look like a=2.5, got {text!r}")
-    return name.strip(), float(value)
+    """`a=2.5` -> ("a", 2.5), by the same rule as the window's parameter line."""
+    try:
+        return parse_surface_param(text)
+    except ParamsError as exc:
+        raise argparse.ArgumentTypeError(f"a surface parameter must look like a=2.5: {exc}"
+                                         ) from None
 
 
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,16 +132,6 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, HyperValue]]:
     return name, hyper
 
 
-def _default_starts(surface: SurfaceSpec) -> tuple[tuple[float, float], ...]:
-    from studio.surface import PRESETS
-
-    if surface.preset is not None and not surface.expression and surface.preset in PRESETS:
-        starts = PRESETS[surface.preset].starts
-        if starts:
-            return tuple((float(x), float(y)) for x, y in starts)
-    raise SceneArgsError("give --start X,Y or --start-grid NXxNY for this surface")
-
-
 def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
     from studio.surface import PRESETS
 
@@ -167,14 +160,16 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
 
     runs: list[RunSpec]
     if args.optimizer:
-        if starts is None and grid is None:
-            starts = _default_starts(surface)
-        runs = []
-        for i, text in enumerate(args.optimizer):
+        draft = Scene(surface=surface)
+        for text in args.optimizer:
             name, hyper = parse_optimizer(text)
-            runs.append(RunSpec(optimizer=name, hyper=hyper, starts=starts or (),
-                                grid=grid,
-                                color=PALETTE[i % len(PALETTE)]))
+            try:
+                run = new_run(draft, name, hyper=hyper, starts=starts, grid=grid)
+            except NoStartError:
+                raise SceneArgsError("give --start X,Y or --start-grid NXxNY for this surface"
+                                     ) from None
+            draft = replace(draft, runs=draft.runs + (run,))
+        runs = list(draft.runs)
     elif base is not None and base.runs:
         runs = list(base.runs)
         if starts is not None or grid is not None:

@@ -1,8 +1,11 @@
 """The studio window: the 3D view in the centre, docks for surface, optimizers, map, loss.
 
 The window owns the `Session` and wires menus to it; the views and panels talk to the
-session only, never to each other. Layout and theme persist in QSettings; the
-`--screenshot` path ignores them so the README image is reproducible.
+session only, never to each other. How the scene is shown (theme, log loss, lower plot,
+wireframe, floor contours, trail length, camera) is `session.view_settings`: the menus and
+the views' own controls write it, and `_on_view_setting` pushes each change into the views.
+Layout and theme persist in QSettings; the `--screenshot` path ignores them so the README
+image is reproducible.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QByteArray, Qt, QTimer
+from PyQt6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
@@ -31,7 +34,13 @@ from studio.gui.panels.optimizer_panel import OptimizerPanel
 from studio.gui.panels.playback_bar import PlaybackBar
 from studio.gui.panels.surface_editor import SurfaceEditor
 from studio.gui.session import Session
-from studio.gui.settings import add_recent_file, clear_recent_files, recent_files, studio_settings
+from studio.gui.settings import (
+    Camera,
+    add_recent_file,
+    clear_recent_files,
+    recent_files,
+    studio_settings,
+)
 from studio.gui.theme import apply_palette
 from studio.gui.views.contour import ContourView
 from studio.gui.views.loss_plot import LossView
@@ -42,6 +51,8 @@ from studio.scene import Scene, load_scene
 APP_NAME = "Descent Studio"
 SCENE_FILTER = "Descent Studio scenes (*.json);;All files (*)"
 STATUS_RUNS = 6  # runs listed with their loss in the status bar
+# Events after which the user may have turned, zoomed or re-framed the 3D camera.
+_CAMERA_EVENTS = (QEvent.Type.MouseButtonRelease, QEvent.Type.Wheel, QEvent.Type.Resize)
 
 
 def default_scene() -> Scene:
@@ -86,13 +97,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.step_status, 1)
         self.statusBar().addPermanentWidget(self.busy_label)
 
+        self._camera_preset: str | None = "isometric"  # what the 3D view was framed for
+        self._syncing_camera = False
         self._build_menus()
         self._connect_session()
+        self._connect_view_settings()
         self._apply_default_layout()
         if restore:
             self._restore_settings()
-        else:
-            self.set_dark(True)
+        self._apply_dark()
+        self._sync_camera()
         self._update_title()
         self._update_status()
         if autoplay:
@@ -165,25 +179,27 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
-        self._action(view, "&Reset 3D view", self.view3d.reset_view, "R")
+        vs = self.session.view_settings
+        self._action(view, "&Reset 3D view", lambda: self.camera_preset("isometric"), "R")
         for name, shortcut in (("top", "1"), ("front", "2"), ("isometric", "3")):
             self._action(view, f"3D view from the {name}" if name != "isometric"
                          else "3D view at an angle",
-                         lambda _=False, n=name: self.view3d.camera_preset(n), shortcut)
-        self.wireframe_action = self._action(view, "&Wireframe", self.view3d.set_wireframe,
-                                             checkable=True, checked=self.view3d.wireframe())
-        self.floor_action = self._action(view, "&Floor contours",
-                                         self.view3d.set_floor_contours, checkable=True,
-                                         checked=self.view3d.floor_contours())
-        self.log_action = self._action(view, "&Log-scale loss", self.loss.set_log,
-                                       checkable=True, checked=self.loss.log())
-        self.loss.log_check.toggled.connect(self.log_action.setChecked)
+                         lambda _=False, n=name: self.camera_preset(n), shortcut)
+        self.wireframe_action = self._action(
+            view, "&Wireframe", lambda on: vs.update(wireframe=on), checkable=True,
+            checked=vs.wireframe)
+        self.floor_action = self._action(
+            view, "&Floor contours", lambda on: vs.update(floor_contours=on), checkable=True,
+            checked=vs.floor_contours)
+        self.log_action = self._action(view, "&Log-scale loss", lambda on: vs.update(log_loss=on),
+                                       checkable=True, checked=vs.log_loss)
         view.addSeparator()
         theme = QActionGroup(self)
         self.dark_action = self._action(view, "&Dark theme", lambda on: on and self.set_dark(True),
-                                        checkable=True, checked=True)
+                                        checkable=True, checked=vs.dark)
         self.light_action = self._action(view, "&Light theme",
-                                         lambda on: on and self.set_dark(False), checkable=True)
+                                         lambda on: on and self.set_dark(False), checkable=True,
+                                         checked=not vs.dark)
         theme.addAction(self.dark_action)
         theme.addAction(self.light_action)
 
@@ -206,12 +222,77 @@ class MainWindow(QMainWindow):
         s.frameChanged.connect(lambda _f: self._update_status())
         s.trajectoryChanged.connect(lambda _t: self._update_status())
 
+    # ------------------------------------------------------------------ view settings
+
+    def _connect_view_settings(self) -> None:
+        """Views follow `session.view_settings`; their own controls (the loss plot's log box
+        and lower-plot combo, the mouse on the 3D view) write it."""
+        vs = self.session.view_settings
+        vs.changed.connect(self._on_view_setting)
+        self.loss.log_check.toggled.connect(lambda on: vs.update(log_loss=on))
+        self.loss.second_combo.currentTextChanged.connect(lambda t: vs.update(lower_plot=t))
+        self.view3d.view.installEventFilter(self)
+        for name in ("log_loss", "lower_plot", "wireframe", "floor_contours", "trail_length"):
+            self._on_view_setting(name)
+
+    def _on_view_setting(self, name: str) -> None:
+        vs = self.session.view_settings
+        if name == "dark":
+            self._apply_dark()
+            if self._restore:
+                vs.save()
+        elif name == "log_loss":
+            self.loss.set_log(vs.log_loss)
+            self.log_action.setChecked(vs.log_loss)
+        elif name == "lower_plot":
+            self.loss.set_second(vs.lower_plot)
+        elif name == "wireframe":
+            self.view3d.set_wireframe(vs.wireframe)
+            self.wireframe_action.setChecked(vs.wireframe)
+        elif name == "floor_contours":
+            self.view3d.set_floor_contours(vs.floor_contours)
+            self.floor_action.setChecked(vs.floor_contours)
+        elif name == "trail_length":
+            for view in (self.view3d, self.contour):
+                view.set_trail_length(vs.trail_length)
+        elif name == "camera" and not self._syncing_camera:
+            self._apply_camera(vs.camera)
+
+    def camera_preset(self, name: str) -> None:
+        """Look from preset `name` ("isometric", "top", "front"), framed to fill the view."""
+        self.session.view_settings.camera = Camera(*self.view3d.camera(), preset=name)
+        self._apply_camera(self.session.view_settings.camera)
+
+    def _apply_camera(self, camera: Camera) -> None:
+        if camera.preset is not None:
+            self._camera_preset = camera.preset
+            self.view3d.camera_preset(camera.preset)
+        else:
+            self.view3d.set_camera(camera.azimuth, camera.elevation, camera.distance)
+            self.view3d.view.hold_camera()
+        self._sync_camera()
+
+    def _sync_camera(self) -> None:
+        """Copy the 3D view's camera into the settings (the user turns it with the mouse)."""
+        azimuth, elevation, distance = self.view3d.camera()
+        preset = self._camera_preset if self.view3d.is_framed() else None
+        self._syncing_camera = True
+        try:
+            self.session.view_settings.camera = Camera(azimuth, elevation, distance, preset)
+        finally:
+            self._syncing_camera = False
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() in _CAMERA_EVENTS:
+            # After the view has handled the event (a drag or wheel moved its camera).
+            QTimer.singleShot(0, self._sync_camera)
+        return super().eventFilter(watched, event)
+
     # ------------------------------------------------------------------ settings
 
     def _restore_settings(self) -> None:
         settings = studio_settings()
-        dark = settings.value("view/dark", True, type=bool)
-        self.set_dark(dark)
+        self.session.view_settings.load(settings)
         geometry = settings.value("window/geometry")
         state = settings.value("window/state")
         if isinstance(geometry, QByteArray):
@@ -223,19 +304,21 @@ class MainWindow(QMainWindow):
         settings = studio_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
-        settings.setValue("view/dark", self.dark_action.isChecked())
+        self.session.view_settings.save(settings)
 
     # ------------------------------------------------------------------ theme
 
     def set_dark(self, dark: bool) -> None:
+        self.session.view_settings.dark = dark
+
+    def _apply_dark(self) -> None:
+        dark = self.session.view_settings.dark
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_palette(app, dark)
         for view in (self.view3d, self.contour, self.loss):
             view.set_dark(dark)
         (self.dark_action if dark else self.light_action).setChecked(True)
-        if self._restore:
-            studio_settings().setValue("view/dark", dark)
 
     # ------------------------------------------------------------------ status
 

@@ -1,7 +1,14 @@
 """The GUI's model: the scene being edited, its surface and trajectory, the current frame.
 
 Every view and panel subscribes to these signals and edits the scene only through
-`Session.edit_scene`, which pushes an undoable command. Re-simulation runs on a worker
+`Session.edit_scene`, which pushes an undoable command. Each committed edit is its own undo
+step: edits merge only within one gesture (a slider being dragged, a spin box being
+scrolled, a formula being typed), which a commit (`seal_edits`: Enter, focus leaving, a
+slider released), an undo, another field or a pause of `MERGE_GAP_S` ends.
+
+How the window shows the scene (theme, log loss, camera...) is not part of the scene:
+`Session.view_settings`, a `ViewSettings` (studio/gui/settings.py) with plain attributes
+and a `changed(name)` signal. Re-simulation runs on a worker
 thread: a generation counter drops results that a newer edit has overtaken, so the newest
 edit always wins and the GUI thread never waits on the engine.
 
@@ -19,6 +26,8 @@ Signals:
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,23 +36,26 @@ from PyQt6.QtGui import QUndoCommand, QUndoStack
 
 from studio.engine import RunCache, Trajectory, validate_hyper
 from studio.errors import StudioError
+from studio.gui.settings import ViewSettings
 from studio.scene import Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
 
 PLAY_INTERVAL_MS = 33  # about 30 frames/s
+# A pause longer than this ends a gesture: the next edit of the same field is a new step.
+MERGE_GAP_S = 1.5
 
 
 class _SceneCommand(QUndoCommand):
-    """Replace the scene; consecutive edits with the same merge key collapse into one."""
+    """Replace the scene; edits of one gesture (the same id) collapse into one."""
 
     def __init__(self, session: Session, old: Scene, new: Scene, text: str,
-                 merge_key: str | None) -> None:
+                 gesture: int) -> None:
         super().__init__(text)
         self._session, self._old, self._new = session, old, new
-        self._merge_id = hash(merge_key) & 0x7FFFFFFF if merge_key else -1
+        self._gesture = gesture
 
     def id(self) -> int:
-        return self._merge_id
+        return self._gesture
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, _SceneCommand) or other.id() != self.id() or self.id() < 0:
@@ -55,6 +67,7 @@ class _SceneCommand(QUndoCommand):
         self._session._apply_scene(self._new)
 
     def undo(self) -> None:
+        self._session.seal_edits()  # an edit after an undo starts a step of its own
         self._session._apply_scene(self._old)
 
 
@@ -80,6 +93,10 @@ class Session(QObject):
         """`threaded=False` simulates synchronously (offscreen export, some tests)."""
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
+        self.view_settings = ViewSettings(self)
+        # The open gesture: (merge key, its undo-command id, time of its last edit).
+        self._gesture: tuple[str, int, float] | None = None
+        self._gesture_ids = itertools.count(1)
         self.path: Path | None = None
         self.scene: Scene = scene
         self.surface: Surface = surface_from_spec(scene.surface)
@@ -108,8 +125,9 @@ class Session(QObject):
     def edit_scene(self, new: Scene, text: str = "Edit", merge_key: str | None = None) -> bool:
         """Validate and apply `new` as one undoable step; False (and errorRaised) if refused.
 
-        `merge_key`: successive edits with the same key (a slider being dragged, a spin box
-        being scrolled) merge into one undo step.
+        `merge_key`: successive edits with the same key within one gesture (a slider being
+        dragged, a spin box being scrolled, a formula being typed) merge into one undo step;
+        `seal_edits` (the widget's commit), an undo or a pause ends the gesture.
         """
         if new == self.scene:
             return True
@@ -119,14 +137,36 @@ class Session(QObject):
         except StudioError as exc:
             self.errorRaised.emit(str(exc))
             return False
-        self.undo_stack.push(_SceneCommand(self, self.scene, new, text, merge_key))
+        self.undo_stack.push(_SceneCommand(self, self.scene, new, text,
+                                           self._gesture_id(merge_key)))
         return True
+
+    def seal_edits(self) -> None:
+        """End the open gesture: the next edit is an undo step of its own (a commit: Enter,
+        focus leaving a field, a slider released, a preset picked)."""
+        self._gesture = None
+
+    def _gesture_id(self, merge_key: str | None) -> int:
+        """The undo-command id of an edit: the open gesture's when it continues it, a new
+        one when `merge_key` starts a gesture, -1 (never merges) without a key."""
+        now = time.monotonic()
+        if merge_key is None:
+            self._gesture = None
+            return -1
+        open_ = self._gesture
+        if open_ is not None and open_[0] == merge_key and now - open_[2] <= MERGE_GAP_S:
+            gesture = open_[1]
+        else:
+            gesture = next(self._gesture_ids) & 0x7FFFFFFF
+        self._gesture = (merge_key, gesture, now)
+        return gesture
 
     def replace_scene(self, scene: Scene, path: Path | None = None) -> None:
         """Load a whole new scene (New, Open): clears undo history; raises StudioError."""
         surface = surface_from_spec(scene.surface)
         self._check_runs(scene)
         self.pause()
+        self.seal_edits()
         self.undo_stack.clear()
         self.selected_run = 0 if scene.runs else -1
         self.frame = 0

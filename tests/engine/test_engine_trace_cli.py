@@ -18,7 +18,7 @@ from studio.engine import run_label, simulate_scene
 from studio.errors import StudioError
 from studio.resources import asset_path
 from studio.scene import SurfaceSpec, load_scene
-from studio.surface import surface_from_spec
+from studio.surface import PRESETS, surface_from_spec
 
 
 def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -196,10 +196,13 @@ def test_scene_from_args_builds_a_valid_scene() -> None:
                                    "--start", "-1.5,2", "--start", "-2,2", "--seed", "3"))
     assert scene.surface.preset == "rosenbrock" and scene.steps == 500 and scene.seed == 3
     assert [r.optimizer for r in scene.runs] == ["adam", "nesterov"]
-    assert scene.runs[1].hyper == {"momentum": 0.8, "schedule": "warmup", "warmup": 20}
+    # The preset's suggested rate under the keys given, as a run added in the window gets.
+    lr = PRESETS["rosenbrock"].suggested["nesterov"]["lr"]
+    assert scene.runs[1].hyper == {"lr": lr, "momentum": 0.8, "schedule": "warmup",
+                                   "warmup": 20}
     assert isinstance(scene.runs[1].hyper["warmup"], int)
     assert scene.runs[0].starts == ((-1.5, 2.0), (-2.0, 2.0))
-    assert [run_label(r) for r in scene.runs] == ["Adam (lr 0.05)", "Nesterov (lr 0.01)"]
+    assert [run_label(r) for r in scene.runs] == ["Adam (lr 0.05)", f"Nesterov (lr {lr:g})"]
     assert scene.runs[0].color != scene.runs[1].color
     grid = scene_from_args(_parse("--surface", "himmelblau", "--optimizer", "sgd",
                                   "--start-grid", "3x4"))

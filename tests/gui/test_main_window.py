@@ -163,3 +163,54 @@ def test_the_3d_view_paints_new_paths_before_the_docks(window: MainWindow) -> No
     session.update_run(0, "Tune", hyper={"lr": 0.04})
     assert session.wait_for_simulation()
     assert first == [True]
+
+
+# --------------------------------------------------------------------- view settings
+
+
+def test_view_settings_drive_the_views_and_menus(window: MainWindow) -> None:
+    vs = window.session.view_settings
+    vs.wireframe = True
+    assert window.view3d.wireframe() and window.wireframe_action.isChecked()
+    vs.floor_contours = True
+    assert window.view3d.floor_contours() and window.floor_action.isChecked()
+    vs.log_loss = False
+    assert not window.loss.log() and not window.log_action.isChecked()
+    vs.lower_plot = "Learning rate"
+    assert window.loss.second_combo.currentText() == "Learning rate"
+    vs.dark = False
+    assert window.light_action.isChecked()
+    assert window.loss.loss_plot.backgroundBrush().color().name() == "#fbfbfc"
+    vs.trail_length = 5
+    assert window.contour._trail_length == 5
+
+
+def test_menus_and_view_controls_write_the_view_settings(window: MainWindow) -> None:
+    vs = window.session.view_settings
+    seen: list[str] = []
+    vs.changed.connect(seen.append)
+    window.wireframe_action.trigger()
+    window.log_action.trigger()
+    window.loss.second_combo.setCurrentText("Learning rate")
+    window.light_action.trigger()
+    assert (vs.wireframe, vs.log_loss, vs.lower_plot, vs.dark) == (
+        True, False, "Learning rate", False)
+    assert seen == ["wireframe", "log_loss", "lower_plot", "dark"]
+    window.loss.log_check.setChecked(True)
+    assert vs.log_loss and window.log_action.isChecked()
+
+
+def test_camera_setting_follows_presets_and_the_mouse(qtbot, window: MainWindow) -> None:
+    from qt_helpers import drag
+
+    vs = window.session.view_settings
+    assert vs.camera.preset == "isometric"
+    window.camera_preset("top")
+    assert vs.camera.preset == "top" and vs.camera.elevation == 90.0
+    assert vs.camera.for_export()[2] is None  # framed: an export frames for its own size
+    drag(window.view3d.view)
+    qtbot.waitUntil(lambda: vs.camera.preset is None)
+    assert vs.camera.azimuth != -90.0  # turned by the drag
+    assert vs.camera.for_export() == tuple(window.view3d.camera())
+    vs.camera = vs.camera._replace(azimuth=10.0, elevation=20.0)
+    assert window.view3d.camera()[:2] == (10.0, 20.0)

@@ -280,7 +280,12 @@ def test_batch_size_only_on_a_data_fit_surface(qtbot, session: Session) -> None:
     n_rows = session.surface.n_rows
     assert n_rows > 0
     editor = panel.editors["batch_size"]
-    assert editor.spin is not None and editor.spin.maximum() == n_rows
+    # Any size the command line takes (the engine uses all rows from n_rows up); 0 reads
+    # as "all rows".
+    assert editor.spin is not None and editor.spin.maximum() > n_rows
+    assert editor.spin.text() == "all rows"
+    editor.spin.setValue(n_rows + 5)
+    assert session.scene.runs[0].hyper["batch_size"] == n_rows + 5
     editor.spin.setValue(1)
     assert session.scene.runs[0].hyper["batch_size"] == 1
     session.undo_stack.undo()
@@ -288,16 +293,18 @@ def test_batch_size_only_on_a_data_fit_surface(qtbot, session: Session) -> None:
     assert "batch_size" not in panel.editors
 
 
-def test_refused_edit_shows_status_and_reverts(panel: OptimizerPanel, session: Session) -> None:
+def test_refused_value_shows_its_reason_next_to_the_field(panel: OptimizerPanel,
+                                                          session: Session) -> None:
     panel.editors["delay"].spin.setValue(3)
     assert session.scene.runs[0].hyper["delay"] == 3
-    panel.editors["max_delay"].spin.setValue(2)  # the engine refuses delay and max_delay both
-    assert "delay" in panel.status_label.text()
-    assert panel.status_label.isVisibleTo(panel)
+    max_delay = panel.editors["max_delay"]
+    max_delay.spin.setValue(2)  # the engine refuses delay and max_delay both
+    assert "delay" in max_delay.error_text and "not applied" in max_delay.error_text
+    assert max_delay.error_label.isVisibleTo(panel)
     assert "max_delay" not in session.scene.runs[0].hyper
-    assert panel.editors["max_delay"].spin.value() == 0
+    assert max_delay.spin.value() == 2  # what was typed stays, to be corrected
     panel.editors["delay"].spin.setValue(4)
-    assert not panel.status_label.isVisibleTo(panel)
+    assert max_delay.spin.value() == 0 and max_delay.error_text == ""
 
 
 def test_error_raised_shows_in_status(panel: OptimizerPanel, session: Session) -> None:
@@ -334,3 +341,19 @@ def test_steps_and_seed(panel: OptimizerPanel, session: Session) -> None:
     assert session.scene.seed == 7
     session.undo_stack.undo()
     assert panel.seed_spin.value() == 0
+
+
+def test_a_run_added_in_the_window_equals_one_from_the_command_line(
+        panel: OptimizerPanel, session: Session) -> None:
+    import argparse
+
+    from studio.commands.scene_args import add_scene_arguments, scene_from_args
+
+    session.replace_scene(Scene(surface=SurfaceSpec(preset="himmelblau"), steps=40))
+    panel.add_actions["sgd"].trigger()
+    panel.add_actions["adam"].trigger()
+    parser = argparse.ArgumentParser()
+    add_scene_arguments(parser)
+    cli = scene_from_args(parser.parse_args(["--surface", "himmelblau", "--optimizer", "sgd",
+                                             "--optimizer", "adam"]))
+    assert session.scene.runs == cli.runs

@@ -306,10 +306,13 @@ def test_params_line_declares_names_for_a_custom_formula(qtbot, editor: SurfaceE
     type_expression(qtbot, editor, "k*x**2 + y**2")
     qtbot.waitUntil(lambda: session.scene.surface.expression == "k*x**2 + y**2", timeout=3000)
     assert editor.error_text == ""
+    # The new formula leaves Rosenbrock's: its a and b go, the declared k stays.
+    assert session.scene.surface.params == {"k": 3.0}
+    assert set(editor._param_rows) == {"k"}
     editor.params_edit.setText("k=abc")
     editor.params_edit.editingFinished.emit()
     assert "not a number" in editor.error_text
-    assert session.scene.surface.params == {"a": 1.0, "b": 100.0, "k": 3.0}
+    assert session.scene.surface.params == {"k": 3.0}
 
 
 def test_preset_parameters_are_editable(editor: SurfaceEditor, session: Session) -> None:

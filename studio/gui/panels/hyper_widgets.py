@@ -5,11 +5,17 @@ help) and shows the matching control: a spin box for numbers (plus a log-scale s
 keys the registry marks `log`, such as the learning rate), a combo box for choices. It emits
 `valueChanged(key, value)` only for user edits; `set_value` is silent, so the panel can
 push the model's values in without echoing them back as new edits.
+
+The spin boxes take any number a scene file or the command line could hold (the registry's
+`lo`..`hi` only spans the slider): whether a value is allowed is the engine's rule, checked
+by whoever applies it, and a refusal is shown next to the field (`show_error`) instead of
+the spin box clamping or reverting what was typed.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,15 +25,21 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
+    QLabel,
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
-FLOAT_LIMIT = 1e9  # a "sane" bound for keys the registry leaves open-ended
+FLOAT_LIMIT = sys.float_info.max  # any finite number, as a scene file or the CLI may hold
+# QDoubleSpinBox rounds every value to `decimals` places: this many keeps the smallest
+# double (a learning rate of 1e-20 stays 1e-20, not 0). Qt's own ceiling for `decimals`.
+SPIN_DECIMALS = 323
 SLIDER_STEPS = 1000
+ERROR_STYLE = "color: #d62728;"
 
 
 def round_sig(value: float, digits: int = 3) -> float:
@@ -63,7 +75,7 @@ class NumberSpinBox(QDoubleSpinBox):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._log = log
-        self.setDecimals(18)
+        self.setDecimals(SPIN_DECIMALS)
         self.setRange(lo, hi)
         self.setKeyboardTracking(False)  # commit on Enter/focus-out, not per keystroke
         self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
@@ -102,6 +114,38 @@ class NumberSpinBox(QDoubleSpinBox):
             super().stepBy(steps)
 
 
+class IntSpinBox(QSpinBox):
+    """A spin box over every C int that can name 0 (`zero_text`, e.g. "all rows").
+
+    QSpinBox's special-value text only names the minimum, which here is far below any
+    allowed value: the range is left open so the engine, not the box, refuses a value.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.zero_text = ""
+        self.setRange(-INT_LIMIT, INT_LIMIT)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+
+    def textFromValue(self, value: int) -> str:
+        return self.zero_text if value == 0 and self.zero_text else super().textFromValue(value)
+
+    def valueFromText(self, text: str | None) -> int:
+        if self.zero_text and (text or "").strip() == self.zero_text:
+            return 0
+        return super().valueFromText(text)
+
+    def validate(self, text: str | None, pos: int) -> tuple[QValidator.State, str, int]:
+        text = text or ""
+        if self.zero_text:
+            if text.strip() == self.zero_text:
+                return QValidator.State.Acceptable, text, pos
+            if self.zero_text.startswith(text.strip()) and text.strip():
+                return QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)
+
+
 class LogSlider(QSlider):
     """A horizontal slider over log10(value) between `lo` and `hi` (both > 0)."""
 
@@ -129,28 +173,22 @@ class LogSlider(QSlider):
             self.setValue(self.position_of(value))
 
 
-def _bounds(info: Any, integer: bool) -> tuple[float, float]:
-    """The spin box range: the validator's closed hard limits, else the registry's widget range.
-
-    An open limit (lr > 0, beta1 < 1) cannot be typed exactly, so that side uses the widget
-    range (`lo`/`hi`), which the registry keeps inside the open limit.
-    """
-    limit = INT_LIMIT if integer else FLOAT_LIMIT
-    lo, hi = getattr(info, "lo", None), getattr(info, "hi", None)
-    minimum, maximum = getattr(info, "minimum", None), getattr(info, "maximum", None)
-    if minimum is not None and not getattr(info, "min_open", False):
-        lo = minimum
-    if maximum is not None and not getattr(info, "max_open", False):
-        hi = maximum
-    lo = -limit if lo is None or not math.isfinite(lo) else max(-limit, lo)
-    hi = limit if hi is None or not math.isfinite(hi) else min(limit, hi)
-    return lo, hi
+def error_label(parent: QWidget) -> QLabel:
+    """A red, wrapping, selectable one-line reason, hidden until it has text."""
+    label = QLabel(parent)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
 
 
 class HyperEditor(QWidget):
-    """One hyperparameter's control; `valueChanged(key, value)` on user edits only."""
+    """One hyperparameter's control; `valueChanged(key, value)` on user edits only,
+    `committed(key)` when an edit is finished (Enter, focus out, slider released)."""
 
     valueChanged = pyqtSignal(str, object)
+    committed = pyqtSignal(str)
 
     def __init__(self, info: Any, parent: QWidget | None = None, *,
                  titles: Mapping[str, str] | None = None) -> None:
@@ -159,11 +197,17 @@ class HyperEditor(QWidget):
         self.key: str = info.key
         self.kind: str = getattr(info, "kind", "float")
         self.default: Any = getattr(info, "default", None)
-        self.spin: QDoubleSpinBox | QSpinBox | None = None
+        self.spin: NumberSpinBox | IntSpinBox | None = None
         self.slider: LogSlider | None = None
         self.combo: QComboBox | None = None
-        layout = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(layout)
+        self.error_label = error_label(self)
+        outer.addWidget(self.error_label)
         help_text = getattr(info, "help", "") or ""
         if help_text:
             self.setToolTip(help_text)
@@ -175,33 +219,40 @@ class HyperEditor(QWidget):
             self.combo.currentIndexChanged.connect(self._on_combo)
             layout.addWidget(self.combo)
         elif self.kind == "int":
-            lo, hi = _bounds(info, integer=True)
-            spin = QSpinBox(self)
-            spin.setRange(math.ceil(lo), math.floor(hi))
-            spin.setKeyboardTracking(False)
-            spin.setAccelerated(True)
+            spin = IntSpinBox(self)
             spin.valueChanged.connect(lambda v: self.valueChanged.emit(self.key, int(v)))
+            spin.editingFinished.connect(lambda: self.committed.emit(self.key))
             self.spin = spin
             layout.addWidget(spin)
         else:
-            lo, hi = _bounds(info, integer=False)
             log = bool(getattr(info, "log", False))
-            fspin = NumberSpinBox(lo, hi, log=log, parent=self)
+            fspin = NumberSpinBox(-FLOAT_LIMIT, FLOAT_LIMIT, log=log, parent=self)
             fspin.valueChanged.connect(self._on_spin)
+            fspin.editingFinished.connect(lambda: self.committed.emit(self.key))
             self.spin = fspin
             if log:
                 # The slider spans the registry's widget range; a log scale needs a positive
                 # lower end, so a zero one becomes eight decades below the top.
-                w_lo = float(getattr(info, "lo", lo) or 0.0)
-                w_hi = float(getattr(info, "hi", hi) or hi)
+                w_hi = float(getattr(info, "hi", 1.0) or 1.0)
+                w_lo = float(getattr(info, "lo", 0.0) or 0.0)
                 self.slider = LogSlider(w_lo if w_lo > 0 else w_hi * 1e-8, w_hi, self)
                 self.slider.logValueChanged.connect(self._on_slider)
+                self.slider.sliderReleased.connect(lambda: self.committed.emit(self.key))
                 layout.addWidget(self.slider, 3)
             layout.addWidget(fspin, 2)
         if self.default is not None:
             self.set_value(self.default)
 
     # ------------------------------------------------------------------ model → widget
+
+    def show_error(self, text: str) -> None:
+        """A reason next to the field ('' hides it): why the last edit was refused."""
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    @property
+    def error_text(self) -> str:
+        return self.error_label.text() if self.error_label.isVisibleTo(self) else ""
 
     def set_value(self, value: Any) -> None:
         """Show `value` without emitting `valueChanged`."""
@@ -218,15 +269,10 @@ class HyperEditor(QWidget):
             number = float(value)
         except (TypeError, ValueError):
             return
-        # A valid value from a scene file may lie outside the widget's sane range: widen
-        # the range rather than show a clamped number that is not the model's.
-        if number < self.spin.minimum():
-            self.spin.setMinimum(int(number) if isinstance(self.spin, QSpinBox) else number)
-        if number > self.spin.maximum():
-            self.spin.setMaximum(int(number) if isinstance(self.spin, QSpinBox) else number)
         # Only touch the box when the value differs: re-setting the same value would
         # reformat the text under a user who is typing into it.
         if self.spin.value() != number:
+            self.show_error("")  # the field shows the model's value again, not a refused one
             with QSignalBlocker(self.spin):
                 self.spin.setValue(int(number) if isinstance(self.spin, QSpinBox) else number)
         if self.slider is not None:

@@ -1,20 +1,22 @@
 """The surface editor: preset, formula, parameters, domain, height mode, gradient.
 
-Every edit goes through `Session.edit_scene` (one undo step, merged while a slider or spin
-box is being dragged). The formula is validated while the user types, after a short pause:
+Every edit goes through `Session.edit_scene`: one undo step per committed edit (Enter, a
+preset pick, a slider released), merged only while a slider or spin box is being dragged or
+a formula typed. The rules themselves (parameters, presets, leaving a preset) live in the
+Qt-free `studio.editing`, shared with the command line. The formula is validated while the user types, after a short pause:
 a formula that does not parse never reaches the scene, the error is shown in one red line
 with a caret under its column, and the last valid surface stays on screen.
 
 Picking a preset is one undo step that replaces the surface spec and also moves every run's
 start to the preset's first classic start and applies the preset's suggested
 hyperparameters, so the balls land on the new domain with settings that make sense there.
+Typing another formula leaves the preset: its parameters the formula no longer uses and
+its height mode go with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 from collections.abc import Mapping
 
 from PyQt6.QtCore import QPointF, QSignalBlocker, Qt, QTimer
@@ -31,68 +33,33 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from studio.editing import (
+    ParamsError,
+    custom_surface,
+    effective_expression,
+    effective_params,
+    format_params,
+    parse_params,
+    pick_preset,
+    preset_of,
+    retarget_run,
+)
 from studio.errors import StudioError
-from studio.gui.panels.hyper_widgets import NumberSpinBox, format_number, round_sig
+from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
 from studio.gui.session import Session
-from studio.scene import HEIGHT_MODES, RunSpec, Scene, SurfaceSpec
+from studio.scene import HEIGHT_MODES, Scene, SurfaceSpec
 from studio.surface import PRESETS, Surface, surface_from_spec
+from studio.surface.parser import MAX_MAGNITUDE
 
 DEBOUNCE_MS = 250
 ERROR_STYLE = "color: #d62728;"
-DOMAIN_LIMIT = 1e6
-PARAM_LIMIT = 1e6
+# Any value a scene file may hold (the parser bounds constants by the same magnitude).
+DOMAIN_LIMIT = MAX_MAGNITUDE
+PARAM_LIMIT = MAX_MAGNITUDE
 PARAM_SLIDER_STEPS = 1000
-# Names a parameter may not take: the variables and the constants of the language.
-RESERVED_NAMES = frozenset({"x", "y", "pi", "e"})
-_PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$")
-# Keys that only make sense on a data-fit surface; dropped when a preset without data
-# is picked, so a run does not carry a batch size the new surface cannot honour.
-DATA_FIT_KEYS = ("batch_size",)
 
-
-class ParamsError(StudioError):
-    """A `name=value, ...` parameter line that cannot be read."""
-
-
-def parse_params(text: str) -> dict[str, float]:
-    """Read `a=1, b=100` into a dict; ParamsError names the first bad entry."""
-    params: dict[str, float] = {}
-    for chunk in text.split(","):
-        if not chunk.strip():
-            continue
-        match = _PARAM_RE.match(chunk)
-        if match is None:
-            raise ParamsError(f"'{chunk.strip()}' is not name=value")
-        name, raw = match.groups()
-        if name in RESERVED_NAMES:
-            raise ParamsError(f"'{name}' is reserved and cannot be a parameter")
-        if name in params:
-            raise ParamsError(f"parameter '{name}' is given twice")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ParamsError(f"'{raw}' is not a number (parameter '{name}')") from None
-        if not math.isfinite(value):
-            raise ParamsError(f"parameter '{name}' must be finite")
-        params[name] = value
-    return params
-
-
-def format_params(params: Mapping[str, float]) -> str:
-    return ", ".join(f"{name}={format_number(value)}" for name, value in params.items())
-
-
-def retarget_run(run: RunSpec, preset: object) -> RunSpec:
-    """`run` moved onto `preset`: its first classic start and its suggested hyperparameters."""
-    hyper = dict(run.hyper)
-    if not getattr(preset, "data_fit", False):
-        for key in DATA_FIT_KEYS:
-            hyper.pop(key, None)
-    suggested = getattr(preset, "suggested", {}) or {}
-    hyper.update(suggested.get(run.optimizer, {}))
-    starts = getattr(preset, "starts", ()) or ()
-    new_starts = (tuple(map(float, starts[0])),) if starts else run.starts
-    return dataclasses.replace(run, hyper=hyper, starts=new_starts)  # type: ignore[arg-type]
+__all__ = ["DEBOUNCE_MS", "ParamsError", "SurfaceEditor", "format_params", "parse_params",
+           "retarget_run"]
 
 
 class ErrorMarker(QWidget):
@@ -156,6 +123,8 @@ class ParamRow(QWidget):
         self.set_value(value)
         self.slider.valueChanged.connect(self._on_slider)
         self.spin.valueChanged.connect(self._on_spin)
+        self.slider.sliderReleased.connect(editor.session.seal_edits)
+        self.spin.editingFinished.connect(editor.session.seal_edits)
 
     def set_value(self, value: float) -> None:
         with QSignalBlocker(self.slider):
@@ -269,9 +238,12 @@ class SurfaceEditor(QWidget):
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.expression_edit.textEdited.connect(lambda _text: self._debounce.start())
         self.expression_edit.returnPressed.connect(self._on_return)
+        # Focus leaving the formula ends its typing burst (Enter seals in _on_return).
+        self.expression_edit.editingFinished.connect(self._on_formula_left)
         self.params_edit.editingFinished.connect(self.apply_params_text)
         for spin in self.domain_spins:
             spin.valueChanged.connect(self._on_domain)
+            spin.editingFinished.connect(session.seal_edits)
         self.height_combo.activated.connect(self._on_height)
 
         session.sceneChanged.connect(self._refresh)
@@ -287,12 +259,7 @@ class SurfaceEditor(QWidget):
 
     def effective_expression(self, spec: SurfaceSpec) -> str:
         """The formula the user sees: the spec's own, else its preset's."""
-        if spec.expression.strip():
-            return spec.expression
-        preset = PRESETS.get(spec.preset or "")
-        if preset is not None:
-            return str(preset.expression)
-        return str(self.session.surface.expression)
+        return effective_expression(spec) or str(self.session.surface.expression)
 
     def effective_domain(self) -> tuple[float, float, float, float]:
         domain = self.spec.domain or self.session.surface.domain
@@ -345,25 +312,30 @@ class SurfaceEditor(QWidget):
         if not text.strip():
             self.show_error("type a formula in x and y")
             return False
-        preset = PRESETS.get(spec.preset or "")
+        preset = preset_of(spec)
         if preset is not None and preset.data_fit:
             # A data-fit formula is a per-row loss in x, y and the data columns u, v: it
             # only means something with the preset's rows, so the edit overrides the
             # preset's formula instead of leaving the preset.
             new = dataclasses.replace(spec, expression=text)
         else:
-            # An edited formula is the user's own surface: it leaves the preset but keeps
-            # its parameters and the domain it was shown on, so the view does not jump.
-            params = dict(spec.params) or (dict(preset.params) if preset is not None else {})
-            new = SurfaceSpec(preset=None, expression=text, params=params,
-                              domain=self.effective_domain(), height=spec.height)
+            # An edited formula is the user's own surface (see studio.editing.custom_surface).
+            new = custom_surface(spec, text, self.effective_domain())
         return self._edit_surface(new, "Edit formula", merge_key="surface.expression")
 
     def _on_return(self) -> None:
-        if not self.apply_expression():
+        ok = self.apply_expression()
+        self.session.seal_edits()  # Enter commits: the next formula is an undo step of its own
+        if not ok:
             column = self.error_marker.column
             if column is not None:
                 self.expression_edit.setCursorPosition(column - 1)
+
+    def _on_formula_left(self) -> None:
+        if not self.expression_edit.hasFocus():
+            if self._debounce.isActive():
+                self.apply_expression()
+            self.session.seal_edits()
 
     def apply_params_text(self) -> bool:
         try:
@@ -382,10 +354,7 @@ class SurfaceEditor(QWidget):
 
     def set_param(self, name: str, value: float) -> bool:
         spec = self.spec
-        params = dict(spec.params)
-        preset = PRESETS.get(spec.preset or "")
-        if not params and preset is not None:
-            params = dict(preset.params)
+        params = effective_params(spec)
         params[name] = float(value)
         return self._edit_surface(dataclasses.replace(spec, params=params),
                                   f"Change {name}", merge_key=f"surface.param.{name}")
@@ -410,37 +379,28 @@ class SurfaceEditor(QWidget):
     def pick_preset(self, name: str | None) -> bool:
         """Switch to preset `name` (None: Custom) as one undo step; see the module docstring."""
         self._debounce.stop()
+        self.session.seal_edits()  # a pick is a step of its own, never merged with typing
         scene = self.session.scene
         spec = scene.surface
         if name is None:
             if spec.preset is None:
                 return True
-            if getattr(PRESETS.get(spec.preset), "data_fit", False):
+            if getattr(preset_of(spec), "data_fit", False):
                 self.show_error("a data-fit surface needs its data rows: edit its formula "
                                 "instead of switching to Custom")
                 return False
-            new_spec = SurfaceSpec(preset=None, expression=self.effective_expression(spec),
-                                   params=dict(spec.params) or dict(
-                                       getattr(PRESETS.get(spec.preset), "params", {})),
-                                   domain=self.effective_domain(), height=spec.height)
+            # The same formula, now the user's: it still uses the preset's parameters.
+            new_spec = custom_surface(spec, self.effective_expression(spec),
+                                      self.effective_domain())
             return self._edit_surface(new_spec, "Custom surface")
-        preset = PRESETS[name]
-        new_spec = SurfaceSpec(preset=name, expression="", params=dict(preset.params),
-                               domain=tuple(map(float, preset.domain)),  # type: ignore[arg-type]
-                               height=spec.height)
-        new_scene = self.preset_scene(scene, new_spec, preset)
+        new_scene = pick_preset(scene, name)
         try:
-            surface_from_spec(new_spec)
+            surface_from_spec(new_scene.surface)
         except StudioError as exc:
             self.show_error(exc)
             return False
         self.show_error(None)
-        return self.session.edit_scene(new_scene, f"Preset {preset.title}")
-
-    @staticmethod
-    def preset_scene(scene: Scene, spec: SurfaceSpec, preset: object) -> Scene:
-        runs = tuple(retarget_run(run, preset) for run in scene.runs)
-        return dataclasses.replace(scene, surface=spec, runs=runs, title="")
+        return self.session.edit_scene(new_scene, f"Preset {PRESETS[name].title}")
 
     # ------------------------------------------------------------------ model → widget
 

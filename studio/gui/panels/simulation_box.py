@@ -1,0 +1,54 @@
+"""The scene's simulation settings: the number of steps and the random seed.
+
+Each spin box edits the scene through `Session.edit_scene` with a merge key (scrolling is
+one undo step; Enter or focus leaving seals it) and follows the scene under QSignalBlocker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PyQt6.QtCore import QSignalBlocker
+from PyQt6.QtWidgets import QFormLayout, QGroupBox, QSpinBox, QWidget
+
+from studio.gui.panels.hyper_widgets import INT_LIMIT
+from studio.gui.session import Session
+from studio.scene import MAX_STEPS, Scene
+
+
+class SimulationBox(QGroupBox):
+    """"Simulation": steps and seed of the session's scene."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__("Simulation", parent)
+        self.session = session
+        self.steps_spin = QSpinBox(self)
+        self.steps_spin.setRange(1, MAX_STEPS)
+        self.seed_spin = QSpinBox(self)
+        self.seed_spin.setRange(0, INT_LIMIT)
+        for spin in (self.steps_spin, self.seed_spin):
+            spin.setKeyboardTracking(False)
+            spin.setAccelerated(True)
+            spin.editingFinished.connect(session.seal_edits)
+        form = QFormLayout(self)
+        form.addRow("Steps", self.steps_spin)
+        form.addRow("Seed", self.seed_spin)
+
+        self.steps_spin.valueChanged.connect(self._on_steps)
+        self.seed_spin.valueChanged.connect(self._on_seed)
+        session.sceneChanged.connect(self.refresh)
+        self.refresh(session.scene)
+
+    def _on_steps(self, value: int) -> None:
+        self.session.edit_scene(dataclasses.replace(self.session.scene, steps=int(value)),
+                                "Change steps", merge_key="scene.steps")
+
+    def _on_seed(self, value: int) -> None:
+        self.session.edit_scene(dataclasses.replace(self.session.scene, seed=int(value)),
+                                "Change seed", merge_key="scene.seed")
+
+    def refresh(self, scene: Scene) -> None:
+        with QSignalBlocker(self.steps_spin):
+            self.steps_spin.setValue(scene.steps)
+        with QSignalBlocker(self.seed_spin):
+            self.seed_spin.setValue(min(scene.seed, INT_LIMIT))
