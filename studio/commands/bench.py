@@ -1,50 +1,16 @@
 """`studio bench [--quick] [--only SECTION]`: how fast the studio is, beside the seeds' way.
 
-Each section is a `BenchSection`: a name for `--only` and a callable `(quick) -> (title,
-rows)` of `BenchRow`s (studio.benchtable). Other benchmarks join by appending to `SECTIONS`.
-
-The engine section times `simulate()` and, as the baseline, the same updates written the
-way the seed articles write them: a Python loop over balls, each ball a 2-vector, one step
-at a time (`_loop_*` below). Figures are the best of a few repeats (the least disturbed by
-other work on the machine); the baseline's ball-steps per second do not depend on N, so it is
-measured on a few balls and steps and reported as a rate.
+The sections live in `studio.bench`; this module is the command line around them.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import math
-import time
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-from studio.benchtable import BenchRow, format_table
-from studio.gui.export_bench import export_section
-from studio.gui.window_bench import window_section
-
-Rows = tuple[str, list[BenchRow]]
-GUI_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
-                  "adamw", "amsgrad", "nadam")
-ROSENBROCK_START = (-1.5, 2.0)
-ADAM = {"lr": 0.01, "tol": 0.0}  # tol 0: every ball runs all the steps
-GL_SECTIONS = ("export", "window")
-
-
-@dataclass(frozen=True)
-class BenchSection:
-    name: str
-    func: Callable[[bool], Rows]
-
-    def __call__(self, quick: bool) -> Rows:
-        return self.func(quick)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from studio.bench import SECTIONS
+
     p = sub.add_parser("bench", help="measure the engine, export and window against baselines",
                        description="Benchmarks printed as tables: our figure, a baseline "
                                    "measured on this machine in the same run (the seeds' "
@@ -56,180 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.commands.render import display_for_gl
+    from studio.bench import SECTIONS, run_sections
 
-    chosen = [s for s in SECTIONS if args.only is None or s.name == args.only]
-    # One display for every section that draws: the QApplication outlives a section and
-    # stays bound to the X server it first met (a private Xvfb must not stop in between).
-    with display_for_gl() if any(s.name in GL_SECTIONS for s in chosen) else nullcontext():
-        for section in chosen:
-            title, rows = section(args.quick)
-            print(format_table(rows, title))
-            print()
+    run_sections([s for s in SECTIONS if args.only is None or s.name == args.only], args.quick)
     return 0
-
-
-def _best(func: Callable[[], Any], repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-# ------------------------------------------------------------- the seeds' way, per ball
-
-
-def _rosenbrock_grad(p: np.ndarray) -> np.ndarray:
-    x, y = p[0], p[1]
-    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
-
-
-def _loop_adam(starts: np.ndarray, steps: int, lr: float) -> list[np.ndarray]:
-    """Adam, one ball after another, one step at a time (seed 003's code shape)."""
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    out = []
-    for start in starts:
-        theta = start.copy()
-        m = np.zeros(2)
-        v = np.zeros(2)
-        for t in range(1, steps + 1):
-            g = _rosenbrock_grad(theta)
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            m_hat = m / (1 - b1**t)
-            v_hat = v / (1 - b2**t)
-            theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
-        out.append(theta)
-    return out
-
-
-def _loop_one(name: str, h: dict[str, Any], start: np.ndarray, steps: int) -> np.ndarray:
-    """One optimizer on one ball, written plainly from ALGORITHMS.md."""
-    theta = start.copy()
-    a = np.zeros(2)
-    b = np.zeros(2)
-    c = np.zeros(2)
-    lr = h["lr"]
-    prod = 1.0
-    for t in range(1, steps + 1):
-        if name == "nesterov":
-            g = _rosenbrock_grad(theta - h["momentum"] * a)
-            a = h["momentum"] * a + lr * g
-            theta = theta - a
-            continue
-        g = _rosenbrock_grad(theta)
-        if name == "sgd":
-            theta = theta - lr * g
-        elif name == "momentum":
-            a = h["momentum"] * a + g
-            theta = theta - lr * a
-        elif name == "adagrad":
-            a = a + g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        elif name == "adadelta":
-            a = h["rho"] * a + (1 - h["rho"]) * g * g
-            delta = np.sqrt(b + h["eps"]) / np.sqrt(a + h["eps"]) * g
-            b = h["rho"] * b + (1 - h["rho"]) * delta * delta
-            theta = theta - lr * delta
-        elif name == "rmsprop":
-            a = h["alpha"] * a + (1 - h["alpha"]) * g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        else:
-            b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
-            if name == "adamw":
-                theta = theta * (1 - lr * h["weight_decay"])
-            a = b1 * a + (1 - b1) * g
-            b = b2 * b + (1 - b2) * g * g
-            if name == "nadam":
-                mu = b1 * (1 - 0.5 * 0.96 ** (t * h["momentum_decay"]))
-                mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * h["momentum_decay"]))
-                prod *= mu
-                d = np.sqrt(b / (1 - b2**t)) + eps
-                theta = (theta - lr * (1 - mu) / (1 - prod) * g / d
-                         - lr * mu_next / (1 - prod * mu_next) * a / d)
-            else:
-                if name == "amsgrad":
-                    c = np.maximum(c, b)
-                    v = c
-                else:
-                    v = b
-                theta = theta - lr * (a / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-    return theta
-
-
-# ----------------------------------------------------------------------- engine section
-
-
-def _gui_runs() -> list[Any]:
-    from studio.engine import validate_hyper
-    from studio.scene import RunSpec
-    from studio.surface import PRESETS
-
-    suggested = PRESETS["rosenbrock"].suggested
-    return [RunSpec(name, dict(suggested.get(name, {})), (ROSENBROCK_START,))
-            for name in GUI_OPTIMIZERS if validate_hyper(name, suggested.get(name, {}))]
-
-
-def engine_section(quick: bool) -> Rows:
-    from studio.engine import RunCache, simulate, validate_hyper
-    from studio.scene import RunSpec, SurfaceSpec
-    from studio.surface import surface_from_spec
-
-    surface = surface_from_spec(SurfaceSpec(preset="rosenbrock"))
-    steps = 1000
-    rows: list[BenchRow] = []
-
-    base_balls, base_steps = (5, 200) if quick else (20, 500)
-    rng = np.random.default_rng(0)
-    starts = np.column_stack([rng.uniform(-2, 2, base_balls), rng.uniform(-1, 3, base_balls)])
-    baseline_s = _best(lambda: _loop_adam(starts, base_steps, 0.01), 1 if quick else 3)
-    baseline_rate = base_balls * base_steps / baseline_s
-
-    for n in (1, 100, 10_000):
-        side = math.isqrt(n)
-        run = (RunSpec("adam", ADAM, (ROSENBROCK_START,)) if n == 1
-               else RunSpec("adam", ADAM, grid=(side, side)))
-        simulate(surface, [run], 10, 0)  # warm up
-        repeats = (1 if n == 10_000 else 3) if quick else (3 if n == 10_000 else 7)
-        seconds = _best(lambda run=run: simulate(surface, [run], steps, 0), repeats)
-        rows.append(BenchRow(
-            name=f"Adam on Rosenbrock, N={n:,}, {steps} steps", value=n * steps / seconds,
-            unit="ball-steps/s", baseline=baseline_rate, baseline_name="per-ball Python loop",
-            target=">= 10 M" if n == 10_000 else ""))
-
-    runs = _gui_runs()
-    hypers = [validate_hyper(r.optimizer, r.hyper) for r in runs]
-    simulate(surface, runs, 10, 0)
-    ours = _best(lambda: simulate(surface, runs, steps, 0), 3 if quick else 9)
-    start = np.array(ROSENBROCK_START)
-    loop_steps = 200 if quick else steps
-    loop = _best(lambda: [_loop_one(r.optimizer, h, start, loop_steps)
-                          for r, h in zip(runs, hypers)], 1 if quick else 3)
-    rows.append(BenchRow(
-        name=f"GUI scene: {len(runs)} optimizers x 1 start x {steps} steps",
-        value=ours * 1e3, unit="ms", baseline=loop * steps / loop_steps * 1e3,
-        baseline_name="per-ball Python loop", lower_is_better=True, target="<= 150 ms"))
-
-    # What the GUI re-simulates after an edit of one run's learning rate (RunCache keeps
-    # the other runs), beside the whole scene again.
-    cache = RunCache()
-    cache.simulate(surface, runs, steps, 0)
-    edits = [dataclasses.replace(runs[0], hyper={**runs[0].hyper, "lr": lr})
-             for lr in (1e-3, 2e-3)]
-    flip = iter(range(10**6))
-
-    def edit_one() -> None:
-        cache.simulate(surface, [edits[next(flip) % 2], *runs[1:]], steps, 0)
-
-    rows.append(BenchRow(
-        name=f"GUI edit of one run's lr ({len(runs)} optimizers x {steps} steps)",
-        value=_best(edit_one, 3 if quick else 9) * 1e3, unit="ms", baseline=ours * 1e3,
-        baseline_name="the whole scene again", lower_is_better=True))
-    return "Engine (simulate, float64)", rows
-
-
-SECTIONS: list[BenchSection] = [BenchSection("engine", engine_section)]
-SECTIONS.append(BenchSection("export", export_section))  # Qt loads only when it runs
-SECTIONS.append(BenchSection("window", window_section))

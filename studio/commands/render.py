@@ -1,8 +1,10 @@
 """`studio render SCENE.json | --surface ... -o OUT.gif|.mp4|.png`: export without a window.
 
-The same offscreen renderer as the GUI's File → Export animation. GL needs an X display:
-on a machine with none (a server, CI) this starts a private Xvfb for the duration of the
-command, so `studio render` works over ssh with nothing but `apt-get install xvfb`.
+The same offscreen renderer and frame loop as the GUI's File → Export animation. GL needs
+an X display: on a machine with none (a server, CI) this starts a private Xvfb for the
+duration of the command (studio.gui.display), so `studio render` works over ssh with
+nothing but `apt-get install xvfb`. The views and formats offered, and each format's
+default size and rate, come from their registries (studio.export.views, studio.export).
 
 Ctrl+C stops the export between two frames (never inside Qt's paint code, where
 pyqtgraph would print the interrupt as a traceback and carry on), deletes the temporary
@@ -14,27 +16,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import select
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.commands.common import parse_size
 from studio.errors import StudioError
 
-XVFB_START_TIMEOUT_S = 15
-NO_DISPLAY_HINT = ("no display and no Xvfb: install xvfb (apt-get install xvfb) or run under a "
-                   "desktop session")
+if TYPE_CHECKING:
+    from studio.export import FrameWriter
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from studio.commands.scene_args import add_scene_arguments
+    from studio.export import WRITERS
+    from studio.export.views import VIEW_NAMES, views_help
 
     p = sub.add_parser(
         "render", help="export a scene as GIF, MP4 or PNG without opening a window",
@@ -43,11 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scene_arguments(p)
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                     help="OUT.gif, OUT.mp4 or OUT.png (the format follows the suffix)")
+                     help=f"{_either('OUT' + w.suffix for w in WRITERS.values())} "
+                          "(the format follows the suffix)")
     out.add_argument("--size", type=parse_size, default=None, metavar="WxH",
-                     help="frame size (default 1280x720; 800x450 for GIF)")
+                     help=f"frame size ({_defaults(lambda w: '{}x{}'.format(*w.default_size))})")
     out.add_argument("--fps", type=_positive_float, default=None,
-                     help="frames per second (default 30; 25 for GIF). MP4: 1 to 120. GIF: "
+                     help=f"frames per second ({_defaults(lambda w: f'{w.default_fps:g}')}). "
+                          "MP4: 1 to 120. GIF: "
                           "1 to 50, and every frame lasts the same whole number of "
                           "hundredths of a second, so other rates round to 100/N: "
                           "50, 33.3, 25, 20, 16.7, ... (30 plays at 33.3)")
@@ -63,9 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--to", dest="to_step", type=_non_negative_int, default=None, metavar="STEP",
                      help="last step shown (default: the last step; the step a PNG shows)")
     look = p.add_argument_group("look")
-    look.add_argument("--view", choices=("3d", "contour", "loss", "3d+loss", "composite"),
-                      default="3d", help="what to draw (3d+loss: 3D beside the loss plots; "
-                      "composite: 3D beside the contour map and loss)")
+    look.add_argument("--view", choices=VIEW_NAMES, default=VIEW_NAMES[0], help=views_help())
     look.add_argument("--orbit", type=float, default=0.0, metavar="DEG",
                       help="turn the 3D camera DEG degrees over the clip")
     look.add_argument("--title", default=None, metavar="TEXT",
@@ -82,6 +82,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="trail length in steps (default: the whole path)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
+
+
+def _either(items: Iterable[str]) -> str:
+    """"a, b or c"."""
+    *first, last = items
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+def _defaults(show: Callable[[type[FrameWriter]], str]) -> str:
+    """A writer default as --help says it: "default 30; 25 for GIF" (the formats' most
+    common value, then the exceptions)."""
+    from studio.export import WRITERS
+
+    writers = list(WRITERS.values())
+    values = [show(w) for w in writers]
+    common = max(values, key=values.count)
+    others = [f"{v} for {w.name}" for w, v in zip(writers, values) if v != common]
+    return "; ".join([f"default {common}", *others])
 
 
 def _whole(text: str, lowest: int) -> int:
@@ -114,18 +132,20 @@ def _positive_float(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     from studio.commands.scene_args import scene_from_args
-    from studio.export import ExportError, check_target, format_of, playback_fps
+    from studio.export import ExportError, check_target, format_of, playback_fps, writer_class
+    from studio.export.options import RenderOptions
+    from studio.gui.display import display_for_gl
 
     # Whatever can be refused is refused before anything starts (a display, a render).
     fmt = format_of(args.output)
     check_target(args.output)
-    gif = fmt == "gif"
-    fps = args.fps or (25.0 if gif else 30.0)
+    writer = writer_class(fmt)
+    fps = args.fps or writer.default_fps
     try:
         fps = playback_fps(fmt, fps)
     except ExportError as exc:
         raise StudioError(f"--fps: {exc}") from None
-    if fmt != "png":
+    if writer.animated:
         from studio.export.ffmpeg import ffmpeg_exe
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
@@ -138,15 +158,17 @@ def run(args: argparse.Namespace) -> int:
         from studio.gui.app import get_app
 
         app = get_app()  # held: a collected QApplication takes every widget with it
-        from studio.gui.offscreen import ExportCancelled, RenderOptions, export
+        from studio.export.frames import ExportCancelled
+        from studio.gui.export.renderer import export
 
+        still = not writer.animated
         options = RenderOptions(
-            size=args.size or ((800, 450) if gif else (1280, 720)),
+            size=args.size or writer.default_size,
             fps=fps, view=args.view, title=args.title, legend=args.legend,
             step_counter=args.step_counter, dark=args.dark, trail=args.trail,
             orbit=args.orbit, from_step=args.from_step, to_step=args.to_step,
-            frames=1 if fmt == "png" else args.frames, duration=args.duration,
-            steps_per_frame=args.steps_per_frame, still=fmt == "png")
+            frames=1 if still else args.frames, duration=args.duration,
+            steps_per_frame=args.steps_per_frame, still=still)
         bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
 
         def progress(done: int, total: int) -> None:
@@ -228,69 +250,3 @@ class _ProgressBar:
         took = time.monotonic() - self.start
         sys.stderr.write(f"\r\x1b[2K{self.name}: written in {took:.1f} s\n")
         sys.stderr.flush()
-
-
-# ---------------------------------------------------------------------------- display
-
-
-@contextlib.contextmanager
-def display_for_gl() -> Iterator[None]:
-    """Use the current display, or run a private Xvfb for as long as the block runs."""
-    needs_x = sys.platform.startswith("linux") or sys.platform.startswith("freebsd")
-    have = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    if not needs_x or have or os.environ.get("QT_QPA_PLATFORM", "") not in ("", "xcb"):
-        yield
-        return
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise StudioError(NO_DISPLAY_HINT)
-    proc, display = _start_xvfb(xvfb)
-    os.environ["DISPLAY"] = display
-    try:
-        yield
-    finally:
-        # Qt holds the X connection until exit; Xvfb going away first only matters if
-        # something still draws, and nothing does after the export has returned.
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _start_xvfb(xvfb: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start Xvfb on a free display number; `-displayfd` tells us which once it is ready."""
-    read_fd, write_fd = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24",
-             "+extension", "GLX", "+render", "-nolisten", "tcp", "-noreset"],
-            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError as exc:
-        os.close(read_fd)
-        os.close(write_fd)
-        raise StudioError(f"cannot start Xvfb: {exc.strerror or exc}") from None
-    os.close(write_fd)
-    try:
-        number = _read_display_number(read_fd, proc)
-    finally:
-        os.close(read_fd)
-    return proc, f":{number}"
-
-
-def _read_display_number(fd: int, proc: subprocess.Popen[bytes]) -> int:
-    deadline = time.monotonic() + XVFB_START_TIMEOUT_S
-    data = b""
-    while not data.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select([fd], [], [], max(left, 0))
-        chunk = os.read(fd, 32) if ready else b""
-        if not chunk:
-            proc.kill()
-            proc.wait()
-            raise StudioError("Xvfb did not start (no display number within "
-                              f"{XVFB_START_TIMEOUT_S} s); run under a desktop session")
-        data += chunk
-    return int(data.strip())

@@ -6,6 +6,11 @@
 
 The file appears at its path only when the `with` block (or `close()`) succeeds; an
 exception, or `abort()`, deletes everything written so far.
+
+The formats registry is `WRITERS` (suffix → writer class); each class describes its format
+(`label`, `suffix`, `animated`, `even_sides`, `default_fps`, `default_size`). Beside the
+encoders, Qt-free: the render options and frame plan (`options`), the title text
+(`titles`), the views an export can show (`views`) and the frame loop (`frames`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from studio.export.gif import GifWriter
 from studio.export.mp4 import Mp4Writer
 from studio.export.png import PngWriter
 
-WRITERS: dict[str, type[FrameWriter]] = {"gif": GifWriter, "mp4": Mp4Writer, "png": PngWriter}
+# The formats, in the order a menu offers them; the key is the file name's suffix.
+WRITERS: dict[str, type[FrameWriter]] = {
+    cls.suffix.lstrip("."): cls for cls in (GifWriter, Mp4Writer, PngWriter)}
 FORMATS = tuple(WRITERS)
 
 
@@ -29,6 +36,13 @@ def format_of(path: str | os.PathLike[str]) -> str:
         raise ExportError(f"cannot export to '{Path(path).name}': the file name must end in "
                           f"{', '.join('.' + f for f in FORMATS)}")
     return ext
+
+
+def writer_class(fmt: str) -> type[FrameWriter]:
+    """The writer class of format `fmt` (`gif`, `mp4`, `png`); ExportError otherwise."""
+    if fmt not in WRITERS:
+        raise ExportError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    return WRITERS[fmt]
 
 
 def fps_range(fmt: str) -> tuple[float, float] | None:
@@ -46,10 +60,9 @@ def open_writer(path: str | os.PathLike[str], fps: float, size: tuple[int, int],
                 fmt: str | None = None) -> FrameWriter:
     """A writer for `path` (format from its suffix unless `fmt` is given)."""
     fmt = format_of(path) if fmt is None else fmt
-    if fmt not in WRITERS:
-        raise ExportError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
-    return WRITERS[fmt](path, fps, size)
+    return writer_class(fmt)(path, fps, size)
 
 
-__all__ = ["FORMATS", "ExportError", "FrameWriter", "GifWriter", "Mp4Writer", "PngWriter",
-           "check_target", "format_of", "fps_range", "open_writer", "playback_fps"]
+__all__ = ["FORMATS", "WRITERS", "ExportError", "FrameWriter", "GifWriter", "Mp4Writer",
+           "PngWriter", "check_target", "format_of", "fps_range", "open_writer", "playback_fps",
+           "writer_class"]

@@ -4,11 +4,22 @@ A writer never touches the target path until the clip is complete: frames go to 
 temporary file beside the target (same directory, so the final `os.replace` is an atomic
 rename on one file system) and `close()` renames it into place. `abort()`, or any error,
 deletes the temporary file, so a cancelled or failed export leaves no half file behind.
+
+A process killed outright (SIGKILL, a power cut) cannot clean up, so every temporary file
+and scratch folder is named with a recognisable prefix and the writing process's id
+(`.studio-tmp-<pid>-clip.<random>.mp4`); the next export into the same folder deletes those
+whose process is gone (`remove_stale`).
+
+Each writer class also says what the front ends need to offer its format (label, suffix,
+still or animated, even sides, default rate and size): the export dialog and `studio
+render` read these, so a format is described in one place.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -26,6 +37,55 @@ class ExportError(StudioError):
 
 def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+TEMP_PREFIX = ".studio-tmp-"   # hidden files beside the target
+SCRATCH_PREFIX = "studio-gif-"  # scratch folders in the system's temporary folder
+
+
+def temp_prefix(prefix: str) -> str:
+    """`prefix` with this process's id, as `remove_stale` recognises it."""
+    return f"{prefix}{os.getpid()}-"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (where that cannot be known safely: assume it does)."""
+    if os.name != "posix":
+        return True  # on Windows os.kill(pid, 0) would terminate the process
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but is someone else's
+    return True
+
+
+def remove_stale(folder: str | os.PathLike[str], prefix: str) -> list[Path]:
+    """Delete entries of `folder` named `<prefix><pid>-…` whose process is gone (left by a
+    killed export); the paths removed. Errors are ignored: cleaning is a courtesy."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)-")
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or pid_alive(int(match.group(1))):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def check_target(path: str | os.PathLike[str]) -> Path:
@@ -48,21 +108,36 @@ class FrameWriter(ABC):
     Used as a context manager, a clean exit closes and an exception aborts.
     """
 
-    suffix = ""
-    name = ""
+    suffix = ""           # the file name's ending, with the dot
+    name = ""             # short, in messages: "MP4"
+    label = ""            # what a menu offers: "MP4 (H.264, for slides)"
+    animated = True       # False: one picture (the frame at the last step asked for)
+    even_sides = False    # width and height must be even (an odd size is refused)
+    default_fps = 30.0
+    default_size = (1280, 720)
     # Frame rates players of the format handle (None: any positive rate).
     fps_range: tuple[float, float] | None = None
     fps_why = ""  # shown when a rate is out of range
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
         self.path = Path(path)
+        self.size = self.check_size(size)
         self.fps = self.playback_fps(fps)
-        self.size = (int(size[0]), int(size[1]))
-        if self.size[0] < 1 or self.size[1] < 1:
-            raise ExportError(f"frame size {self.size[0]}x{self.size[1]} is empty")
         self.frames_written = 0
         self._done = False
         self.tmp_path = self._make_temp()
+
+    @classmethod
+    def check_size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        """`size` as ints; ExportError if the format cannot hold it (empty, or odd sides
+        where the format needs even ones)."""
+        w, h = int(size[0]), int(size[1])
+        if cls.even_sides and (w % 2 or h % 2):
+            raise ExportError(f"{cls.name} needs an even width and height, got {w}x{h} "
+                              f"(try {w + w % 2}x{h + h % 2})")
+        if w < 1 or h < 1:
+            raise ExportError(f"frame size {w}x{h} is empty")
+        return (w, h)
 
     @classmethod
     def playback_fps(cls, fps: float) -> float:
@@ -85,9 +160,10 @@ class FrameWriter(ABC):
         """Create the hidden temp file now, so an unwritable folder fails before any render."""
         check_target(self.path)
         folder = self.path.parent
+        remove_stale(folder, TEMP_PREFIX)
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.suffix,
-                                        dir=folder)
+            fd, name = tempfile.mkstemp(prefix=f"{temp_prefix(TEMP_PREFIX)}{self.path.stem}.",
+                                        suffix=self.suffix, dir=folder)
         except OSError as exc:
             raise ExportError(f"cannot write {self.path}: {os_reason(exc)}") from None
         os.close(fd)

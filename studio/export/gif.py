@@ -33,7 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.export.base import ExportError, FrameWriter, os_reason
+from studio.export.base import (
+    SCRATCH_PREFIX,
+    ExportError,
+    FrameWriter,
+    os_reason,
+    remove_stale,
+    temp_prefix,
+)
 from studio.export.ffmpeg import FfmpegPipe, run_ffmpeg
 
 FPS_RANGE = (1.0, 50.0)
@@ -50,6 +57,9 @@ def delay_hundredths(fps: float) -> int:
 class GifWriter(FrameWriter):
     suffix = ".gif"
     name = "GIF"
+    label = "GIF"
+    default_fps = 25.0   # 4 hundredths a frame: plays at exactly the rate asked
+    default_size = (800, 450)  # a GIF's size grows with its area; small enough to embed
     fps_range = FPS_RANGE
     fps_why = "browsers slow faster GIFs down"
 
@@ -61,7 +71,8 @@ class GifWriter(FrameWriter):
         super().__init__(path, fps, size)
         self.delay = delay_hundredths(self.fps)
         try:
-            self._scratch = Path(tempfile.mkdtemp(prefix="studio-gif-"))
+            remove_stale(tempfile.gettempdir(), SCRATCH_PREFIX)
+            self._scratch = Path(tempfile.mkdtemp(prefix=temp_prefix(SCRATCH_PREFIX)))
         except OSError as exc:
             self._discard()
             raise ExportError(f"cannot make a scratch folder: {os_reason(exc)}") from None

@@ -43,14 +43,12 @@ COLOUR_FILTER = f"scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,setpa
 class Mp4Writer(FrameWriter):
     suffix = ".mp4"
     name = "MP4"
+    label = "MP4 (H.264, for slides)"
+    even_sides = True  # yuv420p halves the chroma resolution
     fps_range = FPS_RANGE
     fps_why = "what browsers and slide software play"
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
-        w, h = int(size[0]), int(size[1])
-        if w % 2 or h % 2:
-            raise ExportError(f"MP4 needs an even width and height, got {w}x{h} "
-                              f"(try {w + w % 2}x{h + h % 2})")
         super().__init__(path, fps, size)
         try:
             self._pipe = FfmpegPipe(

@@ -11,6 +11,9 @@ from studio.export.base import ExportError, FrameWriter, os_reason
 
 class PngWriter(FrameWriter):
     suffix = ".png"
+    name = "PNG"
+    label = "PNG (current frame)"
+    animated = False
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
         super().__init__(path, fps, size)

@@ -42,9 +42,7 @@ from studio.gui.settings import (
     studio_settings,
 )
 from studio.gui.theme import apply_palette
-from studio.gui.views.contour import ContourView
-from studio.gui.views.loss_plot import LossView
-from studio.gui.views.view3d import View3DPanel
+from studio.gui.views.registry import VIEWS
 from studio.resources import asset_path
 from studio.scene import Scene, load_scene
 
@@ -71,17 +69,18 @@ class MainWindow(QMainWindow):
         self._restore = restore
         self.resize(1600, 1000)
 
-        self.view3d = View3DPanel(self.session)
-        self.setCentralWidget(self.view3d)
-        self.contour = ContourView(self.session)
-        self.loss = LossView(self.session)
+        # Every view of the registry: the one without a dock title is the central widget.
+        self.views = {name: entry.window(self.session) for name, entry in VIEWS.items()}
+        self.view3d, self.contour, self.loss = (self.views[n] for n in ("3d", "contour", "loss"))
+        self.setCentralWidget(next(self.views[n] for n, e in VIEWS.items() if not e.dock))
         self.surface_editor = SurfaceEditor(self.session)
         self.optimizer_panel = OptimizerPanel(self.session)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("Surface", self.surface_editor, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("Optimizers", self.optimizer_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("Map", self.contour, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("Loss", self.loss, Qt.DockWidgetArea.RightDockWidgetArea)
+        for name, entry in VIEWS.items():
+            if entry.dock:
+                self._add_dock(entry.dock, self.views[name], Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.playback = PlaybackBar(self.session)
         bar = QToolBar("Playback")
@@ -316,7 +315,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_palette(app, dark)
-        for view in (self.view3d, self.contour, self.loss):
+        for view in self.views.values():
             view.set_dark(dark)
         (self.dark_action if dark else self.light_action).setChecked(True)
 
@@ -452,7 +451,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def export_animation(self) -> None:
-        from studio.gui.export_dialog import open_export_dialog  # heavy: loaded on demand
+        from studio.gui.export.dialog import open_export_dialog  # heavy: loaded on demand
 
         self.session.pause()
         open_export_dialog(self.session, self)

@@ -206,27 +206,61 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _without_display(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return {**env, **extra}
+
+
+def _start_render(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
+         "--size", "320x180", "--frames", "2000", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_helpers(proc: subprocess.Popen[str], folder: Path) -> list[int]:
+    """The render's children once both its private Xvfb and its ffmpeg run and its temporary
+    file is in `folder`. (The temporary file appears just before ffmpeg starts, so waiting
+    for the file alone can catch the render with one helper.)"""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        children = _children(proc.pid)
+        names = [_name(pid) for pid in children]
+        if ("Xvfb" in names and any(n.startswith("ffmpeg") for n in names)
+                and any(folder.iterdir())):
+            return children
+        time.sleep(0.02)
+    raise AssertionError("the render never ran Xvfb and ffmpeg: "
+                         f"{proc.stderr.read() if proc.poll() is not None and proc.stderr else ''}")
+
+
+def _wait_gone(pids: list[int], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+needs_xvfb_and_proc = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or shutil.which("Xvfb") is None,
+    reason="needs Xvfb and /proc")
+
+
+@needs_xvfb_and_proc
 def test_sigterm_without_a_display_leaves_no_xvfb_and_no_file(tmp_path: Path) -> None:
     """`timeout`, a closed terminal or a cancelled CI job: the private Xvfb and ffmpeg go,
     and so does the temporary file."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("needs Xvfb")
     folder = tmp_path / "out"
     folder.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
-         "-o", str(folder / "a.mp4"), "--size", "320x180", "--frames", "2000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = _start_render(_without_display(), "-o", str(folder / "a.mp4"))
     try:
-        while not list(folder.iterdir()) and proc.poll() is None:  # the temp file is open
-            try:
-                proc.wait(timeout=0.02)
-            except subprocess.TimeoutExpired:
-                pass
-        helpers = _children(proc.pid)  # Xvfb and ffmpeg
-        assert proc.poll() is None and len(helpers) >= 2
+        helpers = _wait_for_helpers(proc, folder)  # Xvfb and ffmpeg
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -236,10 +270,41 @@ def test_sigterm_without_a_display_leaves_no_xvfb_and_no_file(tmp_path: Path) ->
     assert proc.returncode == 130, err
     assert err == "studio: interrupted\n"
     assert list(folder.iterdir()) == []
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_gone(helpers)
     assert not any(_alive(pid) for pid in helpers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@needs_xvfb_and_proc
+def test_kill_9_leaves_no_xvfb_and_the_next_run_cleans_up(tmp_path: Path) -> None:
+    """SIGKILL gives the render no chance to clean up: its private Xvfb still dies with it,
+    and what it left (the hidden temporary GIF beside the target, the scratch folder) is
+    removed by the next export into those folders."""
+    folder, scratch = tmp_path / "out", tmp_path / "scratch"
+    folder.mkdir()
+    scratch.mkdir()
+    env = _without_display(TMPDIR=str(scratch))
+    proc = _start_render(env, "-o", str(folder / "a.gif"))
+    try:
+        helpers = _wait_for_helpers(proc, folder)
+        xvfb = [pid for pid in helpers if _name(pid) == "Xvfb"]
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    _wait_gone(helpers)  # Xvfb by its death signal; ffmpeg at the end of its input
+    assert xvfb and not any(_alive(pid) for pid in xvfb), "the private Xvfb outlived studio"
+    left = [*folder.iterdir(), *scratch.iterdir()]
+    assert left and all(f.name.startswith((".studio-tmp-", "studio-gif-")) for f in left)
+    assert all(f"-{proc.pid}-" in f.name for f in left)
+
+    again = render(*SCENE_FLAGS, "-o", str(folder / "b.gif"), "--size", "160x96",
+                   "--frames", "2", env=env)
+    assert again.returncode == 0, again.stderr
+    assert [f.name for f in folder.iterdir()] == ["b.gif"]
+    assert list(scratch.iterdir()) == []
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:

@@ -225,7 +225,7 @@ def test_default_scene_races_without_divergence() -> None:
 
 
 def test_bench_baseline_loops_do_the_same_updates() -> None:
-    from studio.commands.bench import GUI_OPTIMIZERS, _loop_adam, _loop_one
+    from studio.bench.engine import GUI_OPTIMIZERS, _loop_adam, _loop_one
     from studio.engine import simulate, validate_hyper
     from studio.scene import RunSpec, SurfaceSpec
     from studio.surface import PRESETS, surface_from_spec

@@ -35,8 +35,8 @@ def colour_pixels(frame: np.ndarray, hex_colour: str, tol: int = 30) -> int:
 
 @pytest.fixture(scope="module")
 def offscreen(qapp):  # the QApplication must exist first
-    from studio.gui import offscreen
-    return offscreen
+    from studio.gui.export import renderer
+    return renderer
 
 
 def test_plan_steps(offscreen) -> None:

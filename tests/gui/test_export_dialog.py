@@ -11,7 +11,7 @@ from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMessageBox, QPushButton
 from qt_helpers import drag
 
-from studio.gui.export_dialog import ExportDialog
+from studio.gui.export.dialog import ExportDialog
 from studio.gui.settings import studio_settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio.gui.window_bench import played_fps
+from studio.bench.window import played_fps
 
 
 def test_playing_window_paints_new_3d_frames(qapp) -> None:

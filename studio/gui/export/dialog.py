@@ -1,14 +1,15 @@
 """File → Export animation…: choose format, size, timing, view and overlays; export live.
 
-The dialog only gathers `RenderOptions` and a path; `ExportJob` (studio.gui.export_worker)
+The dialog only gathers `RenderOptions` and a path; `ExportJob` (studio.gui.export.job)
 renders on the GUI thread in time-boxed slices while ffmpeg encodes in its own process,
 and a QProgressDialog shows frames done and time left. Cancel stops within one slice and
 removes the temporary file. Choices are remembered in QSettings under `export/`, once an
 export has started (a path that failed is never suggested again); a remembered step range
 is used only where it fits the run now open.
 
-Frame rates follow what each format's players handle (studio.export): MP4 1-120, GIF
-1-50. A GIF frame lasts whole hundredths of a second, so a GIF plays at 100/N frames/s;
+The formats, their rates, even sides and stills come from the writer classes
+(studio.export.WRITERS), the views from studio.export.views: the dialog keeps no table of
+its own. Frame rates follow what each format's players handle: MP4 1-120, GIF 1-50. A GIF frame lasts whole hundredths of a second, so a GIF plays at 100/N frames/s;
 the summary line says so when the rate chosen is not one of those.
 """
 
@@ -39,18 +40,18 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from studio.export import ExportError, fps_range, playback_fps
-from studio.gui.export_worker import ExportJob
-from studio.gui.offscreen import RenderOptions, default_title, plan_steps
+from studio.export import WRITERS, ExportError, FrameWriter, fps_range, playback_fps
+from studio.export.options import RenderOptions, even_size, plan_steps
+from studio.export.titles import default_title
+from studio.export.views import EXPORT_VIEWS
+from studio.gui.export.job import ExportJob
 from studio.gui.session import Session
 from studio.gui.settings import studio_settings
+from studio.gui.views.registry import CameraView
 
-FORMATS = (("GIF", "gif"), ("MP4 (H.264, for slides)", "mp4"), ("PNG (current frame)", "png"))
 SIZES = (("720p (1280×720)", (1280, 720)), ("1080p (1920×1080)", (1920, 1080)),
          ("4K (3840×2160)", (3840, 2160)), ("Square (1080×1080)", (1080, 1080)))
 CURRENT, CUSTOM = "Current view", "Custom"
-VIEWS = (("3D surface", "3d"), ("Contour map", "contour"), ("Loss plots", "loss"),
-         ("3D beside loss", "3d+loss"), ("3D + contour + loss", "composite"))
 WHOLE_TRAIL = -1
 DEFAULT_FPS_RANGE = (1, 120)
 
@@ -85,8 +86,8 @@ class ExportDialog(QDialog):
         path_row.addWidget(browse)
 
         self.format_combo = QComboBox()
-        for text, fmt in FORMATS:
-            self.format_combo.addItem(text, fmt)
+        for fmt, writer in WRITERS.items():
+            self.format_combo.addItem(writer.label, fmt)
 
         self.size_combo = QComboBox()
         for text, size in SIZES:
@@ -131,8 +132,8 @@ class ExportDialog(QDialog):
             timing_row.addWidget(w)
 
         self.view_combo = QComboBox()
-        for text, view in VIEWS:
-            self.view_combo.addItem(text, view)
+        for name, shown in EXPORT_VIEWS.items():
+            self.view_combo.addItem(shown.title, name)
         self.camera_combo = QComboBox()
         self.camera_combo.addItems(["As now", "Orbit"])
         self.orbit_spin = _spin(-1080, 1080, 360, "°")
@@ -203,11 +204,15 @@ class ExportDialog(QDialog):
     def fmt(self) -> str:
         return self.format_combo.currentData()
 
+    def writer(self) -> type[FrameWriter]:
+        """The chosen format's writer class (what it needs: even sides, a still, …)."""
+        return WRITERS[self.fmt()]
+
     def _current_view_size(self) -> tuple[int, int]:
         view = getattr(self.main_window, "view3d", None)
         if view is None or view.width() < 16:
             return (1280, 720)
-        return (max(16, view.width() & ~1), max(16, view.height() & ~1))
+        return even_size((view.width(), view.height()))
 
     def export_size(self) -> tuple[int, int]:
         return (self.width_spin.value(), self.height_spin.value())
@@ -216,7 +221,7 @@ class ExportDialog(QDialog):
         """The window's camera angles; its distance only where the user zoomed: a preset's
         framing is redone for the export's own size (the window's panel has another shape)."""
         view = getattr(self.main_window, "view3d", None)
-        if view is None or not hasattr(view, "camera"):
+        if not isinstance(view, CameraView):
             return None
         az, el, dist = view.camera()
         return (az, el, None) if view.is_framed() else (az, el, dist)
@@ -230,9 +235,8 @@ class ExportDialog(QDialog):
             return chosen
 
     def options(self) -> RenderOptions:
-        fmt = self.fmt()
         whole = self.whole_radio.isChecked()
-        still = fmt == "png"
+        still = not self.writer().animated
         trail = self.trail_spin.value()
         return RenderOptions(
             size=self.export_size(),
@@ -271,8 +275,8 @@ class ExportDialog(QDialog):
         self.fps_spin.setRange(int(lo), int(hi))
 
     def _enforce_even(self) -> None:
-        """MP4 (yuv420p) needs even sides: round odd ones down, and step by 2."""
-        even = self.fmt() == "mp4"
+        """A format that needs even sides (MP4's yuv420p): round odd ones down, step by 2."""
+        even = self.writer().even_sides
         for box in (self.width_spin, self.height_spin):
             box.setSingleStep(2 if even else 1)
             if even and box.value() % 2:
@@ -287,7 +291,7 @@ class ExportDialog(QDialog):
             self.width_spin.setValue(preset[0])
             self.height_spin.setValue(preset[1])
         self._enforce_even()
-        still = self.fmt() == "png"
+        still = not self.writer().animated
         for w in (self.whole_radio, self.range_radio, self.spf_radio, self.duration_radio,
                   self.fps_spin, self.camera_combo):
             w.setEnabled(not still)
@@ -343,7 +347,7 @@ class ExportDialog(QDialog):
         index(self.size_combo, "export/size", 0)
         self.width_spin.setValue(s.value("export/width", 1280, type=int))
         self.height_spin.setValue(s.value("export/height", 720, type=int))
-        self.fps_spin.setValue(s.value("export/fps", 25 if self.fmt() == "gif" else 30,
+        self.fps_spin.setValue(s.value("export/fps", round(self.writer().default_fps),
                                        type=int))
         (self.spf_radio if s.value("export/by_steps", False, type=bool)
          else self.duration_radio).setChecked(True)

@@ -1,6 +1,6 @@
 """`studio bench` export rows: frames/s end to end, beside the seeds' matplotlib way.
 
-Ours: `studio.gui.offscreen.export` (hidden GL/plot widgets, QPainter overlays, ffmpeg in
+Ours: `studio.gui.export.renderer.export` (hidden GL/plot widgets, QPainter overlays, ffmpeg in
 its own process). Baseline: the same scene drawn as the seed articles draw it, matplotlib
 `FuncAnimation` with `FFMpegWriter` (MP4) or `PillowWriter` (GIF), a 3D `plot_surface` or a
 `contourf` with six trajectories. Both include their set-up (figure or widgets, encoder).
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.benchtable import BenchRow
+from studio.bench.table import BenchRow
 
 OPTIMIZERS = (("sgd", 0.001), ("momentum", 0.001), ("nesterov", 0.001), ("rmsprop", 0.01),
               ("adam", 0.05), ("adagrad", 0.5))
@@ -46,7 +46,8 @@ def _scene():
 
 
 def _ours(folder: Path, name: str, view: str, size: tuple[int, int], frames: int) -> float:
-    from studio.gui.offscreen import RenderOptions, export
+    from studio.export.options import RenderOptions
+    from studio.gui.export.renderer import export
 
     start = time.perf_counter()
     export(_scene(), folder / name, RenderOptions(size=size, view=view, frames=frames,
@@ -124,7 +125,7 @@ def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
 _MPL_SCRIPT = """
 import sys
 from pathlib import Path
-from studio.gui.export_bench import _matplotlib
+from studio.bench.export import _matplotlib
 _matplotlib(Path(sys.argv[1]), "mpl.mp4", "3d", (1280, 720), int(sys.argv[2]))
 """
 
@@ -234,7 +235,7 @@ def _wall(cmd: list[str]) -> Run:
 
 
 def export_section(quick: bool) -> tuple[str, list[BenchRow]]:
-    from studio.commands.render import display_for_gl
+    from studio.gui.display import display_for_gl
 
     ours_n, mpl_n = (60, 20) if quick else (150, 60)
     mpl = have_matplotlib()

@@ -17,7 +17,9 @@ from PyQt6.QtCore import QCoreApplication, QPoint, QRect, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen, QRegion
 from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
+from studio.export.views import export_view
 from studio.gui.session import Session
+from studio.gui.views.registry import VIEWS, OffscreenCamera, Refits
 
 BASE_HEIGHT = 720.0       # overlay sizes are designed at 720p and scaled with the frame
 
@@ -26,9 +28,19 @@ BASE_HEIGHT = 720.0       # overlay sizes are designed at 720p and scaled with t
 class Panel:
     """One view placed in the frame: its widget, where it goes, how it is grabbed."""
 
-    kind: str
+    kind: str  # a name in the views registry
     widget: QWidget
     rect: QRect
+
+    @property
+    def dims(self) -> int:
+        return VIEWS[self.kind].dims
+
+    @property
+    def camera_view(self) -> OffscreenCamera:
+        """The widget as the 3-D view it is (only for a panel whose `dims` is 3)."""
+        assert isinstance(self.widget, OffscreenCamera)
+        return self.widget
 
 
 def ui_scale(size: tuple[int, int]) -> float:
@@ -45,39 +57,25 @@ def axis_font_px(size: tuple[int, int]) -> float:
 
 
 def make_view(kind: str, session: Session) -> QWidget:
-    if kind == "3d":
-        from studio.gui.views.view3d import View3D
-        return View3D(session)
-    if kind == "contour":
-        from studio.gui.views.contour import ContourView
-        return ContourView(session)
-    from studio.gui.views.loss_plot import LossView
-    view = LossView(session)
-    # The window's loss view carries its own controls (log scale, lower plot); a slide
-    # shows the plots alone.
-    from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel
-    for control in (QCheckBox, QComboBox, QLabel):
-        for child in view.findChildren(control):
-            child.hide()
-    return view
+    """The hidden widget that draws view `kind` in an export (the views registry's)."""
+    return VIEWS[kind].offscreen(session)
 
 
 def layout(view: str, size: tuple[int, int], top: int) -> list[tuple[str, QRect]]:
-    """Rectangles for each view: the composites put 3D on the left 60 %, and on the right
-    the loss plots ("3d+loss") or the contour map over them ("composite"; both 2D views
-    keep a useful aspect in a 16:9 frame)."""
+    """Rectangles for each panel of export view `view`, below a band of `top` pixels: one
+    view fills the frame; with more, the first takes the left 60 % and the others share
+    the right side, stacked (the 2D views keep a useful aspect in a 16:9 frame)."""
     w, h = size
     body = QRect(0, top, w, h - top)
-    if view not in ("composite", "3d+loss"):
-        return [(view, body)]
+    first, *rest = export_view(view).panels
+    if not rest:
+        return [(first, body)]
     left = (w * 3 // 5) & ~1
-    if view == "3d+loss":
-        return [("3d", QRect(0, top, left, body.height())),
-                ("loss", QRect(left, top, w - left, body.height()))]
-    half = body.height() // 2
-    return [("3d", QRect(0, top, left, body.height())),
-            ("contour", QRect(left, top, w - left, half)),
-            ("loss", QRect(left, top + half, w - left, body.height() - half))]
+    rects = [(first, QRect(0, top, left, body.height()))]
+    edges = [body.height() * i // len(rest) for i in range(len(rest) + 1)]
+    for kind, y0, y1 in zip(rest, edges, edges[1:]):
+        rects.append((kind, QRect(left, top + y0, w - left, y1 - y0)))
+    return rects
 
 
 # ------------------------------------------------------------------------------ set-up
@@ -87,15 +85,15 @@ def size_gl(panel: Panel, scale: float) -> None:
     """Size the hidden GL widget so its framebuffer is the panel's size in pixels at any
     device pixel ratio (a HiDPI screen gives ratio 2: half as many logical pixels).
     Point sizes and line widths are in framebuffer pixels, so they need no ratio."""
-    widget = panel.widget
-    widget.hold_camera()  # the export fits the camera itself; a resize must not reframe
+    widget, view = panel.widget, panel.camera_view
+    view.hold_camera()  # the export fits the camera itself; a resize must not reframe
     dpr = widget.devicePixelRatioF() or 1.0
     rect = panel.rect
     widget.resize(QSize(max(1, math.ceil(rect.width() / dpr - 1e-6)),
                         max(1, math.ceil(rect.height() / dpr - 1e-6))))
     # The 3D balls and trails are sized in pixels for a window; keep them as big on a
     # 1080p slide as on a 720p one (and legible in a small GIF).
-    widget.set_marker_scale(max(scale, 0.75))
+    view.set_marker_scale(max(scale, 0.75))
 
 
 def style_plots(widget: QWidget, size: tuple[int, int], scale: float) -> None:
@@ -153,7 +151,7 @@ def fit_2d(panel: Panel, scale: float, background: str) -> None:
     for _ in range(2):
         grab(panel, scale, background, settle=True)
         QCoreApplication.sendPostedEvents()  # the plot's own layout requests
-        if hasattr(widget, "reset_view"):
+        if isinstance(widget, Refits):
             widget.reset_view()
 
 
@@ -169,8 +167,8 @@ def grab(panel: Panel, scale: float, background: str, settle: bool = False) -> Q
     """The panel as an image of its rect's size in frame pixels. `settle`: paint the
     widget itself (a hidden 2D view lays itself out only when painted)."""
     size = panel.rect.size()
-    if panel.kind == "3d":
-        image = panel.widget.grabFramebuffer()
+    if panel.dims == 3:
+        image = panel.camera_view.grabFramebuffer()
         # Device pixels, whatever the screen's ratio: overlays are painted in them.
         image.setDevicePixelRatio(1.0)
         if image.size() != size:  # never an off-size frame for the encoder

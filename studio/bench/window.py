@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from studio.benchtable import BenchRow
+from studio.bench.table import BenchRow
 
 WINDOW_SIZE = (1600, 1000)
 REQUESTED_FPS = 60
@@ -128,7 +128,7 @@ def edit_latency_ms(scene, repeats: int) -> float:
 
 
 def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
-    from studio.commands.render import display_for_gl
+    from studio.gui.display import display_for_gl
     from studio.gui.main_window import default_scene
 
     seconds, repeats = (3.0, 3) if quick else (8.0, 9)

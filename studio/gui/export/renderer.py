@@ -16,22 +16,21 @@ Title, legend and step counter are drawn with QPainter at the export resolution 
 views' own QLabel overlays are child widgets and never reach a framebuffer grab), where
 they cover no data: see `OffscreenRenderer`.
 The parts live beside this module: the panels and how each is sized and grabbed in
-`export_panels`, the overlays' fonts, places and painting in `export_overlays`, the 3D
-camera fit in `views.camera_fit`.
-Frames are produced one at a time (`render_frames` is a generator; `export` streams them to
-an encoder), so memory stays flat however long the clip.
+`panels`, the overlays' fonts, places and painting in `overlays`, the 3D camera fit in
+`studio.gui.views.camera_fit`; the options, frame plan and titles are Qt-free, in
+`studio.export`. Frames are produced one at a time (`render_frames` is a generator;
+`export` streams them to an encoder through `studio.export.frames.FrameLoop`), so memory
+stays flat however long the clip.
 
-GL needs the GUI thread: the GUI drives `OffscreenRenderer.render(i)` from a timer in small
-slices (studio.gui.export_worker); the encoder runs in its own process.
+GL needs the GUI thread: the GUI drives the same frame loop from a timer in small slices
+(studio.gui.export.job); the encoder runs in its own process.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +38,13 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QColor, QImage, QPainter
 
 from studio.errors import StudioError
-from studio.export import ExportError, format_of, open_writer
-from studio.gui.export_overlays import Overlays
-from studio.gui.export_panels import (
+from studio.export import format_of, open_writer, writer_class
+from studio.export.frames import ExportCancelled, FrameLoop, ProgressCallback
+from studio.export.options import RenderOptions, even_size, plan_steps, seconds
+from studio.export.titles import default_title, pretty_formula
+from studio.export.views import export_view
+from studio.gui.export.overlays import Overlays
+from studio.gui.export.panels import (
     Panel,
     axis_font_px,
     busy_mask,
@@ -58,114 +61,12 @@ from studio.gui.export_panels import (
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.camera_fit import fit_camera, orbit_turn
+from studio.gui.views.registry import FollowsTrail, OffscreenCamera
 from studio.scene import Scene
 
-__all__ = ["VIEWS", "ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
+__all__ = ["ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
            "axis_font_px", "default_title", "even_size", "export", "plan_steps",
-           "pretty_formula", "render_frames", "seconds"]
-
-VIEWS = ("3d", "contour", "loss", "3d+loss", "composite")
-DEFAULT_SECONDS = 10.0    # a run longer than this at one step per frame is spread over it
-MAX_FRAMES = 100_000
-
-
-class ExportCancelled(ExportError):
-    """The user cancelled; nothing was written."""
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """Everything about how a scene becomes frames (the scene says what is simulated).
-
-    Clip length: `frames`, else `duration` × fps, else `steps_per_frame`, else one step
-    per frame capped at DEFAULT_SECONDS (longer runs are spread evenly over that time).
-    `still`: a single frame at `to_step` (PNG).
-    `title`: None for the default (the scene's title, else the surface's name and formula),
-    "" for none. `camera`: (azimuth, elevation, distance) to start from; None = the 3D
-    view's default. `orbit`: degrees the camera turns over the clip.
-    """
-
-    size: tuple[int, int] = (1280, 720)
-    fps: float = 30.0
-    view: str = "3d"
-    title: str | None = None
-    legend: bool = True
-    step_counter: bool = True
-    dark: bool = True
-    trail: int | None = None
-    camera: tuple[float, float, float | None] | None = None
-    orbit: float = 0.0
-    from_step: int = 0
-    to_step: int | None = None
-    frames: int | None = None
-    duration: float | None = None
-    steps_per_frame: int | None = None
-    still: bool = False
-
-
-def plan_steps(options: RenderOptions, last_step: int) -> np.ndarray:
-    """The step shown by each frame (non-decreasing ints in [from, to])."""
-    lo = options.from_step
-    hi = last_step if options.to_step is None else options.to_step
-    if hi > last_step:
-        raise StudioError(f"--to {hi} is past the last step ({last_step})")
-    if lo > hi:
-        raise StudioError(f"the range starts at step {lo}, after its end {hi}")
-    if options.still:
-        return np.array([hi])
-    if options.frames is not None:
-        n = options.frames
-    elif options.duration is not None:
-        n = max(1, round(options.duration * options.fps))
-    elif options.steps_per_frame is not None:
-        steps = np.arange(lo, hi + 1, options.steps_per_frame)
-        return steps if steps[-1] == hi else np.append(steps, hi)
-    else:
-        n = min(hi - lo + 1, max(1, round(DEFAULT_SECONDS * options.fps)))
-    if n > MAX_FRAMES:
-        raise StudioError(f"{n} frames is too long a clip (at most {MAX_FRAMES})")
-    if n == 1:
-        return np.array([hi])
-    return np.rint(np.linspace(lo, hi, n)).astype(int)
-
-
-# ------------------------------------------------------------------------------ text
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def pretty_formula(text: str) -> str:
-    """Formula text as a slide shows it: x^2 → x², 100*(…) → 100(…), a*b → a·b, - → −."""
-    def sup(m: re.Match[str]) -> str:
-        return m.group(1).translate(_SUPERSCRIPT)
-
-    s = re.sub(r"\^\((-?\d+)\)", sup, text)             # x^(-1) → x⁻¹
-    s = re.sub(r"\^(\d+)", sup, s)                      # x^2 → x²
-    s = re.sub(r"(\d)\*(?=[A-Za-z(])", r"\1", s)       # 100*(y - x²) → 100(y - x²)
-    s = s.replace("*", "·")
-    s = re.sub(r"(?<![0-9.][eE])-", "−", s)            # keep 1e-3 as it is
-    return s
-
-
-def default_title(scene: Scene, surface: object) -> str:
-    """The scene's title, else "Name   f(x, y) = formula" with parameter values filled in."""
-    if scene.title.strip():
-        return scene.title.strip()
-    formula = getattr(surface, "expression", "")
-    symbolic, params = getattr(surface, "symbolic", None), getattr(surface, "params", None)
-    if symbolic is not None and params:
-        from studio.surface.printing import pretty
-
-        symbols = {s.name: s for s in symbolic.free_symbols}
-        formula = pretty(symbolic.subs({symbols[k]: v for k, v in params.items()
-                                        if k in symbols}))
-        formula = re.sub(r"(\d+)\.0\b", r"\1", formula)  # 100.0 → 100
-    name = getattr(surface, "title", "")
-    shown = f"f(x, y) = {pretty_formula(formula)}" if formula else ""
-    if name and name.lower() != "custom":
-        return f"{name}    {shown}".strip()
-    return shown
+           "pretty_formula", "render_frames", "seconds", "still_options"]
 
 
 # ------------------------------------------------------------------------------ renderer
@@ -184,8 +85,10 @@ class OffscreenRenderer:
     """
 
     def __init__(self, scene: Scene, options: RenderOptions) -> None:
-        if options.view not in VIEWS:
-            raise StudioError(f"unknown view {options.view!r}; one of {', '.join(VIEWS)}")
+        try:
+            self.shown = export_view(options.view)
+        except ValueError as exc:
+            raise StudioError(str(exc)) from None
         w, h = options.size
         if w < 16 or h < 16:
             raise StudioError(f"frame size {w}x{h} is too small (at least 16x16)")
@@ -208,17 +111,19 @@ class OffscreenRenderer:
         for kind, rect in layout(options.view, options.size, self.overlays.top):
             widget = make_view(kind, self.session)
             widget.set_dark(options.dark)
-            if hasattr(widget, "set_trail_length"):  # the loss plot always shows whole curves
+            if isinstance(widget, FollowsTrail):  # the loss plot always shows whole curves
                 widget.set_trail_length(options.trail)
             widget.setMinimumSize(1, 1)  # the window's minimums do not bind a small export
             panel = Panel(kind, widget, rect)
-            if kind == "3d":
+            if panel.dims == 3:
                 size_gl(panel, self.scale)
             else:
                 style_plots(widget, options.size, self.scale)
                 fit_2d(panel, self.scale, self.theme.background)
             self.panels.append(panel)
-        self._view3d = next((p.widget for p in self.panels if p.kind == "3d"), None)
+        self._panel3d = next((p for p in self.panels if p.dims == 3), None)
+        self._view3d: OffscreenCamera | None = (
+            None if self._panel3d is None else self._panel3d.camera_view)
         self._place_overlays()
 
     # ------------------------------------------------------------------ set-up
@@ -227,7 +132,7 @@ class OffscreenRenderer:
         opts, w = self.options, self.options.size[0]
         overlays = self.overlays
         main = QRectF(self.panels[0].rect)
-        flat = opts.view in ("contour", "loss")
+        flat = self.shown.flat
         band = QRectF(0, 0, w, overlays.top)
         if opts.step_counter:
             self.step_rect = overlays.place_step(band, main)
@@ -257,9 +162,8 @@ class OffscreenRenderer:
         """The 3D camera's distance with the legend at `legend` (`fit_camera`), from the
         options' azimuth and elevation where they give them; a distance they give is kept
         as it is. `apply`: also move the camera there and keep it for `render`."""
-        view = self._view3d
-        assert view is not None
-        panel = next(p for p in self.panels if p.kind == "3d")
+        view, panel = self._view3d, self._panel3d
+        assert view is not None and panel is not None
         az, el, dist = view.camera()
         if self.options.camera is not None:
             az, el, given = self.options.camera
@@ -307,7 +211,7 @@ class OffscreenRenderer:
     def _compose(self, step: int) -> QImage:
         w, h = self.options.size
         background = self.theme.background
-        if len(self.panels) == 1 and self.panels[0].kind == "3d":
+        if self.shown.single_3d:
             # One 3D view fills the frame: paint the overlays straight onto the grab.
             canvas = grab(self.panels[0], self.scale, background)
             if canvas.format() != QImage.Format.Format_RGB32:
@@ -318,7 +222,7 @@ class OffscreenRenderer:
         painter = QPainter(canvas)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        if len(self.panels) > 1 or self.panels[0].kind != "3d":
+        if not self.shown.single_3d:
             for panel in self.panels:
                 painter.drawImage(panel.rect.topLeft(), grab(panel, self.scale, background))
             self._draw_dividers(painter)
@@ -362,7 +266,11 @@ def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
         renderer.close()
 
 
-ProgressCallback = Callable[[int, int], None]
+def still_options(options: RenderOptions, fmt: str) -> RenderOptions:
+    """`options` for format `fmt`: a format that holds one picture gets a still."""
+    if not writer_class(fmt).animated and not options.still:
+        return replace(options, still=True)
+    return options
 
 
 def export(scene: Scene, path: str | Path, options: RenderOptions,
@@ -372,32 +280,12 @@ def export(scene: Scene, path: str | Path, options: RenderOptions,
     complete. Raises ExportCancelled when `cancel_flag` is set, ExportError on failure."""
     path = Path(path)
     fmt = format_of(path)
-    if fmt == "png" and not options.still:
-        options = replace(options, still=True)
+    options = still_options(options, fmt)
     renderer = OffscreenRenderer(scene, options)
     try:
         writer = open_writer(path, options.fps, options.size, fmt)
-        try:
-            total = renderer.n_frames
-            for i in range(total):
-                if cancel_flag is not None and cancel_flag.is_set():
-                    raise ExportCancelled("export cancelled")
-                writer.write(renderer.render(i))
-                if progress_cb is not None:
-                    progress_cb(i + 1, total)
-            writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        FrameLoop(renderer.render, renderer.n_frames, writer, progress_cb, cancel_flag).run()
     finally:
         renderer.close()
     return path
 
-
-def even_size(size: tuple[int, int]) -> tuple[int, int]:
-    """Round each side down to even (what MP4's yuv420p needs), at least 16."""
-    return (max(16, size[0] - size[0] % 2), max(16, size[1] - size[1] % 2))
-
-
-def seconds(options: RenderOptions, n_frames: int) -> float:
-    return n_frames / options.fps if options.fps > 0 else math.inf

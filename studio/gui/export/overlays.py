@@ -17,6 +17,7 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 
+from studio.export.views import export_view
 from studio.gui.session import Session
 from studio.gui.theme import Theme
 from studio.gui.views.legend import legend_entries
@@ -36,12 +37,13 @@ class Overlays:
         self.theme = theme
         self.scale = scale
         self.view = view
+        shown = export_view(view)
+        self.flat = shown.flat  # only 2-D plots: overlays go in the band, off the data
         self.title = title
         self.title_text = title
         # 2D views get a band above them for the title and (alone in the frame) the step
         # counter, so neither covers data; the 3D view has sky to spare for overlays.
-        flat = view in ("contour", "loss")
-        band = view != "3d" and (bool(title) or (flat and step_counter))
+        band = not shown.single_3d and (bool(title) or (self.flat and step_counter))
         self.top = round(self.title_font().pixelSize() * 2.0) if band else 0
         self.legend_size = self._measure_legend() if legend else None
 
@@ -114,7 +116,7 @@ class Overlays:
         main panel."""
         margin = self.px(14)
         rect = QRectF(QPointF(0, 0), self._step_size())
-        if self.view in ("contour", "loss"):  # at the right of the title band
+        if self.flat:  # at the right of the title band
             rect.moveCenter(QPointF(0, band.center().y()))
             rect.moveRight(band.right() - margin)
         else:
@@ -249,7 +251,7 @@ class Overlays:
         fm = QFontMetricsF(font)
         pad = self.px(9)
         text = f"step {step} / {self.session.last_frame}"
-        if self.view not in ("contour", "loss"):
+        if not self.flat:
             self._box(painter, box)  # over a 3D view; in the band it needs none
         painter.setFont(font)
         painter.setPen(QColor(self.theme.foreground))

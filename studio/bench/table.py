@@ -67,3 +67,6 @@ def format_table(rows: Sequence[BenchRow], title: str = "") -> str:
     out += [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in body]
     return "\n".join(out)
+
+
+Rows = tuple[str, list[BenchRow]]  # a section's title and rows

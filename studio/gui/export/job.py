@@ -1,9 +1,10 @@
 """Run an export from the GUI without freezing it.
 
 OpenGL must draw on the GUI thread (Qt GL widgets), so frames are rendered there, in
-time-boxed slices driven by a zero-interval QTimer: each event-loop turn renders frames for
-at most SLICE_MS, then lets Qt repaint the window and handle the Cancel button. Encoding
-runs in the ffmpeg process, fed by the writer's own thread, so it overlaps with rendering.
+time-boxed slices driven by a zero-interval QTimer: each event-loop turn advances the frame
+loop (studio.export.frames, the same one `studio render` runs) for at most SLICE_MS, then
+lets Qt repaint the window and handle the Cancel button. Encoding runs in the ffmpeg
+process, fed by the writer's own thread, so it overlaps with rendering.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from studio.errors import StudioError
-from studio.export import FrameWriter, check_target, format_of, open_writer
-from studio.gui.offscreen import OffscreenRenderer, RenderOptions
+from studio.export import check_target, format_of, open_writer
+from studio.export.frames import FrameLoop
+from studio.export.options import RenderOptions
+from studio.gui.export.renderer import OffscreenRenderer
 from studio.scene import Scene
 
 SLICE_MS = 60  # long enough to amortise the event loop, short enough to feel live
@@ -35,11 +38,10 @@ class ExportJob(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.scene, self.path, self.options = scene, Path(path), options
-        self.done = 0
         self.total = 0
         self.running = False
         self._renderer: OffscreenRenderer | None = None
-        self._writer: FrameWriter | None = None
+        self._loop: FrameLoop | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._slice)
@@ -51,7 +53,8 @@ class ExportJob(QObject):
             check_target(self.path)  # before the renderer: a bad path fails at once
             self._renderer = OffscreenRenderer(self.scene, self.options)
             self.total = self._renderer.n_frames
-            self._writer = open_writer(self.path, self.options.fps, self.options.size, fmt)
+            writer = open_writer(self.path, self.options.fps, self.options.size, fmt)
+            self._loop = FrameLoop(self._renderer.render, self.total, writer)
         except StudioError as exc:
             self._release()
             self.failed.emit(str(exc))
@@ -67,33 +70,37 @@ class ExportJob(QObject):
         if not self.running or not self._timer.isActive():
             return
         self._stop()
-        self._writer.abort()
-        self._release()
+        self._abort()
         self.cancelled.emit()
 
+    @property
+    def done(self) -> int:
+        """Frames rendered and handed to the encoder so far."""
+        return self._loop.done if self._loop is not None else 0
+
     def _slice(self) -> None:
-        deadline = time.monotonic() + SLICE_MS / 1000
+        loop = self._loop
+        assert loop is not None
         try:
-            while self.done < self.total:
-                self._writer.write(self._renderer.render(self.done))
-                self.done += 1
-                if time.monotonic() >= deadline:
-                    break
-            self.progress.emit(self.done, self.total)
-            if self.done < self.total:
+            rendered = loop.advance(time.monotonic() + SLICE_MS / 1000)
+            self.progress.emit(loop.done, self.total)
+            if not rendered:
                 return
         except StudioError as exc:
             self._stop()
-            self._writer.abort()
-            self._release()
+            self._abort()
             self.failed.emit(str(exc))
             return
         except BaseException:
             self._stop()
-            self._writer.abort()
-            self._release()
+            self._abort()
             raise
         self._finish()
+
+    def _abort(self) -> None:
+        if self._loop is not None:
+            self._loop.abort()
+        self._release()
 
     def _finish(self) -> None:
         """Close the writer on a thread (a GIF's palette pass takes a moment), keep the
@@ -103,9 +110,12 @@ class ExportJob(QObject):
         self.finishing.emit()
         outcome: list[str | None] = []
 
+        loop = self._loop
+        assert loop is not None
+
         def close() -> None:
             try:
-                self._writer.close()
+                loop.close()
                 outcome.append(None)
             except StudioError as exc:
                 outcome.append(str(exc))

@@ -1,0 +1,55 @@
+"""`studio bench`: the benchmark sections and the table they print.
+
+    table.py    BenchRow and the printed table (each figure beside its baseline, as a ratio)
+    engine.py   simulate() beside the seeds' per-ball Python loop
+    export.py   export frames/s and memory beside matplotlib's FuncAnimation
+    window.py   the playing window's frames/s and edit latency
+
+Each section is a `BenchSection`: a name for `--only` and a callable `(quick) -> (title,
+rows)`. A new benchmark is a module here and a row in `SECTIONS`. Qt is loaded only when a
+section that draws runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from studio.bench.engine import engine_section
+from studio.bench.export import export_section
+from studio.bench.table import BenchRow, Rows, format_table
+from studio.bench.window import window_section
+
+
+@dataclass(frozen=True)
+class BenchSection:
+    name: str
+    func: Callable[[bool], Rows]
+    draws: bool = False  # needs a display for OpenGL
+
+    def __call__(self, quick: bool) -> Rows:
+        return self.func(quick)
+
+
+SECTIONS: list[BenchSection] = [
+    BenchSection("engine", engine_section),
+    BenchSection("export", export_section, draws=True),
+    BenchSection("window", window_section, draws=True),
+]
+
+
+def run_sections(chosen: Sequence[BenchSection], quick: bool) -> None:
+    """Print each section's table in turn."""
+    from studio.gui.display import display_for_gl
+
+    # One display for every section that draws: the QApplication outlives a section and
+    # stays bound to the X server it first met (a private Xvfb must not stop in between).
+    with display_for_gl() if any(s.draws for s in chosen) else nullcontext():
+        for section in chosen:
+            title, rows = section(quick)
+            print(format_table(rows, title))
+            print()
+
+
+__all__ = ["SECTIONS", "BenchRow", "BenchSection", "format_table", "run_sections"]
