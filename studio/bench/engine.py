@@ -1,7 +1,8 @@
-"""`studio bench` engine rows: `simulate()` beside the seeds' per-ball Python loop.
+"""`studio bench` engine rows: `simulate()` beside a per-ball Python loop.
 
-The baseline is the same updates written the way the seed articles write them: a Python
-loop over balls, each ball a 2-vector, one step at a time (`_loop_*` below). Figures are the
+The baseline is the same updates written the way optimization tutorials write them: a Python
+loop over balls, each ball a vector, one step at a time (`studio.engine.reference`, the plain
+reference the engine's tests check against; docs/architecture.md#benchmarks). Figures are the
 best of a few repeats (the least disturbed by other work on the machine); the baseline's
 ball-steps per second do not depend on N, so it is measured on a few balls and steps and
 reported as a rate.
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from studio.bench.table import BenchRow, Rows
+from studio.engine.reference import reference_path
 
 GUI_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
                   "adamw", "amsgrad", "nadam")
@@ -34,7 +36,7 @@ def _best(func: Callable[[], Any], repeats: int) -> float:
     return best
 
 
-# ------------------------------------------------------------- the seeds' way, per ball
+# ------------------------------------------------------------------ the per-ball loop
 
 
 def _rosenbrock_grad(p: np.ndarray) -> np.ndarray:
@@ -43,76 +45,14 @@ def _rosenbrock_grad(p: np.ndarray) -> np.ndarray:
 
 
 def _loop_adam(starts: np.ndarray, steps: int, lr: float) -> list[np.ndarray]:
-    """Adam, one ball after another, one step at a time (seed 003's code shape)."""
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    out = []
-    for start in starts:
-        theta = start.copy()
-        m = np.zeros(2)
-        v = np.zeros(2)
-        for t in range(1, steps + 1):
-            g = _rosenbrock_grad(theta)
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            m_hat = m / (1 - b1**t)
-            v_hat = v / (1 - b2**t)
-            theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
-        out.append(theta)
-    return out
+    """Adam, one ball after another, one step at a time (the tutorials' code shape)."""
+    return [reference_path("adam", {"lr": lr}, start, _rosenbrock_grad, steps)[-1]
+            for start in starts]
 
 
 def _loop_one(name: str, h: dict[str, Any], start: np.ndarray, steps: int) -> np.ndarray:
-    """One optimizer on one ball, written plainly from ALGORITHMS.md."""
-    theta = start.copy()
-    a = np.zeros(2)
-    b = np.zeros(2)
-    c = np.zeros(2)
-    lr = h["lr"]
-    prod = 1.0
-    for t in range(1, steps + 1):
-        if name == "nesterov":
-            g = _rosenbrock_grad(theta - h["momentum"] * a)
-            a = h["momentum"] * a + lr * g
-            theta = theta - a
-            continue
-        g = _rosenbrock_grad(theta)
-        if name == "sgd":
-            theta = theta - lr * g
-        elif name == "momentum":
-            a = h["momentum"] * a + g
-            theta = theta - lr * a
-        elif name == "adagrad":
-            a = a + g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        elif name == "adadelta":
-            a = h["rho"] * a + (1 - h["rho"]) * g * g
-            delta = np.sqrt(b + h["eps"]) / np.sqrt(a + h["eps"]) * g
-            b = h["rho"] * b + (1 - h["rho"]) * delta * delta
-            theta = theta - lr * delta
-        elif name == "rmsprop":
-            a = h["alpha"] * a + (1 - h["alpha"]) * g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        else:
-            b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
-            if name == "adamw":
-                theta = theta * (1 - lr * h["weight_decay"])
-            a = b1 * a + (1 - b1) * g
-            b = b2 * b + (1 - b2) * g * g
-            if name == "nadam":
-                mu = b1 * (1 - 0.5 * 0.96 ** (t * h["momentum_decay"]))
-                mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * h["momentum_decay"]))
-                prod *= mu
-                d = np.sqrt(b / (1 - b2**t)) + eps
-                theta = (theta - lr * (1 - mu) / (1 - prod) * g / d
-                         - lr * mu_next / (1 - prod * mu_next) * a / d)
-            else:
-                if name == "amsgrad":
-                    c = np.maximum(c, b)
-                    v = c
-                else:
-                    v = b
-                theta = theta - lr * (a / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-    return theta
+    """One optimizer on one ball: the engine's plain reference (docs/algorithms.md)."""
+    return reference_path(name, h, start, _rosenbrock_grad, steps)[-1]
 
 
 # ----------------------------------------------------------------------- engine section
