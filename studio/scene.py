@@ -69,7 +69,7 @@ class SurfaceSpec:
 class RunSpec:
     """One optimizer run: its rule, hyperparameters and start points (one ball per start).
 
-    `hyper` uses the canonical keys of ALGORITHMS.md (lr, momentum, beta1, schedule,
+    `hyper` uses the canonical keys of docs/algorithms.md#common-keys (lr, momentum, beta1, schedule,
     step_size, grad_noise, batch_size, delay, workers, ...); missing keys take the
     optimizer's defaults. `grid` = (nx, ny) replaces `starts` by an nx×ny grid over the domain.
     """

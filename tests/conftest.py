@@ -1,4 +1,4 @@
-"""Shared test set-up: Qt attributes that must precede the QApplication (see DESIGN.md)."""
+"""Shared test set-up: Qt attributes that must precede the QApplication (docs/architecture.md#tests)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`studio bench`: the benchmark sections and the table they print.
 
     table.py    BenchRow and the printed table (each figure beside its baseline, as a ratio)
-    engine.py   simulate() beside the seeds' per-ball Python loop
+    engine.py   simulate() beside a per-ball Python loop
     export.py   export frames/s and memory beside matplotlib's FuncAnimation
     window.py   the playing window's frames/s and edit latency
 

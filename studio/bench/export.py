@@ -1,4 +1,4 @@
-"""`studio bench` export rows: frames/s end to end, beside the seeds' matplotlib way.
+"""`studio bench` export rows: frames/s end to end, beside matplotlib's FuncAnimation.
 
 Ours: `studio.gui.export.renderer.export` (hidden GL/plot widgets, QPainter overlays, ffmpeg in
 its own process). Baseline: the same scene drawn as the seed articles draw it, matplotlib
@@ -69,7 +69,7 @@ def studio_command() -> list[str]:
 
 def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
                 frames: int) -> float:
-    """The seeds' way: FuncAnimation redrawing a 3D surface or contourf plus 6 paths."""
+    """The notebooks' way: FuncAnimation redrawing a 3D surface or contourf plus 6 paths."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,6 +1,6 @@
 """Rows and the printed table of `studio bench`: each figure beside its baseline as a ratio.
 
-Every benchmark measures our way and a baseline (the seeds' way: a per-ball Python loop,
+Every benchmark measures our way and a baseline (the usual way: a per-ball Python loop,
 matplotlib's FuncAnimation) in the same run, so the ratio is meaningful on any machine.
 """
 

@@ -1,4 +1,6 @@
-"""`studio bench [--quick] [--only SECTION]`: how fast the studio is, beside the seeds' way.
+"""`studio bench [--quick] [--only SECTION]`: how fast the studio is, beside a baseline.
+
+What each baseline is: docs/architecture.md#benchmarks.
 
 The sections live in `studio.bench`; this module is the command line around them.
 """
@@ -13,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("bench", help="measure the engine, export and window against baselines",
                        description="Benchmarks printed as tables: our figure, a baseline "
-                                   "measured on this machine in the same run (the seeds' "
-                                   "way where there is one), and the ratio.")
+                                   "measured on this machine in the same run (a per-ball "
+                                   "Python loop, or matplotlib), and the ratio.")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
     p.add_argument("--only", choices=[s.name for s in SECTIONS], default=None,
                    help="run one section")

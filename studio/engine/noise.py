@@ -43,7 +43,7 @@ def add_gradient_noise(eta: float, gamma: float,
 
 
 def noise_source(kind: str, rng: np.random.Generator) -> GradientTransformation:
-    """Noise training (Seo 2018, seed 000): ignore the gradient, emit ξ per coordinate.
+    """Noise training (Seo 2018; docs/algorithms.md#noise-training): ignore the gradient, emit ξ per coordinate.
 
     ξ ~ Gumbel(0, 1) (`noise=gumbel`) or N(0, 1) (`noise=gaussian`). Followed by the learning
     rate it moves the ball by θ ← θ − ηξ; followed by Adam it is "Adam noise training".

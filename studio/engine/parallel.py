@@ -1,4 +1,4 @@
-"""Parallel and distributed SGD, simulated on one machine (seed 003 §5).
+"""Parallel and distributed SGD, simulated on one machine (docs/algorithms.md#stale-gradients, #easgd).
 
 * Stale gradients (Downpour SGD, Dean et al. 2012; Hogwild!, Recht et al. 2011): each update
   uses the gradient computed τ updates ago, θ_{t+1} = θ_t − η g(θ_{t−τ}). `delay_gradients`

@@ -6,7 +6,7 @@ import numpy as np
 
 
 class Bowl:
-    """f = x² + 10y² on [−5, 5]² (seed 001)."""
+    """f = x² + 10y² on [−5, 5]² (docs/algorithms.md#presets)."""
 
     domain = (-5.0, 5.0, -5.0, 5.0)
     dim = 2

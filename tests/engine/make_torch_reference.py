@@ -3,10 +3,10 @@
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0 numpy
     /tmp/torchenv/bin/python tests/engine/make_torch_reference.py
 
-For each optimizer of ALGORITHMS.md that torch has, with each of the schedules constant,
+For each optimizer of docs/algorithms.md that torch has, with each of the schedules constant,
 step, exponential and cosine_restarts, it runs `STEPS` updates on Rosenbrock and Beale from
 fixed starts and stores the positions. The hyperparameters are written in the studio's own
-keys (explicit everywhere: torch's RMSprop alpha default differs from ALGORITHMS.md); the
+keys (explicit everywhere: torch's RMSprop alpha default differs from docs/algorithms.md#rmsprop); the
 scheduler is stepped once after every update, as the spec's k = update index.
 """
 

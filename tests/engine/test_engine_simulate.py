@@ -269,7 +269,7 @@ def test_a_small_gradient_is_converged_even_with_patience() -> None:
 ], ids=["grad_noise", "noise_training", "easgd"])
 def test_noise_lets_a_ball_leave_a_critical_point(run: RunSpec) -> None:
     """A ball started where ∇f = 0 with a noisy gradient is not 'converged' at step 0:
-    the noise is what moves it (the seeds' saddle escape)."""
+    the noise is what moves it (docs/algorithms.md#gradient-tolerance)."""
     traj = simulate(Flat(), [run], 50, 0)
     assert (traj.status == RUNNING).all() and (traj.stop_step == 50).all()
     assert np.abs(traj.positions[-1] - traj.positions[0]).max() > 0

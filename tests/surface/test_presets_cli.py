@@ -44,7 +44,7 @@ DEFAULTS = {
 
 def descend(grad: object, name: str, hyper: dict[str, float], start: np.ndarray,
             steps: int = 500) -> np.ndarray:
-    """ALGORITHMS.md's update rules, written out plainly (independent of studio.engine)."""
+    """docs/algorithms.md's update rules, written out plainly (independent of studio.engine)."""
     h = {**DEFAULTS[name], **hyper}
     th = start.astype(float)
     a, b, c = np.zeros_like(th), np.zeros_like(th), np.zeros_like(th)
