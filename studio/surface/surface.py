@@ -64,7 +64,12 @@ _cached_only: ContextVar[bool] = ContextVar("cached_only", default=False)
 
 
 class NotCompiledError(Exception):
-    """Raised inside `cached_only()` when a formula would need compiling."""
+    """Raised inside `cached_only()` when a formula would need compiling; it carries what
+    `compile_formula` needs to compile it."""
+
+    def __init__(self, text: str, params: Mapping[str, float], data: bool) -> None:
+        super().__init__(text)
+        self.text, self.params, self.data = text, dict(params), data
 
 
 def compile_stats() -> dict[str, int]:
@@ -89,6 +94,11 @@ def cached_only() -> Iterator[None]:
         _cached_only.reset(token)
 
 
+def compile_formula(text: str, params: Mapping[str, float], data: bool) -> None:
+    """Compile a formula into the cache (what building its surface would compile)."""
+    _compile(text, check_params(params), data)
+
+
 def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
     """The compiled formula, keyed by its text and parameter names, never their values.
 
@@ -104,7 +114,7 @@ def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
             _stats["hits"] += 1
             return hit
     if _cached_only.get():
-        raise NotCompiledError(text)
+        raise NotCompiledError(text, params, data)
     compiled = _build(symbolic, key[1], data)
     _smoke_test(compiled, data, tuple(params[name] for name in key[1]))
     with _cache_lock:
