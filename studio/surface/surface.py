@@ -100,13 +100,17 @@ def compile_formula(text: str, params: Mapping[str, float], data: bool) -> None:
 
 
 def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
-    """The compiled formula, keyed by its text and parameter names, never their values.
+    """The compiled formula, keyed by its text and the names of the parameters it uses,
+    never their values.
 
     Parsing runs every time (well under a millisecond): it checks these values (`exp(b)`
     with b = 1000 is refused) while the expression it builds does not depend on them.
     """
     symbolic = parse_expression(text, params, data=data)
-    key: _CacheKey = (text, tuple(sorted(params)), data)
+    # Only the parameters the formula uses are arguments: declaring another one (the GUI's
+    # parameter line) compiles nothing either.
+    used = symbolic.free_symbols
+    key: _CacheKey = (text, tuple(sorted(n for n in params if param_symbol(n) in used)), data)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
