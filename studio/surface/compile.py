@@ -9,7 +9,7 @@ balls, and sharing e.g. `exp(-...)` between f and ∇f roughly halves the work.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,6 @@ from sympy.printing.numpy import NumPyPrinter
 
 from studio.surface.errors import ExpressionError
 from studio.surface.functions import NUMPY_NAMESPACE
-from studio.surface.parser import exact_number, param_symbol
 
 NumericFunction = Callable[..., list[Any]]
 
@@ -28,16 +27,61 @@ NumericFunction = Callable[..., list[Any]]
 _MODULES = [NUMPY_NAMESPACE, {"numpy": np, "functools": functools, "I": 1j}]
 
 
+class _Printer(NumPyPrinter):
+    """NumPyPrinter writing every Float with all its digits: sympy's own form keeps 15
+    significant digits, which would round a folded constant away from its double."""
+
+    def _print_Float(self, expr: sympy.Float) -> str:
+        return repr(float(expr))
+
+
 def _printer() -> NumPyPrinter:
     """The printer lambdify would make for "numpy", our functions called by name."""
-    return NumPyPrinter({"allow_unknown_functions": True, "inline": True,
-                         "user_functions": {name: name for name in NUMPY_NAMESPACE}})
+    return _Printer({"allow_unknown_functions": True, "inline": True,
+                     "user_functions": {name: name for name in NUMPY_NAMESPACE}})
 
 
-def substitute_params(expr: sympy.Expr, params: Mapping[str, float]) -> sympy.Expr:
-    """The expression with each declared parameter replaced by its exact value."""
-    values = {param_symbol(k): exact_number(v) for k, v in params.items()}
-    return expr.xreplace(values) if values else expr
+def fold_constants(expr: sympy.Expr) -> sympy.Expr:
+    """Every constant sub-expression other than a plain number (`log(2)`, `sqrt(3)/2`,
+    `sigmoid(0)^2 + ...`) replaced by its float value.
+
+    The generated code then computes a constant once, as one literal, instead of on every
+    call; and the printer has no constant calls left to order by value. Integers and
+    rationals stay exact (`x**2` must stay an integer power, which NumPy squares).
+    A constant whose value is not a finite real number is left as it is.
+    """
+    memo: dict[sympy.Expr, sympy.Expr] = {}
+
+    def fold(node: sympy.Expr) -> sympy.Expr:
+        if node.is_Atom:
+            return node
+        done = memo.get(node)
+        if done is not None:
+            return done
+        out = node
+        if node.is_number:
+            value = _float_value(node)
+            if value is not None:
+                out = sympy.Float(value)
+        if out is node:
+            args = tuple(fold(a) for a in node.args)
+            if args != node.args:
+                out = node.func(*args)
+        memo[node] = out
+        return out
+
+    return fold(expr)
+
+
+def _float_value(constant: sympy.Expr) -> float | None:
+    """The double nearest to a constant expression, or None when it is not a finite real."""
+    try:
+        value = complex(constant.evalf(20))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    if value.imag != 0 or not np.isfinite(value.real):
+        return None
+    return value.real
 
 
 def gradient(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> tuple[sympy.Expr, ...]:
@@ -62,7 +106,8 @@ def compile_numeric(outputs: Sequence[sympy.Expr],
                     arguments: Sequence[sympy.Symbol]) -> NumericFunction:
     """One NumPy function `(*arguments) -> [outputs...]` with shared subexpressions."""
     try:
-        return sympy.lambdify(list(arguments), [_float_big_integers(e) for e in outputs],
+        return sympy.lambdify(list(arguments),
+                              [_float_big_integers(fold_constants(e)) for e in outputs],
                               modules=_MODULES, printer=_printer(), cse=True)
     except (RecursionError, MemoryError):
         raise ExpressionError("expression too complex to compile") from None

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
@@ -30,6 +31,22 @@ class _Named(sympy.Function):
 
     language_name = ""
     latex_name = ""
+    # The mpmath function `evalf` computes a constant call with (`sigmoid(0)` -> 0.5).
+    # Without it a constant call stays symbolic although `is_number` is true, and sympy's
+    # printers, which order a sum's terms by calling `complex()` on its numbers, fall back
+    # to expanding `re`/`im` of the call: exponential in the nesting (seconds to forever for
+    # `tanh(tanh(hypot(log2(2.96), sigmoid(0)))) + x`).
+    mpmath_function: Callable[..., Any] | None = None
+
+    def _eval_mpmath(self) -> tuple[Callable[..., Any] | None, tuple[sympy.Expr, ...]]:
+        return type(self).mpmath_function, self.args
+
+    def _eval_is_extended_real(self) -> bool | None:
+        """Real for real arguments, like every function of the language (so sympy never
+        splits a call into real and imaginary parts)."""
+        if all(a.is_extended_real for a in self.args):
+            return True
+        return None
 
     def _sympystr(self, printer: StrPrinter) -> str:
         args = ", ".join(printer._print(a) for a in self.args)
@@ -47,6 +64,7 @@ class StudioSign(_Named):
     nargs = 1
     language_name = "sign"
     latex_name = r"\operatorname{sign}"
+    mpmath_function = staticmethod(mpmath.sign)
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         return sympy.Integer(0)
@@ -57,6 +75,7 @@ class StudioAbs(_Named):
 
     nargs = 1
     language_name = "abs"
+    mpmath_function = staticmethod(mpmath.fabs)
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         return StudioSign(self.args[0])
@@ -77,6 +96,7 @@ class StudioMin(_Named):
     nargs = 2
     language_name = "min"
     latex_name = r"\min"
+    mpmath_function = staticmethod(lambda a, b: mpmath.mpf(min(a, b)))
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         a, b = self.args
@@ -89,6 +109,7 @@ class StudioMax(_Named):
     nargs = 2
     language_name = "max"
     latex_name = r"\max"
+    mpmath_function = staticmethod(lambda a, b: mpmath.mpf(max(a, b)))
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         a, b = self.args
@@ -101,6 +122,7 @@ class StudioSigmoid(_Named):
     nargs = 1
     language_name = "sigmoid"
     latex_name = r"\sigma"
+    mpmath_function = staticmethod(lambda z: 1 / (1 + mpmath.exp(-z)))
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         s = StudioSigmoid(self.args[0])
@@ -113,6 +135,7 @@ class StudioSoftplus(_Named):
     nargs = 1
     language_name = "softplus"
     latex_name = r"\operatorname{softplus}"
+    mpmath_function = staticmethod(lambda z: mpmath.log1p(mpmath.exp(z)))
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         return StudioSigmoid(self.args[0])
@@ -126,6 +149,7 @@ class StudioAtan2(_Named):
     nargs = 2
     language_name = "atan2"
     latex_name = r"\operatorname{atan2}"
+    mpmath_function = staticmethod(mpmath.atan2)
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         y, x = self.args

@@ -285,9 +285,12 @@ class _Builder:
                 number = self.shadow(lambda: math.pow(a, b), node)
                 # An integer power of a rational is computed eagerly by sympy: bound its
                 # size before asking (the result's bits are about |b| times the base's).
+                # Only a literal exponent: a parameter stays a symbol whatever its value,
+                # so the expression (and its compiled code) is the same for every value.
                 base = left.expr
-                if base.is_Rational and float(b).is_integer() and abs(b) * max(
-                        abs(base.p).bit_length(), base.q.bit_length()) > MAX_EXACT_BITS:
+                bits = abs(b) * max(abs(base.p).bit_length(),
+                                    base.q.bit_length()) if base.is_Rational else 0
+                if right.expr.is_Number and float(b).is_integer() and bits > MAX_EXACT_BITS:
                     return _Value(exact_number(number), number)
             expr = sympy.Pow(left.expr, right.expr)
         elif isinstance(op, ast.Div):

@@ -6,15 +6,19 @@ function. Data-fit surfaces hold a per-row loss ℓ(x, y; u, v) and data rows (u
 mean of ℓ over the rows, and `grad_rows` gives each ball the mean gradient over its own
 mini-batch of rows (ALGORITHMS.md: batch_size=B, B = 1 is SGD, B = all rows is batch GD).
 
-Compiling (sympy diff + lambdify) costs 50-300 ms, so it is cached by (formula, parameter
-values, kind): the GUI rebuilds a surface on every edit of the domain or title for free.
+Compiling (sympy diff + lambdify + printing) costs 50-300 ms, so it is cached by (formula,
+parameter names, kind). Parameters are arguments of the generated function, bound by each
+`Surface`: moving a parameter slider builds a new surface without compiling anything.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,10 +29,9 @@ from studio.surface.compile import (
     as_float_array,
     compile_numeric,
     gradient,
-    substitute_params,
 )
 from studio.surface.errors import ExpressionError
-from studio.surface.parser import U, V, X, Y, check_params, parse_expression
+from studio.surface.parser import U, V, X, Y, check_params, param_symbol, parse_expression
 from studio.surface.printing import pretty, to_latex
 
 Domain = tuple[float, float, float, float]
@@ -39,37 +42,126 @@ MAX_ROWS = 100_000
 
 @dataclass(frozen=True)
 class _Compiled:
-    """Everything about a formula that does not depend on domain, names or data values."""
+    """Everything about a formula that does not depend on parameter values, domain, names or
+    data rows: one compile serves every value a parameter slider passes through."""
 
     symbolic: sympy.Expr          # as typed, parameters still symbols (for display)
     gradient_symbolic: tuple[sympy.Expr, sympy.Expr]
-    full: NumericFunction         # (x, y[, u, v]) -> [f, df/dx, df/dy]
+    full: NumericFunction         # (x, y[, u, v], *parameter values) -> [f, df/dx, df/dy]
+    param_names: tuple[str, ...]  # the order of the parameter arguments of `full`
+    text: str                     # pretty(symbolic)
+    latex: str
+    gradient_text: tuple[str, str]
+    gradient_latex: tuple[str, str]
 
 
-@functools.lru_cache(maxsize=128)
-def _compile(text: str, params: tuple[tuple[str, float], ...], data: bool) -> _Compiled:
-    symbolic = parse_expression(text, dict(params), data=data)
-    grad_symbolic = gradient(symbolic, (X, Y))
-    numeric = substitute_params(symbolic, dict(params))
-    grad_numeric = tuple(substitute_params(g, dict(params)) for g in grad_symbolic)
-    arguments = (X, Y, U, V) if data else (X, Y)
-    compiled = _Compiled(
-        symbolic=symbolic,
-        gradient_symbolic=(grad_symbolic[0], grad_symbolic[1]),
-        full=compile_numeric([numeric, *grad_numeric], arguments),
-    )
-    _smoke_test(compiled, data)
+_CacheKey = tuple[str, tuple[str, ...], bool]
+_CACHE_SIZE = 128
+_cache: OrderedDict[_CacheKey, _Compiled] = OrderedDict()
+_cache_lock = threading.Lock()
+_stats = {"hits": 0, "compiles": 0}
+_cached_only: ContextVar[bool] = ContextVar("cached_only", default=False)
+
+
+class NotCompiledError(Exception):
+    """Raised inside `cached_only()` when a formula would need compiling; it carries what
+    `compile_formula` needs to compile it."""
+
+    def __init__(self, text: str, params: Mapping[str, float], data: bool) -> None:
+        super().__init__(text)
+        self.text, self.params, self.data = text, dict(params), data
+
+
+def compile_stats() -> dict[str, int]:
+    """How many formulas were compiled and how many requests the cache answered."""
+    with _cache_lock:
+        return dict(_stats)
+
+
+def clear_compile_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+@contextmanager
+def cached_only() -> Iterator[None]:
+    """Within it, building a surface whose formula is not compiled yet raises
+    `NotCompiledError` instead of running sympy (the caller compiles under a time budget)."""
+    token = _cached_only.set(True)
+    try:
+        yield
+    finally:
+        _cached_only.reset(token)
+
+
+def compile_formula(text: str, params: Mapping[str, float], data: bool) -> None:
+    """Compile a formula into the cache (what building its surface would compile)."""
+    _compile(text, check_params(params), data)
+
+
+def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
+    """The compiled formula, keyed by its text and the names of the parameters it uses,
+    never their values.
+
+    Parsing runs every time (well under a millisecond): it checks these values (`exp(b)`
+    with b = 1000 is refused) while the expression it builds does not depend on them.
+    """
+    symbolic = parse_expression(text, params, data=data)
+    # Only the parameters the formula uses are arguments: declaring another one (the GUI's
+    # parameter line) compiles nothing either.
+    used = symbolic.free_symbols
+    key: _CacheKey = (text, tuple(sorted(n for n in params if param_symbol(n) in used)), data)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+            return hit
+    if _cached_only.get():
+        raise NotCompiledError(text, params, data)
+    compiled = _build(symbolic, key[1], data)
+    _smoke_test(compiled, data, tuple(params[name] for name in key[1]))
+    with _cache_lock:
+        _stats["compiles"] += 1
+        _cache[key] = compiled
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return compiled
 
 
-def _smoke_test(compiled: _Compiled, data: bool) -> None:
+_ROW_SYMBOLS = {U: sympy.Symbol("u_i", real=True), V: sympy.Symbol("v_i", real=True)}
+
+
+def _build(symbolic: sympy.Expr, names: tuple[str, ...], data: bool) -> _Compiled:
+    """All the sympy work on one formula: gradient, NumPy code and display texts (a data-fit
+    loss shows the row's u, v as u_i, v_i in LaTeX, under the mean the surface adds)."""
+    grad = gradient(symbolic, (X, Y))
+    arguments = (X, Y, U, V) if data else (X, Y)
+
+    def latex(expr: sympy.Expr) -> str:
+        return to_latex(expr.xreplace(_ROW_SYMBOLS) if data else expr)
+
+    return _Compiled(
+        symbolic=symbolic,
+        gradient_symbolic=(grad[0], grad[1]),
+        full=compile_numeric([symbolic, *grad],
+                             (*arguments, *(param_symbol(name) for name in names))),
+        param_names=names,
+        text=pretty(symbolic),
+        latex=latex(symbolic),
+        gradient_text=(pretty(grad[0]), pretty(grad[1])),
+        gradient_latex=(latex(grad[0]), latex(grad[1])),
+    )
+
+
+def _smoke_test(compiled: _Compiled, data: bool, values: tuple[float, ...]) -> None:
     """Run the generated code once: a formula sympy accepted but NumPy cannot compute
     (e.g. an integer constant too large for a float) must fail here, as an ExpressionError."""
     probe = np.array([0.5, -1.5])
     args = (probe, probe[::-1], probe, probe) if data else (probe, probe[::-1])
     try:
         with np.errstate(all="ignore"):
-            for part in compiled.full(*args):
+            for part in compiled.full(*args, *values):
                 as_float_array(part, probe.shape)
     except (ArithmeticError, TypeError, ValueError, NameError) as exc:
         raise ExpressionError(f"cannot compute this expression ({type(exc).__name__})") from None
@@ -127,6 +219,7 @@ class Surface:
     symbolic: sympy.Expr = field(repr=False)
     _compiled: _Compiled = field(repr=False)
     _rows: np.ndarray | None = field(repr=False, default=None)
+    _values: tuple[float, ...] = field(repr=False, default=())  # in _compiled.param_names order
 
     @property
     def dim(self) -> int:
@@ -153,7 +246,7 @@ class Surface:
         n = x.shape[0]
         with np.errstate(all="ignore"):
             if self._rows is None:
-                f, gx, gy = self._compiled.full(x, y)
+                f, gx, gy = self._compiled.full(x, y, *self._values)
                 f = as_float_array(f, (n,))
                 if f is x or f is y:  # f(x, y) = x hands back the caller's own column
                     f = f.copy()
@@ -186,7 +279,7 @@ class Surface:
     def _row_means(self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
                    shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Mean over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against u, v (1 or N, B)."""
-        f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v)
+        f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v, *self._values)
         f = as_float_array(f, shape)
         grad = np.empty((shape[0], 2))
         grad[:, 0] = _tip_to_zero(f, as_float_array(gx, shape)).mean(axis=1)
@@ -244,19 +337,17 @@ def make_surface(expression: str, params: Mapping[str, float] | None = None,
     `height` None or "auto" picks "log1p" for a non-negative surface spanning orders of
     magnitude (Rosenbrock-like), "linear" otherwise.
     """
-    key = _params_key(params)
-    compiled = _compile(expression, key, False)
+    values = dict(_params_key(params))
+    compiled = _compile(expression, values, False)
     surface = Surface(
-        name=name, title=title, expression=pretty(compiled.symbolic), params=dict(key),
+        name=name, title=title, expression=compiled.text, params=values,
         domain=check_domain(domain),
         minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
         height=_check_height(height) or "linear", n_rows=0,
-        latex=to_latex(compiled.symbolic),
-        gradient_text=(pretty(compiled.gradient_symbolic[0]),
-                       pretty(compiled.gradient_symbolic[1])),
-        gradient_latex=(to_latex(compiled.gradient_symbolic[0]),
-                        to_latex(compiled.gradient_symbolic[1])),
+        latex=compiled.latex, gradient_text=compiled.gradient_text,
+        gradient_latex=compiled.gradient_latex,
         symbolic=compiled.symbolic, _compiled=compiled,
+        _values=tuple(values[n] for n in compiled.param_names),
     )
     if _check_height(height) is None:
         surface = _replace_height(surface, _auto_height(surface))
@@ -279,27 +370,21 @@ def make_data_surface(loss: str, rows: np.ndarray | Sequence[Sequence[float]],
     if not np.all(np.isfinite(data)):
         raise ExpressionError("data must be finite numbers")
     data.setflags(write=False)
-    key = _params_key(params)
-    compiled = _compile(loss, key, True)
+    values = dict(_params_key(params))
+    compiled = _compile(loss, values, True)
     m = data.shape[0]
-    ui, vi = sympy.Symbol("u_i", real=True), sympy.Symbol("v_i", real=True)
-
-    def mean_latex(expr: sympy.Expr) -> str:
-        return rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} " + to_latex(
-            expr.xreplace({U: ui, V: vi}))
-
+    mean = rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} "
     prefix = f"mean over {m} rows (u, v) of "
     surface = Surface(
-        name=name, title=title, expression=prefix + pretty(compiled.symbolic),
-        params=dict(key), domain=check_domain(domain),
+        name=name, title=title, expression=prefix + compiled.text,
+        params=values, domain=check_domain(domain),
         minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
         height=_check_height(height) or "linear", n_rows=m,
-        latex=mean_latex(compiled.symbolic),
-        gradient_text=(prefix + pretty(compiled.gradient_symbolic[0]),
-                       prefix + pretty(compiled.gradient_symbolic[1])),
-        gradient_latex=(mean_latex(compiled.gradient_symbolic[0]),
-                        mean_latex(compiled.gradient_symbolic[1])),
+        latex=mean + compiled.latex,
+        gradient_text=(prefix + compiled.gradient_text[0], prefix + compiled.gradient_text[1]),
+        gradient_latex=(mean + compiled.gradient_latex[0], mean + compiled.gradient_latex[1]),
         symbolic=compiled.symbolic, _compiled=compiled, _rows=data,
+        _values=tuple(values[n] for n in compiled.param_names),
     )
     if _check_height(height) is None:
         surface = _replace_height(surface, _auto_height(surface))

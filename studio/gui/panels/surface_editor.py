@@ -45,10 +45,12 @@ from studio.editing import (
     retarget_run,
 )
 from studio.errors import StudioError
+from studio.gui.compile_worker import CompileWorker
 from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
 from studio.gui.session import Session
 from studio.scene import HEIGHT_MODES, Scene, SurfaceSpec
 from studio.surface import PRESETS, Surface, surface_from_spec
+from studio.surface.budget import surface_if_compiled
 from studio.surface.parser import MAX_MAGNITUDE
 
 DEBOUNCE_MS = 250
@@ -215,11 +217,19 @@ class SurfaceEditor(QWidget):
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
 
+        # A formula not compiled yet compiles off the GUI thread (see _edit_surface).
+        self.compiler = CompileWorker(self)
+        self.compiling_label = QLabel("compiling…", self)
+        self.compiling_label.hide()
+        self.compiler.busyChanged.connect(self.compiling_label.setVisible)
+        self.compiler.failed.connect(self.show_error)
+
         expression_box = QVBoxLayout()
         expression_box.setSpacing(0)
         expression_box.addWidget(self.expression_edit)
         expression_box.addWidget(self.error_marker)
         expression_box.addWidget(self.error_label)
+        expression_box.addWidget(self.compiling_label)
 
         form = QFormLayout(self)
         form.addRow("Preset", self.preset_combo)
@@ -267,12 +277,20 @@ class SurfaceEditor(QWidget):
 
     def _edit_surface(self, spec: SurfaceSpec, text: str, merge_key: str | None = None,
                       ) -> bool:
-        """Check `spec` builds a surface (showing why not), then make it one undo step."""
+        """Check `spec` builds a surface (showing why not), then make it one undo step.
+
+        A formula that needs compiling is compiled in the worker, under its time budget:
+        this returns True at once, the last valid surface stays until the new one arrives,
+        and only the newest request lands (or shows why it was refused)."""
         try:
-            surface_from_spec(spec)
+            if surface_if_compiled(spec) is None:
+                self.compiler.request(spec, lambda: self._edit_surface(spec, text, merge_key))
+                return True
         except StudioError as exc:
+            self.compiler.cancel()
             self.show_error(exc)
             return False
+        self.compiler.cancel()
         self.show_error(None)
         scene = self.session.scene
         # A scene's title describes its function ("Rosenbrock: six optimizers race..."): a
