@@ -1,7 +1,8 @@
 """Data sets shipped for the data-fit presets, read from small CSV files in assets/data.
 
-A data-fit surface is f(x, y) = mean over rows i of ℓ(x, y; u_i, v_i) (ALGORITHMS.md,
-seed 002): x and y are the model's two parameters, (u, v) one training example.
+A data-fit surface is f(x, y) = mean over rows i of ℓ(x, y; u_i, v_i)
+(docs/algorithms.md#data-fit-surfaces): x and y are the model's two parameters, (u, v) one
+training example.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""The standard test surfaces of ALGORITHMS.md, as data: formula text, domain, minima.
+"""The standard test surfaces (docs/algorithms.md#presets), as data: formula text, domain, minima.
 
 Formulas are strings in the studio's own language, parsed by the same parser as anything
 the user types (so a preset is also an example of the syntax). `suggested` holds, per
 optimizer, the hyperparameters that make balls descend visibly within ~500 steps from the
 classic starts without diverging, where the optimizer's defaults would barely move or would
-blow up (checked by tests/surface/test_presets.py with hand-written optimizers). The saddles
+blow up (checked by tests/surface/test_presets_cli.py with hand-written optimizers). The saddles
 are unbounded below: there "without diverging" means the ball is still within a few domain
 widths after 500 steps (the monkey saddle's cubic valleys blow fixed-step methods up in
 finite time, so its one start sits on the ridge and its rates are small).

@@ -4,7 +4,7 @@ A surface is built once from formula text (parsed by `studio.surface.parser`, ne
 and is immutable afterwards. Plain surfaces compute f and ∇f from one generated NumPy
 function. Data-fit surfaces hold a per-row loss ℓ(x, y; u, v) and data rows (u, v): f is the
 mean of ℓ over the rows, and `grad_rows` gives each ball the mean gradient over its own
-mini-batch of rows (ALGORITHMS.md: batch_size=B, B = 1 is SGD, B = all rows is batch GD).
+mini-batch of rows (docs/algorithms.md#mini-batches: batch_size=B, B = 1 is SGD, B = all rows is batch GD).
 
 Compiling (sympy diff + lambdify + printing) costs 50-300 ms, so it is cached by (formula,
 parameter names, kind). Parameters are arguments of the generated function, bound by each
