@@ -202,7 +202,7 @@ def init_params(spec: NetworkSpec) -> np.ndarray:
 
 
 def _activate(z: np.ndarray, activation: str, out: np.ndarray) -> None:
-    """out = act(z); `out` may be z itself or a strided view."""
+    """out = act(z); `out` may be z itself."""
     if activation == "sigmoid":
         # The tanh form never overflows, where 1 / (1 + exp(-z)) does for z << 0.
         np.multiply(z, 0.5, out=out)
@@ -245,10 +245,9 @@ class NetworkObjective:
     row. `validation(params)` is the validation split's loss and accuracy. `n_train` is the
     number of training rows (what mini-batch indices range over).
 
-    Inside, a layer's W and b are adjacent in the parameter vector, so together they are one
-    (fan_in + 1) × fan_out matrix whose last row is b; every layer's input carries a column
-    of ones, and one matrix product gives z = a W + b and, backwards, the gradients of W and
-    b together.
+    Inside, the first layer's W and b are adjacent in the parameter vector, so together they
+    are one (n_in + 1) × fan_out matrix whose last row is b; the inputs carry a column of
+    ones, and one matrix product gives z = x W + b and, backwards, both gradients.
     """
 
     spec: NetworkSpec = field(default_factory=NetworkSpec)
@@ -347,34 +346,32 @@ class NetworkObjective:
         return loss, acc
 
     def _forward(self, params: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
-        """[x, a_1, …, a_{L−1}, z_L]: each layer's input (with its column of ones), the logits.
+        """[x, a_1, …, a_{L−1}, z_L]: the inputs (with their column of ones), each hidden
+        layer's output, and the logits.
 
-        With inputs shared by every run (x is 2-D), the first layer is one matrix product
-        x (B, n_in + 1) @ [every run's W_1] (n_in + 1, R·fan_out), since NumPy's matmul takes
-        a slow loop when it broadcasts a 2-D operand over the run axis. Its output, and the
-        first hidden layer's activations, then lie in (B, R, ·) memory order, viewed as
-        (R, B, ·).
+        The first layer's W and b are one matrix applied to x with its column of ones. With
+        inputs shared by every run (x is 2-D) it is one product x (B, n_in + 1) @ [every
+        run's W_1] (n_in + 1, R·fan_out), since NumPy's matmul takes a slow loop when it
+        broadcasts a 2-D operand over the run axis; its output then lies in (B, R, fan_out)
+        memory order, viewed as (R, B, fan_out). Activations are applied in place on
+        contiguous memory (strided writes defeat NumPy's SIMD loops).
         """
         n = len(params)
+        s = self.layers[0]
+        w = params[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
+        if x.ndim == 2:
+            flat = x @ w.transpose(1, 0, 2).reshape(s.fan_in + 1, n * s.fan_out)
+            z = flat.reshape(len(x), n, s.fan_out).transpose(1, 0, 2)
+        else:
+            z = np.matmul(x, w)
         outs = [x]
-        a = x
-        last = len(self.layers) - 1
-        for k, s in enumerate(self.layers):
-            w = params[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
-            if a.ndim == 2:
-                flat = a @ w.transpose(1, 0, 2).reshape(s.fan_in + 1, n * s.fan_out)
-                z = flat.reshape(len(a), n, s.fan_out).transpose(1, 0, 2)
-                buf = np.empty((len(a), n, s.fan_out + 1)).transpose(1, 0, 2)
-            else:
-                z = np.matmul(a, w)
-                buf = np.empty((n, a.shape[1], s.fan_out + 1))
-            if k == last:
-                outs.append(z)
-                break
-            _activate(z, self.spec.activation, out=buf[..., :-1])
-            buf[..., -1] = 1.0
-            a = buf
-            outs.append(a)
+        for s in self.layers[1:]:
+            _activate(z, self.spec.activation, out=z)
+            outs.append(z)
+            w = params[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+            z = np.matmul(z, w)
+            z += params[:, None, s.b_start:s.end]
+        outs.append(z)
         return outs
 
     def _backprop(self, params: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -393,26 +390,29 @@ class NetworkObjective:
             delta /= delta.sum(axis=-1, keepdims=True)
             _subtract_onehot(delta, y)
         delta /= batch
-        shared = x.ndim == 2
-        for k in range(len(self.layers) - 1, -1, -1):
+        ones = np.ones(batch)
+        for k in range(len(self.layers) - 1, 0, -1):
             s = self.layers[k]
             a = outs[k]
-            g = grad[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
-            if k == 0 and shared:
-                # delta lies in (B, R, fan_out) order here (see below): one product for all runs.
-                flat = a.T @ delta.transpose(1, 0, 2).reshape(batch, n * s.fan_out)
-                g[...] = flat.reshape(s.fan_in + 1, n, s.fan_out).transpose(1, 0, 2)
-            else:
-                np.matmul(a.transpose(0, 2, 1), delta, out=g)
-            if k == 0:
-                break
+            g_w = grad[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+            np.matmul(a.transpose(0, 2, 1), delta, out=g_w)
+            # A product with ones sums over the batch axis far faster than .sum(axis=1).
+            np.matmul(ones, delta, out=grad[:, s.b_start:s.end])
             w = params[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
             back = np.matmul(delta, w.transpose(0, 2, 1))
-            if k == 1 and shared:
+            if k == 1 and x.ndim == 2:
+                # The first layer's gradient below wants delta in (B, R, ·) memory order.
                 delta = np.empty((batch, n, s.fan_in)).transpose(1, 0, 2)
             else:
                 delta = back
-            np.multiply(back, _derivative(a[..., :-1], self.spec.activation), out=delta)
+            np.multiply(back, _derivative(a, self.spec.activation), out=delta)
+        s = self.layers[0]
+        g = grad[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
+        if x.ndim == 2:
+            flat = x.T @ delta.transpose(1, 0, 2).reshape(batch, n * s.fan_out)
+            g[...] = flat.reshape(s.fan_in + 1, n, s.fan_out).transpose(1, 0, 2)
+        else:
+            np.matmul(x.transpose(0, 2, 1), delta, out=g)
         return loss
 
 
