@@ -20,8 +20,8 @@ N(0, 2 / fan_in).
 **Vectorised over runs.** Every function takes parameters as an (R, D) array, R networks at
 once (runs, balls, or the points of a landscape grid): weights are viewed as (R, fan_in,
 fan_out), activations are (R, B, width), and `np.matmul` broadcasts the run axis. Losses are
-computed stably: binary cross-entropy as softplus(z) − y·z, softmax cross-entropy with
-log-sum-exp. Gradients are exact (backpropagation), the mean over the B rows. Large R is
+computed stably: binary cross-entropy as softplus(z) − y·z (softplus through exp(−|z|)),
+softmax cross-entropy with log-sum-exp. Gradients are exact (backpropagation), the mean over the B rows. Large R is
 split into chunks so that the activations of one chunk stay within `CHUNK_BYTES`.
 """
 
@@ -419,8 +419,13 @@ class NetworkObjective:
 def _loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean loss over the batch axis of logits z (R, B, outputs) with labels y (B,) or (R, B)."""
     if z.shape[-1] == 1:
+        # softplus(z) − y·z, with softplus(z) = max(z, 0) + log1p(exp(−|z|)): exact, never
+        # overflows, and several times faster than np.logaddexp(0, z).
         logit = z[..., 0]
-        return (np.logaddexp(0.0, logit) - y * logit).mean(axis=-1)
+        loss = np.log1p(np.exp(-np.abs(logit)))
+        loss += np.maximum(logit, 0.0)
+        loss -= y * logit
+        return loss.mean(axis=-1)
     m = z.max(axis=-1, keepdims=True)
     lse = (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]
     picked = np.take_along_axis(z, np.broadcast_to(y, z.shape[:-1])[..., None], -1)[..., 0]
