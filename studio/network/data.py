@@ -107,8 +107,10 @@ def load_task(task: str) -> TaskData:
         labels, n_outputs = digits, 10
     val = is_validation(index) & keep
     train = ~is_validation(index) & keep
-    arrays = [pixels[train] / PIXEL_MAX, labels[train], pixels[val] / PIXEL_MAX, labels[val],
-              index[train], index[val]]
-    for a in arrays:
+    data = TaskData(task, x_train=pixels[train] / PIXEL_MAX, y_train=labels[train],
+                    x_val=pixels[val] / PIXEL_MAX, y_val=labels[val], train_index=index[train],
+                    val_index=index[val], n_outputs=n_outputs)
+    for a in (data.x_train, data.y_train, data.x_val, data.y_val, data.train_index,
+              data.val_index):
         a.flags.writeable = False
-    return TaskData(task, *arrays, n_outputs=n_outputs)
+    return data

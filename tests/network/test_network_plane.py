@@ -45,6 +45,7 @@ def test_pca_recovers_known_directions(steps: int, runs: int, dim: int) -> None:
     for i in range(2):
         assert abs(plane.directions[i] @ vt[i]) == pytest.approx(1.0, abs=1e-9)
     expected = sv[:2] ** 2 / np.sum(sv**2)
+    assert plane.explained is not None
     assert plane.explained == pytest.approx(tuple(expected), rel=1e-9)
     assert plane.explained[0] > 0.8 and sum(plane.explained) > 0.99
     # Both directions lie in span(u1, u2, u3), and almost wholly in span(u1, u2): the plane
