@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The studio's matrices are small and many (a few balls, a 1,185-weight network for ten
+    # runs): OpenBLAS's threads cost more in hand-offs than they win, and they compete with the
+    # GUI thread. Set before NumPy loads; a user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
         args_list.insert(0, "gui")  # `studio` alone opens the window

@@ -4,9 +4,11 @@ The file is the UCI optical-digits set (Alpaydin & Kaynak, CC BY 4.0; the attrib
 `assets/data/DIGITS_LICENSE.txt`): 1,797 rows of 64 pixel counts in 0..16 (an 8×8 image, row
 by row) and the digit. Inputs are pixel/16, so every feature lies in [0, 1].
 
-The split is fixed and easy to reproduce elsewhere: a row whose 0-based index i in the file
-satisfies i % 5 == 4 is a validation row, every other row a training row. A task filters the
-rows first and splits after, by each row's index in the whole file:
+The split is fixed and easy to reproduce elsewhere: a task keeps its rows of the file in file
+order, and its k-th row (0-based) is a validation row when k % 5 == 4, a training row
+otherwise: a fifth of every task validates. (For `digits` k is the row's index in the file.
+For `digits01` it counts the 0s and 1s only: the file cycles through the digits, so the
+file's own index would put only 13% of the 0s and 1s in validation.)
 
 - `digits01`: only the digits 0 and 1; the label is 1 for the digit 1 and 0 for the digit 0
   (one sigmoid output, mean binary cross-entropy).
@@ -88,7 +90,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def is_validation(index: np.ndarray) -> np.ndarray:
-    """Whether each 0-based row index of the file belongs to the validation split."""
+    """Whether each 0-based row index of a task's rows belongs to the validation split."""
     return np.asarray(index) % 5 == 4
 
 
@@ -105,8 +107,9 @@ def load_task(task: str) -> TaskData:
     else:
         keep = np.ones(len(digits), bool)
         labels, n_outputs = digits, 10
-    val = is_validation(index) & keep
-    train = ~is_validation(index) & keep
+    rank = np.cumsum(keep) - 1  # each kept row's index among the task's rows
+    val = is_validation(rank) & keep
+    train = ~is_validation(rank) & keep
     data = TaskData(task, x_train=pixels[train] / PIXEL_MAX, y_train=labels[train],
                     x_val=pixels[val] / PIXEL_MAX, y_val=labels[val], train_index=index[train],
                     val_index=index[val], n_outputs=n_outputs)

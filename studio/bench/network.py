@@ -9,8 +9,6 @@ same run.
 - The 41 × 41 grid of full-batch training losses on the PCA plane of those paths, against the
   same losses one grid point at a time. Target: at most 1 s.
 - The PCA plane of the 10 × 1,001 parameter vectors, against a full thin SVD.
-
-Add it to `SECTIONS` in studio/commands/bench.py as `BenchSection("network", network_section)`.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.benchtable import BenchRow
+from studio.bench.table import BenchRow
 from studio.network.model import NetworkObjective, NetworkSpec
 from studio.network.plane import grid_axes, loss_grid, pca_plane
 from studio.network.reference import OPTIMIZERS, loss_and_grad, train

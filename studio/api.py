@@ -1,0 +1,193 @@
+"""The public Python API: build a scene, simulate it, write its data, render a clip.
+
+    import studio
+    race = studio.scene("rosenbrock", studio.run("adam", lr=0.05),
+                        studio.run("momentum", lr=2e-4), start=(-1.5, 2), steps=500)
+    result = studio.simulate(race)          # NumPy arrays: positions, loss, grad_norm, lr
+    result.to_csv("race.csv")
+    studio.render(race, "race.mp4")         # in Jupyter the returned clip shows inline
+
+The command line is built on these functions (`studio trace` and `studio render` make their
+scene with `scene()` and write with `Result` and `render()`), so a script and the CLI give
+the same trajectory for the same scene and seed. Every error is a `StudioError` whose
+message is one line a person can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from studio.errors import StudioError
+from studio.scene import HyperValue, RunSpec, Scene, SceneError, SurfaceSpec
+
+if TYPE_CHECKING:
+    from studio.engine import Trajectory
+    from studio.surface import Surface
+
+Point = tuple[float, float]
+
+__all__ = ["Result", "RunDraft", "load", "run", "save", "scene", "simulate", "surface"]
+
+
+def surface(text: str = "rosenbrock", *, params: Mapping[str, float] | None = None,
+            domain: tuple[float, float, float, float] | None = None,
+            height: str | None = None) -> SurfaceSpec:
+    """A surface: a preset's name (`studio presets` lists them) or a formula in x and y.
+
+    `params` sets named constants (`surface("a*x^2 + y^2", params={"a": 3})`, or a preset's
+    own, e.g. Rosenbrock's `a` and `b`); `domain` is (xmin, xmax, ymin, ymax); `height` is how
+    the 3D view scales heights ("auto", "linear" or "log1p").
+    """
+    from studio.surface import PRESETS
+
+    text = text.strip()
+    if text in PRESETS:
+        spec = SurfaceSpec(preset=text, height=PRESETS[text].height)
+    else:
+        spec = SurfaceSpec(preset=None, expression=text)
+    changes: dict[str, Any] = {}
+    if params:
+        changes["params"] = {**dict(spec.params), **{k: float(v) for k, v in params.items()}}
+    if domain is not None:
+        changes["domain"] = tuple(float(v) for v in domain)
+    if height is not None:
+        changes["height"] = height
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+@dataclass(frozen=True)
+class RunDraft:
+    """One optimizer run as asked for; `scene()` completes it (the surface's suggested
+    hyperparameters under the ones given, a start, a colour) exactly as the window does."""
+
+    optimizer: str
+    hyper: Mapping[str, HyperValue] = field(default_factory=dict)
+    starts: tuple[Point, ...] | None = None
+    grid: tuple[int, int] | None = None
+    label: str = ""
+    color: str | None = None
+
+
+def run(optimizer: str, *, start: Point | None = None, starts: list[Point] | None = None,
+        grid: tuple[int, int] | None = None, label: str = "", color: str | None = None,
+        **hyper: HyperValue) -> RunDraft:
+    """A run of `optimizer` ("sgd", "adam", ...; `studio.engine.OPTIMIZERS` lists them) with
+    hyperparameters as keywords (`lr=0.05, beta2=0.99, schedule="step", step_size=50`).
+
+    Its balls start at `start`, at each of `starts`, or on an NX × NY `grid` over the domain;
+    without any, at the scene's `start`/`grid`, else the preset's classic start.
+    """
+    if start is not None and starts is not None:
+        raise StudioError(f"{optimizer}: give start or starts, not both")
+    points = [start] if start is not None else starts
+    return RunDraft(optimizer=optimizer, hyper=dict(hyper),
+                    starts=tuple((float(x), float(y)) for x, y in points) if points else None,
+                    grid=tuple(grid) if grid is not None else None,  # type: ignore[arg-type]
+                    label=label, color=color)
+
+
+def scene(surface_: str | SurfaceSpec = "rosenbrock", *runs: RunDraft | str,
+          steps: int = 500, seed: int = 0, start: Point | None = None,
+          grid: tuple[int, int] | None = None, title: str = "") -> Scene:
+    """A validated scene: a surface (a `surface()`, a preset name or a formula) and runs
+    (`run()` drafts, or bare optimizer names), simulated for `steps` updates with `seed`.
+
+    `start` or `grid` is the default start of the runs that give none. The same limits as a
+    scene file apply (step count, sizes, hyperparameter ranges): a bad value raises
+    StudioError naming it.
+    """
+    from studio.editing import NoStartError, new_run
+    from studio.engine import validate_hyper
+    from studio.scene import scene_from_dict, scene_to_dict
+
+    spec = surface(surface_) if isinstance(surface_, str) else surface_
+    default_starts = ((float(start[0]), float(start[1])),) if start is not None else None
+    draft = Scene(surface=spec)
+    for item in runs:
+        want = run(item) if isinstance(item, str) else item
+        starts, run_grid = want.starts, want.grid
+        if starts is None and run_grid is None:
+            starts, run_grid = default_starts, grid
+        try:
+            made = new_run(draft, want.optimizer, hyper=want.hyper, starts=starts,
+                           grid=run_grid)
+        except NoStartError:
+            raise StudioError(f"{want.optimizer}: this surface has no classic start: give "
+                              "start=(x, y) or grid=(nx, ny)") from None
+        made = dataclasses.replace(made, label=want.label or made.label,
+                                   color=want.color or made.color)
+        draft = dataclasses.replace(draft, runs=draft.runs + (made,))
+    built = Scene(surface=spec, runs=draft.runs, steps=int(steps), seed=int(seed), title=title)
+    try:  # the structural limits of a scene file (step count, sizes, colours, text)
+        built = scene_from_dict(scene_to_dict(built))
+    except SceneError as exc:
+        raise StudioError(str(exc)) from None
+    for r in built.runs:
+        validate_hyper(r.optimizer, r.hyper)
+    return built
+
+
+def load(path: str | os.PathLike[str]) -> Scene:
+    """A scene file (JSON, as File ▸ Save writes it); StudioError with the reason if not."""
+    from studio.scene import load_scene
+
+    return load_scene(path)
+
+
+def save(scene_: Scene, path: str | os.PathLike[str]) -> None:
+    """Write `scene_` as a scene file the window and `studio` commands open."""
+    from studio.scene import save_scene
+
+    save_scene(scene_, path)
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A simulated scene: its surface and every ball's path as NumPy arrays.
+
+    positions (T+1, N, 2), loss, grad_norm and lr (T+1, N) for T steps and N balls;
+    status (N,) with `studio.engine.STATUS_NAMES`; `labels[b]` names ball b's run.
+    """
+
+    scene: Scene
+    surface: Surface
+    trajectory: Trajectory
+
+    @property
+    def positions(self) -> Any:
+        return self.trajectory.positions
+
+    @property
+    def loss(self) -> Any:
+        return self.trajectory.loss
+
+    @property
+    def grad_norm(self) -> Any:
+        return self.trajectory.grad_norm
+
+    @property
+    def lr(self) -> Any:
+        return self.trajectory.lr
+
+    @property
+    def status(self) -> list[str]:
+        from studio.engine import STATUS_NAMES
+
+        return [STATUS_NAMES[int(s)] for s in self.trajectory.status]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.trajectory.ball_label
+
+
+def simulate(scene_: Scene) -> Result:
+    """Run every enabled run of `scene_`; refused up front (StudioError) if it would not fit
+    in memory."""
+    from studio.engine import simulate_scene
+
+    surf, traj = simulate_scene(scene_)
+    return Result(scene=scene_, surface=surf, trajectory=traj)
