@@ -1,4 +1,6 @@
-"""Keep glibc from returning NumPy's temporaries to the OS after every operation.
+"""Memory: glibc's allocator thresholds, and the admission check a command runs before it starts.
+
+Keep glibc from returning NumPy's temporaries to the OS after every operation.
 
 A step over 10,000 balls makes temporaries of 80–160 kB. glibc serves blocks above its mmap
 threshold (128 kB at start) with mmap and trims the heap top above its trim threshold, so
@@ -14,6 +16,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from typing import TYPE_CHECKING
+
+from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from studio.scene import Scene
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -38,3 +46,66 @@ def tune_allocator() -> bool:
     mallopt.restype = ctypes.c_int
     ok = mallopt(_M_MMAP_THRESHOLD, _THRESHOLD) == 1
     return mallopt(_M_TRIM_THRESHOLD, 2 * _THRESHOLD) == 1 and ok
+
+
+# ------------------------------------------------------------------- admission check
+#
+# A command's peak memory is, to a good approximation, a fixed part (the interpreter, NumPy,
+# sympy, the compiled surface), the trajectory's arrays (BALL_STEP_BYTES per ball per step,
+# the `Trajectory` layout), a part per ball (the simulation's per-ball arrays and the ball's
+# label as a Python string), and what the output format adds. The check runs before anything
+# is simulated, from the scene alone, so an oversized command fails in a moment, in one line.
+
+MEMORY_LIMIT = 1_000_000_000  # bytes of peak RSS that any accepted command stays under
+BASE_BYTES = 150_000_000  # the interpreter with NumPy and sympy loaded, and a surface
+BALL_STEP_BYTES = 40  # positions (2), loss, grad_norm, lr: float64 each, per ball per step
+BALL_BYTES = 600  # the simulation's per-ball state and masks, and the label's str object
+LABEL_CHAR_BYTES = 4  # a label character in the worst case (a str of astral characters)
+# The longest suffix a ball's label gets after its run's: " @ (-1.235e+300, -1.235e+300)"
+# for a run with several starts, then " worker 16" for an EASGD worker.
+_START_SUFFIX = 29
+_WORKER_SUFFIX = 10
+
+
+class MemoryLimitError(StudioError):
+    """A command whose peak memory would pass MEMORY_LIMIT (refused before it starts)."""
+
+
+def scene_balls(scene: Scene) -> tuple[int, int]:
+    """(balls, characters of the longest ball label) that simulating `scene` makes."""
+    from studio.engine.registry import run_label, validate_hyper
+
+    n = 0
+    longest = 0
+    for run in scene.runs:
+        if not run.enabled:
+            continue
+        starts = run.grid[0] * run.grid[1] if run.grid is not None else len(run.starts)
+        workers = (int(validate_hyper(run.optimizer, run.hyper)["workers"])
+                   if run.optimizer == "easgd" else 0)
+        n += starts * (workers + 1)
+        chars = (len(run_label(run)) + (_START_SUFFIX if starts > 1 else 0)
+                 + (_WORKER_SUFFIX if workers else 0))
+        longest = max(longest, chars)
+    return n, longest
+
+
+def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str) -> int:
+    """Estimated peak bytes of `studio trace` writing `fmt` (".csv", ".json", ".npz")."""
+    total = BASE_BYTES + n_balls * (steps + 1) * BALL_STEP_BYTES
+    total += n_balls * (BALL_BYTES + LABEL_CHAR_BYTES * label_chars)
+    if fmt == ".npz":
+        # NumPy stores the labels as one fixed-width UCS-4 array: 4 bytes × the longest.
+        total += n_balls * 4 * label_chars
+    return total
+
+
+def check_trace_memory(scene: Scene, fmt: str) -> None:
+    """Refuse (MemoryLimitError, one line) a trace whose peak would pass MEMORY_LIMIT."""
+    n, chars = scene_balls(scene)
+    need = trace_bytes(n, scene.steps, chars, fmt)
+    if need > MEMORY_LIMIT:
+        raise MemoryLimitError(
+            f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "
+            f"{need / 1e9:.1f} GB, more than the {MEMORY_LIMIT / 1e9:.0f} GB limit; "
+            "use fewer starts, runs or steps")
