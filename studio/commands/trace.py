@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from studio.errors import StudioError
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     out: Path | None = args.output
     fmt = ".csv" if out is None else out.suffix.lower()
-    if fmt not in FORMATS:
+    if out is not None and fmt not in FORMATS:
         raise TraceError(f"{out.name}: the output must end in {', '.join(FORMATS)}")
     compress = bool(getattr(args, "compress", False))
     if compress and fmt != ".npz":
