@@ -315,6 +315,11 @@ def _text(value: Any, where: str, limit: int = MAX_TEXT) -> str:
         raise SceneError(f"'{where}' must be text")
     if len(value) > limit:
         raise SceneError(f"'{where}' is {len(value)} characters, at most {limit}")
+    try:  # a lone surrogate ("\ud800") parses from JSON but no file or terminal can take it
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SceneError(f"'{where}' holds a character that is not valid Unicode "
+                         f"(U+{ord(value[exc.start]):04X} at position {exc.start})") from None
     return value
 
 

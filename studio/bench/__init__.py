@@ -4,6 +4,7 @@
     engine.py   simulate() beside a per-ball Python loop
     export.py   export frames/s and memory beside matplotlib's FuncAnimation
     window.py   the playing window's frames/s and edit latency
+    trace.py    `studio trace` to each format: time and peak memory
     network.py  the network lab: training and landscape grid beside one-at-a-time loops
 
 Each section is a `BenchSection`: a name for `--only` and a callable `(quick) -> (title,
@@ -21,6 +22,7 @@ from studio.bench.engine import engine_section
 from studio.bench.export import export_section
 from studio.bench.network import network_section
 from studio.bench.table import BenchRow, Rows, format_table
+from studio.bench.trace import trace_section
 from studio.bench.window import window_section
 
 
@@ -37,6 +39,7 @@ class BenchSection:
 SECTIONS: list[BenchSection] = [
     BenchSection("engine", engine_section),
     BenchSection("export", export_section, draws=True),
+    BenchSection("trace", trace_section),
     BenchSection("window", window_section, draws=True),
     BenchSection("network", network_section),
 ]

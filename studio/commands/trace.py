@@ -4,12 +4,18 @@ Without `-o` it prints CSV on stdout. CSV columns: optimizer (the run's label), 
 step, x, y, loss, grad_norm, lr; one row per ball per step, step 0 being the start; a ball
 that stopped (converged or diverged) has rows up to its stop step only. A diverged ball is
 reported on stderr (`studio: warning: <label> diverged at step N`) and the exit status stays
-0. The output file is written atomically, and not at all if anything fails.
+0. The output file is written atomically, and not at all if anything fails; an .npz is
+stored uncompressed unless `--compress` is given.
+
+Memory: the writers stream (CSV and JSON rows are made a chunk at a time from the arrays), and
+a scene whose trajectory and output would not fit the memory limit is refused before it is
+simulated (`studio.engine.memory.check_trace_memory`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -17,9 +23,10 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import repeat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from studio.errors import StudioError
 
@@ -29,6 +36,9 @@ if TYPE_CHECKING:
 
 FORMATS = (".csv", ".json", ".npz")
 CSV_COLUMNS = ("optimizer", "ball", "step", "x", "y", "loss", "grad_norm", "lr")
+# Rows turned into Python objects at a time by the CSV and JSON writers: a few MB, so
+# memory does not grow with the trajectory, and large enough that slicing costs nothing.
+CHUNK_ROWS = 8192
 
 
 class TraceError(StudioError):
@@ -46,23 +56,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scene_arguments(p)
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="OUT.csv, OUT.json or OUT.npz (default: CSV on stdout)")
+    p.add_argument("--compress", action="store_true",
+                   help="compress an .npz output (smaller, several times slower to write)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from studio.commands.scene_args import scene_from_args
     from studio.engine import DIVERGED, simulate_scene
+    from studio.engine.memory import check_trace_memory
 
     out: Path | None = args.output
-    if out is not None and out.suffix.lower() not in FORMATS:
+    fmt = ".csv" if out is None else out.suffix.lower()
+    if out is not None and fmt not in FORMATS:
         raise TraceError(f"{out.name}: the output must end in {', '.join(FORMATS)}")
+    compress = bool(getattr(args, "compress", False))
+    if compress and fmt != ".npz":
+        raise TraceError("--compress applies to an .npz output only")
     scene = scene_from_args(args)
+    check_trace_memory(scene, fmt)
     _surface, traj = simulate_scene(scene)
     if out is None:
-        write_csv(traj, sys.stdout)
+        write_stdout(traj)
+    elif fmt == ".npz":
+        write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress))
     else:
-        writer = {".csv": _csv_bytes, ".json": _json_bytes,
-                  ".npz": _npz_bytes}[out.suffix.lower()]
+        writer = _csv_bytes if fmt == ".csv" else _json_bytes
         write_atomically(out, lambda fh: writer(traj, scene, fh))
     for b in range(traj.n_balls):
         if traj.status[b] != DIVERGED:
@@ -78,20 +97,55 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_stdout(traj: Trajectory) -> None:
+    """CSV on stdout; a stdout that cannot take it (a full disk, /dev/full) is one line.
+
+    A closed pipe (`| head`) is not an error: BrokenPipeError goes on to the CLI, which
+    ends quietly."""
+    try:
+        write_csv(traj, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        # What is still buffered would fail again in the interpreter's final flush and
+        # print a traceback-like "Exception ignored" message: point stdout at devnull.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise TraceError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
 def _last_row(traj: Trajectory, ball: int) -> int:
     return int(traj.stop_step[ball])
 
 
+def _chunks(end: int) -> Iterator[tuple[int, int]]:
+    """Row ranges [t0, t1) of at most CHUNK_ROWS covering 0..end."""
+    for t0 in range(0, end, CHUNK_ROWS):
+        yield t0, min(t0 + CHUNK_ROWS, end)
+
+
 def write_csv(traj: Trajectory, fh: IO[str]) -> None:
-    """The CSV table: one row per ball per step up to the ball's stop step."""
-    w = csv.writer(fh, lineterminator="\n")
+    """The CSV table: one row per ball per step up to the ball's stop step.
+
+    Rows are made CHUNK_ROWS at a time from slices of the arrays, so the Python objects alive
+    at once are one chunk's worth whatever the trajectory's size; each chunk goes to `fh` in
+    one write (a write per row through a text stream cost a quarter of the time)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    pos, loss, gn, lr = (traj.positions.tolist(), traj.loss.tolist(), traj.grad_norm.tolist(),
-                         traj.lr.tolist())
+    pos, loss, gn, lr = traj.positions, traj.loss, traj.grad_norm, traj.lr
     for b in range(traj.n_balls):
         label = traj.ball_label[b]
-        w.writerows((label, b, t, pos[t][b][0], pos[t][b][1], loss[t][b], gn[t][b], lr[t][b])
-                    for t in range(_last_row(traj, b) + 1))
+        for t0, t1 in _chunks(_last_row(traj, b) + 1):
+            w.writerows(zip(repeat(label), repeat(b), range(t0, t1),
+                            pos[t0:t1, b, 0].tolist(), pos[t0:t1, b, 1].tolist(),
+                            loss[t0:t1, b].tolist(), gn[t0:t1, b].tolist(),
+                            lr[t0:t1, b].tolist(), strict=False))
+            fh.write(buf.getvalue())
+            buf.seek(0)
+            buf.truncate()
+    fh.write(buf.getvalue())  # the header of a trajectory without balls
 
 
 def _csv_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
@@ -106,36 +160,50 @@ def _finite(values: list[float]) -> list[float | None]:
 
 
 def _json_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
+    """`{"scene": …, "steps": T, "balls": [{label, …, "x": […], …}, …]}`, byte for byte what
+    `json.dumps` prints for the whole document (non-finite values as null), written a ball
+    and a chunk of rows at a time instead of building the document in memory."""
     from studio.engine import STATUS_NAMES
     from studio.scene import scene_to_dict
 
-    balls: list[dict[str, Any]] = []
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    head = json.dumps({"scene": scene_to_dict(scene), "steps": traj.steps, "balls": []},
+                      allow_nan=False)
+    text.write(head[:-len("]}")])
+    columns = (("x", traj.positions[:, :, 0]), ("y", traj.positions[:, :, 1]),
+               ("loss", traj.loss), ("grad_norm", traj.grad_norm), ("lr", traj.lr))
     for b in range(traj.n_balls):
         end = _last_row(traj, b) + 1
         run = scene.runs[int(traj.ball_run[b])]
-        balls.append({
+        meta = {
             "label": traj.ball_label[b], "optimizer": run.optimizer,
             "run": int(traj.ball_run[b]), "color": run.color,
             "status": STATUS_NAMES[int(traj.status[b])], "stop_step": int(traj.stop_step[b]),
-            "x": _finite(traj.positions[:end, b, 0].tolist()),
-            "y": _finite(traj.positions[:end, b, 1].tolist()),
-            "loss": _finite(traj.loss[:end, b].tolist()),
-            "grad_norm": _finite(traj.grad_norm[:end, b].tolist()),
-            "lr": _finite(traj.lr[:end, b].tolist()),
-        })
-    doc = {"scene": scene_to_dict(scene), "steps": traj.steps, "balls": balls}
-    fh.write(json.dumps(doc, allow_nan=False).encode("utf-8"))
+        }
+        text.write((", " if b else "") + json.dumps(meta, allow_nan=False)[:-1])
+        for key, column in columns:
+            text.write(f', "{key}": [')
+            for t0, t1 in _chunks(end):
+                values = json.dumps(_finite(column[t0:t1, b].tolist()), allow_nan=False)
+                text.write((", " if t0 else "") + values[1:-1])
+            text.write("]")
+        text.write("}")
+    text.write("]}")
+    text.flush()
+    text.detach()
 
 
-def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
+def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = False) -> None:
+    """NumPy's own .npz; stored uncompressed unless asked (zlib took 80% of a large trace's
+    time). `np.savez` writes each array to the archive in buffered chunks, not as one copy."""
     import numpy as np
 
     from studio.scene import scene_to_json
 
-    np.savez_compressed(
-        fh, positions=traj.positions, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
-        status=traj.status, stop_step=traj.stop_step, ball_run=traj.ball_run,
-        ball_label=np.array(traj.ball_label, dtype=str), scene=np.array(scene_to_json(scene)))
+    save = np.savez_compressed if compress else np.savez
+    save(fh, positions=traj.positions, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
+         status=traj.status, stop_step=traj.stop_step, ball_run=traj.ball_run,
+         ball_label=np.array(traj.ball_label, dtype=str), scene=np.array(scene_to_json(scene)))
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:

@@ -1,4 +1,6 @@
-"""Keep glibc from returning NumPy's temporaries to the OS after every operation.
+"""Memory: glibc's allocator thresholds, and the admission check a command runs before it starts.
+
+Keep glibc from returning NumPy's temporaries to the OS after every operation.
 
 A step over 10,000 balls makes temporaries of 80–160 kB. glibc serves blocks above its mmap
 threshold (128 kB at start) with mmap and trims the heap top above its trim threshold, so
@@ -14,6 +16,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from typing import TYPE_CHECKING
+
+from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from studio.scene import Scene
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -38,3 +46,78 @@ def tune_allocator() -> bool:
     mallopt.restype = ctypes.c_int
     ok = mallopt(_M_MMAP_THRESHOLD, _THRESHOLD) == 1
     return mallopt(_M_TRIM_THRESHOLD, 2 * _THRESHOLD) == 1 and ok
+
+
+# ------------------------------------------------------------------- admission check
+#
+# A command's peak memory is, to a good approximation, a fixed part (the interpreter, NumPy,
+# sympy, the compiled surface), the trajectory's arrays (BALL_STEP_BYTES per ball per step,
+# the `Trajectory` layout), a part per ball (the simulation's per-ball arrays and the ball's
+# label as a Python string), and what the output format adds. The check runs before anything
+# is simulated, from the scene alone, so an oversized command fails in a moment, in one line.
+
+MEMORY_LIMIT = 1_000_000_000  # bytes of peak RSS that any accepted command stays under
+# The coefficients are upper bounds of what `studio bench --only trace` measures (a child's
+# peak RSS): the fixed part was 66 MiB, a ball-step 40.5 bytes, a ball at most 350 bytes.
+BASE_BYTES = 100_000_000  # the interpreter with NumPy and sympy loaded, and a surface
+BALL_STEP_BYTES = 41  # positions (2), loss, grad_norm, lr: float64 each, per ball per step
+# The simulation's per-ball state, masks and temporaries, and a mini-batch run's row order
+# (batch × data rows of int64); the label is counted apart, by its characters.
+BALL_BYTES = 600
+STR_BYTES = 57  # a str object's header and its slot in the labels tuple
+NPZ_BUFFER_BYTES = 64_000_000  # NumPy's 16 MB write chunks, and zlib's state with --compress
+# The longest suffix a ball's label gets after its run's: " @ (-1.235e+300, -1.235e+300)"
+# for a run with several starts, then " worker 16" for an EASGD worker.
+_START_SUFFIX = 29
+_WORKER_SUFFIX = 10
+
+
+class MemoryLimitError(StudioError):
+    """A command whose peak memory would pass MEMORY_LIMIT (refused before it starts)."""
+
+
+def scene_balls(scene: Scene) -> tuple[int, int, int]:
+    """(balls, characters of the longest ball label, bytes per character of the widest
+    label as a Python str: 1, 2 or 4) that simulating `scene` makes."""
+    from studio.engine.registry import run_label, validate_hyper
+
+    n = 0
+    longest = 0
+    width = 1
+    for run in scene.runs:
+        if not run.enabled:
+            continue
+        starts = run.grid[0] * run.grid[1] if run.grid is not None else len(run.starts)
+        workers = (int(validate_hyper(run.optimizer, run.hyper)["workers"])
+                   if run.optimizer == "easgd" else 0)
+        n += starts * (workers + 1)
+        label = run_label(run)
+        chars = (len(label) + (_START_SUFFIX if starts > 1 else 0)
+                 + (_WORKER_SUFFIX if workers else 0))
+        longest = max(longest, chars)
+        top = max(map(ord, label), default=0)
+        width = max(width, 1 if top < 0x100 else 2 if top < 0x10000 else 4)
+    return n, longest, width
+
+
+def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str,
+                char_bytes: int = 4) -> int:
+    """Estimated peak bytes of `studio trace` writing `fmt` (".csv", ".json", ".npz"); the
+    CSV and JSON writers stream, so they add only a chunk of rows (in BASE_BYTES)."""
+    total = BASE_BYTES + n_balls * (steps + 1) * BALL_STEP_BYTES
+    total += n_balls * (BALL_BYTES + STR_BYTES + char_bytes * label_chars)
+    if fmt == ".npz":
+        # NumPy stores the labels as one fixed-width UCS-4 array: 4 bytes × the longest.
+        total += NPZ_BUFFER_BYTES + n_balls * 4 * label_chars
+    return total
+
+
+def check_trace_memory(scene: Scene, fmt: str) -> None:
+    """Refuse (MemoryLimitError, one line) a trace whose peak would pass MEMORY_LIMIT."""
+    n, chars, width = scene_balls(scene)
+    need = trace_bytes(n, scene.steps, chars, fmt, width)
+    if need > MEMORY_LIMIT:
+        raise MemoryLimitError(
+            f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "
+            f"{need / 1e9:.1f} GB, more than the {MEMORY_LIMIT / 1e9:.0f} GB limit; "
+            "use fewer starts, runs or steps")

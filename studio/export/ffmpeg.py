@@ -4,9 +4,10 @@ ffmpeg encodes in its own process, so rendering (our process, often the GUI thre
 encoding overlap on two cores. Writing to the pipe directly would block the render loop
 whenever ffmpeg is busy; the feeder thread absorbs that, and the queue bound keeps memory
 flat (a few frames, never the clip), and the feeder waits for ffmpeg's progress report
-so ffmpeg's own queues stay short too (AHEAD below). stderr goes to a temp file rather than
-a pipe: nobody has to read it concurrently, and its last line, without ffmpeg's
-`[component @ 0x…]` prefix, is the one-line reason when ffmpeg fails.
+so ffmpeg's own queues stay short too (AHEAD below). stderr is read by a thread into a
+bounded buffer in memory (`LogTail`), never into a temporary file: when ffmpeg fails because
+the temporary folder is full, a log kept there would lose the very reason; its last line,
+without ffmpeg's `[component @ 0x…]` prefix, is the one-line reason when ffmpeg fails.
 
 ffmpeg runs in a session (process group) of its own: a Ctrl+C in the terminal goes to the
 terminal's foreground group, and ffmpeg must not die of it before we have decided what to do
@@ -20,7 +21,6 @@ import os
 import queue
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Sequence
 from fractions import Fraction
@@ -76,16 +76,67 @@ def _own_group() -> dict[str, Any]:
 
 def run_ffmpeg(args: Sequence[str], what: str) -> None:
     """Run ffmpeg to completion (no stdin); ExportError with ffmpeg's reason on failure."""
-    with tempfile.TemporaryFile() as log:
-        try:
-            code = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
-                                   "error", "-y", *args], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=log, check=False,
-                                  **_own_group()).returncode
-        except OSError:
-            raise ExportError(FFMPEG_HINT) from None
-        if code != 0:
-            raise ExportError(f"{what}: {_last_line(log) or f'ffmpeg exit status {code}'}")
+    try:
+        proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
+                                 "error", "-y", *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                **_own_group())
+    except OSError:
+        raise ExportError(FFMPEG_HINT) from None
+    assert proc.stderr is not None
+    log = LogTail(proc.stderr)
+    try:
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        log.close()
+    if code != 0:
+        raise ExportError(f"{what}: {_last_line(log.text()) or f'ffmpeg exit status {code}'}")
+
+
+# What is kept of ffmpeg's stderr: at `-loglevel error` its failure is a few short lines at
+# the end, and a misbehaving run that prints without end cannot grow the studio's memory.
+LOG_TAIL_BYTES = 64 * 1024
+
+
+class LogTail:
+    """A child's stderr, drained by a thread (so the child never blocks on a full pipe) into
+    memory, of which only the last LOG_TAIL_BYTES are kept."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._drain, name="ffmpeg-log", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        fd = self._stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self._data += chunk
+                if len(self._data) > 2 * LOG_TAIL_BYTES:  # trim in batches, not per read
+                    del self._data[:-LOG_TAIL_BYTES]
+
+    def text(self) -> str:
+        """What the child has written so far (its end), once it has exited: all of it."""
+        self._thread.join(timeout=2)
+        with self._lock:
+            return bytes(self._data[-LOG_TAIL_BYTES:]).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self._thread.join(timeout=2)
+        if not self._thread.is_alive():
+            self._stream.close()
 
 
 _CONTEXT = re.compile(r"^(?:\[[^\]]*@ ?0x[0-9a-fA-F]+\]\s*)+")  # [out#0/gif @ 0x55…]
@@ -100,12 +151,9 @@ def clean_reason(line: str) -> str:
     return text
 
 
-def _last_line(log: IO[bytes]) -> str:
+def _last_line(log: str) -> str:
     """ffmpeg's reason for failing, one clean line, or "" when it said nothing."""
-    if log.closed:
-        return ""
-    log.seek(0)
-    lines = [clean_reason(ln) for ln in log.read().decode("utf-8", "replace").splitlines()]
+    lines = [clean_reason(ln) for ln in log.splitlines()]
     lines = [ln for ln in lines if ln]
     # ffmpeg's final "Conversion failed!" says nothing; the line before names the cause.
     useful = [ln for ln in lines if not ln.lower().startswith("conversion failed")]
@@ -132,15 +180,15 @@ class FfmpegPipe:
         cmd = [exe, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *progress,
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate",
                rate_text(fps), "-i", "pipe:0", *output_args]
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         try:
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE if paced else subprocess.DEVNULL, stderr=self._log,
+                stdout=subprocess.PIPE if paced else subprocess.DEVNULL, stderr=subprocess.PIPE,
                 **_own_group())
         except OSError:
-            self._log.close()
             raise ExportError(FFMPEG_HINT) from None
+        assert self._proc.stderr is not None
+        self._log = LogTail(self._proc.stderr)
         self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(QUEUE_FRAMES)
         self._broken = threading.Event()
         # Frames ffmpeg says it has encoded (guarded by _progress); unpaced: never waited for.
@@ -235,7 +283,7 @@ class FfmpegPipe:
     def _raise_failure(self) -> None:
         code = self._proc.wait()
         self._reader.join(timeout=2)
-        reason = _last_line(self._log)
+        reason = _last_line(self._log.text())
         self._log.close()
         if not reason:
             reason = (f"ffmpeg stopped (exit status {code})" if code != 0 else

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PyQt6.QtCore import QPoint, QRect, QTimer
+from PyQt6.QtCore import QBuffer, QIODevice, QPoint, QRect, QTimer
 from PyQt6.QtGui import QImage, QPainter
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -59,10 +61,8 @@ def save_when_painted(window: QWidget, path: Path,
         timer.stop()
         image = grab_window(window, panels)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not image.save(str(path), "PNG"):
-                raise StudioError(f"cannot write screenshot {path}")
-        except (OSError, StudioError) as exc:
+            save_png_atomically(image, path)
+        except StudioError as exc:
             import sys
 
             print(f"studio: error: {exc}", file=sys.stderr)
@@ -85,3 +85,38 @@ def grab_window(window: QWidget, panels: list) -> QImage:
             painter.drawImage(QRect(origin, panel.container.size()), panel.grab_scene())
     painter.end()
     return image
+
+
+def save_png_atomically(image: QImage, path: Path) -> None:
+    """Save `image` as a PNG through a temporary file beside `path`, renamed on success, so a
+    full disk or a failed write leaves no partial picture; StudioError (one line) on failure."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StudioError(f"cannot write screenshot {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        # Encoded in memory, then written with Python's file calls: QImage.save onto a file
+        # says only False, where the OS's reason (no space left, read-only) is what helps.
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not image.save(buffer, "PNG"):
+            raise StudioError(f"cannot write screenshot {path}: the image could not be encoded")
+        data = buffer.data().data()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise StudioError(f"cannot write screenshot {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -8,11 +8,13 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from studio.commands import trace
 from studio.commands.scene_args import add_scene_arguments, scene_from_args
 from studio.engine import run_label, simulate_scene
 from studio.errors import StudioError
@@ -246,3 +248,100 @@ def test_bench_prints_its_table() -> None:
     out = studio("bench", "--quick", "--only", "engine")
     assert out.returncode == 0, out.stderr
     assert "ball-steps/s" in out.stdout and "GUI scene" in out.stdout
+
+
+def _reference_csv(traj) -> str:  # type: ignore[no-untyped-def]
+    """The table as whole-array lists would print it: what the streaming writer must match."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(trace.CSV_COLUMNS)
+    pos, loss, gn, lr = (traj.positions.tolist(), traj.loss.tolist(), traj.grad_norm.tolist(),
+                         traj.lr.tolist())
+    for b in range(traj.n_balls):
+        w.writerows((traj.ball_label[b], b, t, pos[t][b][0], pos[t][b][1], loss[t][b], gn[t][b],
+                     lr[t][b]) for t in range(int(traj.stop_step[b]) + 1))
+    return buf.getvalue()
+
+
+def _reference_json(traj, scene) -> bytes:  # type: ignore[no-untyped-def]
+    from studio.engine import STATUS_NAMES
+    from studio.scene import scene_to_dict
+
+    def finite(values: list[float]) -> list[float | None]:
+        return [v if np.isfinite(v) else None for v in values]
+
+    balls = []
+    for b in range(traj.n_balls):
+        end = int(traj.stop_step[b]) + 1
+        run = scene.runs[int(traj.ball_run[b])]
+        balls.append({
+            "label": traj.ball_label[b], "optimizer": run.optimizer,
+            "run": int(traj.ball_run[b]), "color": run.color,
+            "status": STATUS_NAMES[int(traj.status[b])], "stop_step": int(traj.stop_step[b]),
+            **{k: finite(v[:end, b].tolist()) for k, v in (
+                ("x", traj.positions[:, :, 0]), ("y", traj.positions[:, :, 1]),
+                ("loss", traj.loss), ("grad_norm", traj.grad_norm), ("lr", traj.lr))},
+        })
+    doc = {"scene": scene_to_dict(scene), "steps": traj.steps, "balls": balls}
+    return json.dumps(doc, allow_nan=False).encode()
+
+
+def test_streaming_writers_match_the_whole_document_byte_for_byte(monkeypatch) -> None:
+    # Chunks of 7 rows: many chunk boundaries, a diverged ball stopping mid-chunk.
+    monkeypatch.setattr(trace, "CHUNK_ROWS", 7)
+    scene = scene_from_args(_parse("--surface", "x**2 + 10*y**2", "--optimizer", "sgd:lr=0.2",
+                                   "--optimizer", "adam:lr=0.01,grad_noise=0.3",
+                                   "--start-grid", "3x2", "--steps", "40", "--seed", "3"))
+    _surface, traj = simulate_scene(scene)
+    assert len(set(traj.stop_step.tolist())) > 1
+    text = io.StringIO()
+    trace.write_csv(traj, text)
+    assert text.getvalue() == _reference_csv(traj)
+    raw = io.BytesIO()
+    trace._json_bytes(traj, scene, raw)
+    assert raw.getvalue() == _reference_json(traj, scene)
+
+
+def test_npz_is_stored_uncompressed_unless_asked(tmp_path: Path) -> None:
+    args = ["trace", "--surface", "bowl", "--optimizer", "sgd", "--start-grid", "2x2",
+            "--steps", "30"]
+    assert studio(*args, "-o", str(tmp_path / "plain.npz")).returncode == 0
+    assert studio(*args, "--compress", "-o", str(tmp_path / "small.npz")).returncode == 0
+    with zipfile.ZipFile(tmp_path / "plain.npz") as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+    with zipfile.ZipFile(tmp_path / "small.npz") as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    with np.load(tmp_path / "plain.npz") as a, np.load(tmp_path / "small.npz") as b:
+        assert a.files == b.files
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key])
+    out = studio(*args, "--compress", "-o", str(tmp_path / "run.csv"))
+    assert out.returncode == 2 and "--compress applies to an .npz output only" in out.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".npz"])
+def test_a_trace_too_large_for_memory_is_refused_up_front(tmp_path: Path, suffix: str) -> None:
+    # 64 runs x a 64x64 grid x 17 EASGD balls per start: 4.5 million balls.
+    runs = [{"optimizer": "easgd", "hyper": {"workers": 16}, "grid": [64, 64],
+             "label": f"run {i}"} for i in range(64)]
+    scene = tmp_path / "huge.json"
+    scene.write_text(json.dumps({"version": 1, "steps": 1, "surface": {"preset": "bowl"},
+                                 "runs": runs}))
+    out = studio("trace", str(scene), "-o", str(tmp_path / f"out{suffix}"))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "more than the 1 GB limit" in lines[0], out.stderr
+    assert "4,456,448 balls" in lines[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["huge.json"]
+
+
+def test_the_largest_grid_at_its_step_cap_is_admitted() -> None:
+    from studio.engine.memory import MEMORY_LIMIT, check_trace_memory, scene_balls, trace_bytes
+
+    scene = scene_from_args(_parse("--optimizer", "sgd", "--start-grid", "64x64",
+                                   "--steps", "2928"))
+    for fmt in (".csv", ".json", ".npz"):
+        check_trace_memory(scene, fmt)
+    n, chars, width = scene_balls(scene)
+    assert (n, width) == (4096, 1)
+    assert trace_bytes(n, 2928, chars, ".npz", width) < MEMORY_LIMIT
