@@ -92,6 +92,12 @@ class Scene:
     title: str = ""
     version: int = SCENE_VERSION
 
+    def _repr_png_(self) -> bytes:
+        """In Jupyter a scene shows as a still of its last step (rendered off screen)."""
+        from studio.api import preview_png
+
+        return preview_png(self)
+
 
 # ----------------------------------------------------------------------------- to JSON
 

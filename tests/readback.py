@@ -24,3 +24,10 @@ def read_mp4(path: Path) -> tuple[dict, list[np.ndarray]]:
             "fps": float(m.group(5))}
     frames = list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, h, w, 3))
     return meta, frames
+
+
+def read_gif(path: Path) -> np.ndarray:
+    """Every frame of a GIF as (frames, height, width, channels) uint8."""
+    import imageio.v3 as iio
+
+    return np.asarray(iio.imread(path, index=None))

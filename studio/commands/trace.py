@@ -67,22 +67,12 @@ def run(args: argparse.Namespace) -> int:
     from studio.engine.memory import check_trace_memory
 
     out: Path | None = args.output
-    fmt = ".csv" if out is None else out.suffix.lower()
-    if out is not None and fmt not in FORMATS:
-        raise TraceError(f"{out.name}: the output must end in {', '.join(FORMATS)}")
     compress = bool(getattr(args, "compress", False))
-    if compress and fmt != ".npz":
-        raise TraceError("--compress applies to an .npz output only")
+    fmt = output_format(out, compress)
     scene = scene_from_args(args)
     check_trace_memory(scene, fmt)
     _surface, traj = simulate_scene(scene)
-    if out is None:
-        write_stdout(traj)
-    elif fmt == ".npz":
-        write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress))
-    else:
-        writer = _csv_bytes if fmt == ".csv" else _json_bytes
-        write_atomically(out, lambda fh: writer(traj, scene, fh))
+    write_trace(traj, scene, out, compress)
     for b in range(traj.n_balls):
         if traj.status[b] != DIVERGED:
             continue
@@ -95,6 +85,30 @@ def run(args: argparse.Namespace) -> int:
             print(f"studio: warning: {where} diverged at step {int(traj.stop_step[b]) + 1}",
                   file=sys.stderr)
     return 0
+
+
+def output_format(out: Path | None, compress: bool = False) -> str:
+    """The output's format (".csv" for standard output); TraceError for one we cannot write."""
+    fmt = ".csv" if out is None else out.suffix.lower()
+    if out is not None and fmt not in FORMATS:
+        raise TraceError(f"{out.name}: the output must end in {', '.join(FORMATS)}")
+    if compress and fmt != ".npz":
+        raise TraceError("--compress applies to an .npz output only")
+    return fmt
+
+
+def write_trace(traj: Trajectory, scene: Scene, out: Path | None,
+                compress: bool = False) -> None:
+    """Write `traj` as CSV, JSON or NPZ by `out`'s suffix (CSV on standard output for None),
+    atomically: a failed write leaves no file."""
+    fmt = output_format(out, compress)
+    if out is None:
+        write_stdout(traj)
+    elif fmt == ".npz":
+        write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress))
+    else:
+        writer = _csv_bytes if fmt == ".csv" else _json_bytes
+        write_atomically(out, lambda fh: writer(traj, scene, fh))
 
 
 def write_stdout(traj: Trajectory) -> None:
