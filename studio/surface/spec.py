@@ -28,7 +28,7 @@ def surface_from_spec(spec: SurfaceSpec) -> Surface:
     if domain is not None and len(domain) != 4:
         raise ExpressionError("domain must be four numbers xmin, xmax, ymin, ymax")
     key: _Key = (spec.preset, spec.expression.strip(), tuple(sorted(params.items())),
-                 domain, spec.height)  # type: ignore[assignment]
+                 domain, spec.height)
     return _cached(key)
 
 

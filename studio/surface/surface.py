@@ -189,7 +189,7 @@ def check_domain(domain: Sequence[float] | None) -> Domain:
                                                   values[3] - values[2]) < MIN_SPAN:
         raise ExpressionError(f"domain bounds must lie within ±{MAX_DOMAIN:g} and span at "
                               f"least {MIN_SPAN:g}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _split(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
