@@ -77,6 +77,8 @@ class RunsTable(QWidget):
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_OPTIMIZER, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(120)
+        self.table.setToolTip("The scene's runs: tick to show, click a colour to change it, "
+                              "double-click a name to rename")
 
         self.add_button = QToolButton(self)
         self.add_button.setText("Add")
@@ -92,7 +94,9 @@ class RunsTable(QWidget):
             self.add_actions[name] = action
         self.add_button.setMenu(self.add_menu)
         self.duplicate_button = QPushButton("Duplicate", self)
+        self.duplicate_button.setToolTip("Add a copy of the selected run in the next free colour")
         self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip("Remove the selected run (Undo brings it back)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.duplicate_button)
