@@ -10,6 +10,9 @@ the window and a run given as `--optimizer` on the command line get the same def
   drops the keys only a data-fit surface honours;
 - leaving a preset's formula for another drops the preset's parameters the new formula no
   longer uses and the preset's height mode;
+- a run written as text (`adam:lr=0.05,beta2=0.99@-6,-6`, the command line's `--optimizer`)
+  is read by `parse_run_text`: each value by its registry kind, each `@X,Y` a start of that
+  run alone;
 - surface parameters are read from `a=1, b=100` with the expression parser's own reserved
   names (`studio.surface.parser.RESERVED`: the variables, data columns, constants and
   function names), so a name accepted here is never refused by the parser.
@@ -51,6 +54,10 @@ class NoStartError(StudioError):
     """A new run on a surface with no classic start, and no start given or implied."""
 
 
+class RunTextError(StudioError):
+    """A run written as text (`adam:lr=0.05@-6,-6`) that cannot be read (one line)."""
+
+
 # ----------------------------------------------------------------------------- parameters
 
 
@@ -87,6 +94,81 @@ def parse_params(text: str) -> dict[str, float]:
 def format_params(params: Mapping[str, float]) -> str:
     """The line `parse_params` reads back: `a=1, b=100`."""
     return ", ".join(f"{name}={value:.6g}" for name, value in params.items())
+
+
+# ----------------------------------------------------------------------------- runs as text
+
+_NUMBER_RE = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# Starts a single run may carry in its text; more than that belongs in a scene file.
+MAX_RUN_TEXT_STARTS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class RunText:
+    """What `parse_run_text` reads: the optimizer, the hyperparameters given (values parsed,
+    not yet validated) and the run's own starts (empty: the caller's default starts)."""
+
+    optimizer: str
+    hyper: dict[str, HyperValue]
+    starts: tuple[Point, ...] = ()
+
+
+def parse_run_text(text: str) -> RunText:
+    """`NAME[:key=value,...][@X,Y]...` -> RunText.
+
+    `adam:lr=0.4,beta2=0.99@-6,-6@1,2` is Adam with two hyperparameters and two starts of
+    its own. Each value is parsed by the registry's kind for the key (an int key takes a
+    whole number, a choice key its text); unknown keys are kept as text so that
+    `validate_hyper` names them with the allowed ones. RunTextError says what is wrong.
+    """
+    from studio.engine import hyper_info
+
+    head, *points = text.split("@")
+    name, _, rest = head.partition(":")
+    name = name.strip()
+    if not name:
+        raise RunTextError(f"{text!r}: expected an optimizer name first, e.g. adam:lr=0.05")
+    hyper: dict[str, HyperValue] = {}
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise RunTextError(f"{text}: expected key=value, got {item!r}")
+        if key in hyper:
+            raise RunTextError(f"{text}: {key} given twice")
+        info = hyper_info(name, key)
+        if info is None or info.kind == "choice":
+            hyper[key] = value
+        elif info.kind == "int" and re.fullmatch(r"[-+]?\d+", value):
+            hyper[key] = int(value)
+        elif re.fullmatch(_NUMBER_RE, value) or value.lower() in ("inf", "-inf", "nan"):
+            hyper[key] = float(value)
+        else:
+            raise RunTextError(f"{name}: {key} must be a number, got {value!r}")
+    if len(points) > MAX_RUN_TEXT_STARTS:
+        raise RunTextError(f"{text}: at most {MAX_RUN_TEXT_STARTS} starts per run")
+    return RunText(name, hyper, tuple(_run_text_start(text, p) for p in points))
+
+
+def _run_text_start(text: str, point: str) -> Point:
+    parts = [p.strip() for p in point.split(",")]
+    if len(parts) != 2 or not all(re.fullmatch(_NUMBER_RE, p) for p in parts):
+        raise RunTextError(f"{text}: a start after @ must be X,Y (two numbers), got {point!r}")
+    x, y = float(parts[0]), float(parts[1])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise RunTextError(f"{text}: a start must be finite, got {point!r}")
+    return x, y
+
+
+def format_run_text(optimizer: str, hyper: Mapping[str, HyperValue],
+                    starts: Sequence[Point] = ()) -> str:
+    """The text `parse_run_text` reads back: `adam:lr=0.4@-6,-6`."""
+    out = optimizer
+    if hyper:
+        out += ":" + ",".join(f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in hyper.items())
+    # repr: the shortest text that reads back as the same float.
+    return out + "".join(f"@{float(x)!r},{float(y)!r}" for x, y in starts)
 
 
 # ----------------------------------------------------------------------------- runs

@@ -1,16 +1,18 @@
 """The scene flags shared by `studio trace` and `studio render`.
 
     studio trace [SCENE.json] [--surface PRESET|EXPR] [--surface-param NAME=VALUE]...
-                 [--domain XMIN,XMAX,YMIN,YMAX] [--optimizer NAME[:key=value,...]]...
+                 [--domain XMIN,XMAX,YMIN,YMAX] [--optimizer NAME[:key=value,...][@X,Y...]]...
                  [--start X,Y]... | [--start-grid NXxNY] [--steps N] [--seed S]
 
 A scene file is the base; each flag given replaces that part of it (`--optimizer` replaces
-all runs, `--start`/`--start-grid` the starts of every run). Without a file the surface is
+all runs, `--start`/`--start-grid` the starts of every run). An `--optimizer` with starts of
+its own (`adam:lr=0.4@-6,-6`, each `@X,Y` one start) keeps them; `--start`/`--start-grid`
+are the starts of the runs that give none. Without a file the surface is
 Rosenbrock unless `--surface` says otherwise and at least one `--optimizer` is needed. Each
 `--optimizer` run gets the defaults a run added in the window gets (`studio.editing.new_run`:
 the preset's suggested hyperparameters under the ones given, its first classic start, the
-next free colour). Hyperparameter values are parsed by the engine registry's kind for the
-key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
+next free colour). The run's text is read by `studio.editing.parse_run_text`: values by the
+engine registry's kind for the key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from studio.editing import NoStartError, ParamsError, new_run
+from studio.editing import NoStartError, ParamsError, new_run, parse_run_text
 from studio.editing import parse_param as parse_surface_param
 from studio.errors import StudioError
 from studio.scene import (
@@ -94,42 +96,27 @@ def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
                    metavar="NAME=VALUE", help="a value for a parameter of the formula")
     g.add_argument("--domain", type=parse_domain, metavar="XMIN,XMAX,YMIN,YMAX",
                    help="the region shown (and where a start grid lies)")
-    g.add_argument("--optimizer", action="append", default=[], metavar="NAME[:key=value,...]",
-                   help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable)")
+    g.add_argument("--optimizer", action="append", default=[],
+                   metavar="NAME[:key=value,...][@X,Y...]",
+                   help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable); "
+                        "@X,Y gives this run its own start (adam:lr=0.4@-6,-6; repeat @ for "
+                        "more), the others start at --start / --start-grid")
     starts = g.add_mutually_exclusive_group()
     starts.add_argument("--start", action="append", type=parse_point, default=[],
-                        metavar="X,Y", help="a start point (repeatable)")
+                        metavar="X,Y", help="a start point of every run that gives none with "
+                                            "@X,Y (repeatable)")
     starts.add_argument("--start-grid", type=parse_grid, metavar="NXxNY",
-                        help="an NX × NY grid of starts over the domain")
+                        help="an NX × NY grid of starts over the domain, for every run that "
+                             "gives none with @X,Y")
     g.add_argument("--steps", type=int, metavar="N", help="number of updates (default 500)")
     g.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
 
 
 def parse_optimizer(text: str) -> tuple[str, dict[str, HyperValue]]:
-    """`adam:lr=0.05,beta2=0.99` -> ("adam", {"lr": 0.05, "beta2": 0.99}), each value parsed
-    by its registry kind (unknown keys are left as text for the validator to name)."""
-    from studio.engine import hyper_info
-
-    name, _, rest = text.partition(":")
-    name = name.strip()
-    hyper: dict[str, HyperValue] = {}
-    for item in filter(None, (s.strip() for s in rest.split(","))):
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise SceneArgsError(f"--optimizer {text}: expected key=value, got {item!r}")
-        if key in hyper:
-            raise SceneArgsError(f"--optimizer {text}: {key} given twice")
-        info = hyper_info(name, key)
-        if info is None or info.kind == "choice":
-            hyper[key] = value
-        elif info.kind == "int" and re.fullmatch(r"[-+]?\d+", value):
-            hyper[key] = int(value)
-        elif re.fullmatch(_NUMBER, value) or value.lower() in ("inf", "-inf", "nan"):
-            hyper[key] = float(value)
-        else:
-            raise SceneArgsError(f"{name}: {key} must be a number, got {value!r}")
-    return name, hyper
+    """`adam:lr=0.05,beta2=0.99` -> ("adam", {"lr": 0.05, "beta2": 0.99}); any `@X,Y`
+    starts are read and dropped (see `studio.editing.parse_run_text` for the whole run)."""
+    parsed = parse_run_text(text)
+    return parsed.optimizer, parsed.hyper
 
 
 def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
@@ -162,12 +149,15 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     if args.optimizer:
         draft = Scene(surface=surface)
         for text in args.optimizer:
-            name, hyper = parse_optimizer(text)
+            parsed = parse_run_text(text)
+            own = parsed.starts or None
             try:
-                run = new_run(draft, name, hyper=hyper, starts=starts, grid=grid)
+                run = new_run(draft, parsed.optimizer, hyper=parsed.hyper,
+                              starts=own or starts, grid=None if own else grid)
             except NoStartError:
-                raise SceneArgsError("give --start X,Y or --start-grid NXxNY for this surface"
-                                     ) from None
+                raise SceneArgsError(f"{parsed.optimizer}: this surface has no classic start: "
+                                     "give --start X,Y, --start-grid NXxNY or "
+                                     f"--optimizer {parsed.optimizer}@X,Y") from None
             draft = replace(draft, runs=draft.runs + (run,))
         runs = list(draft.runs)
     elif base is not None and base.runs:

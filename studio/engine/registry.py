@@ -53,6 +53,8 @@ class HyperInfo:
 
     `lo`..`hi` is the widget's range (log-scaled if `log`); `minimum`/`maximum` are the
     hard limits `validate_hyper` enforces (open if `min_open`/`max_open`; None: unbounded).
+    `label` is what a front end shows a person ("noise γ", "T₀"); the key stays what files,
+    the command line and tooltips use.
     """
 
     key: str
@@ -67,6 +69,12 @@ class HyperInfo:
     maximum: float | None = None
     min_open: bool = False
     max_open: bool = False
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The human label, else the key."""
+        return self.label or self.key
 
     def check(self, value: object, where: str) -> HyperValue:
         """The value coerced to this key's kind, or `HyperparameterError`."""
@@ -110,22 +118,23 @@ class HyperInfo:
 
 def _lr(default: float) -> HyperInfo:
     return HyperInfo("lr", default, 1e-5, 10.0, log=True, help="learning rate η",
-                     minimum=0.0, min_open=True)
+                     minimum=0.0, min_open=True, label="learning rate η")
 
 
-def _unit(key: str, default: float, help: str, hi: float = 0.999) -> HyperInfo:
+def _unit(key: str, default: float, help: str, label: str, hi: float = 0.999) -> HyperInfo:
     """A decay rate in [0, 1)."""
-    return HyperInfo(key, default, 0.0, hi, help=help, minimum=0.0, maximum=1.0, max_open=True)
+    return HyperInfo(key, default, 0.0, hi, help=help, minimum=0.0, maximum=1.0, max_open=True,
+                     label=label)
 
 
 def _eps(default: float) -> HyperInfo:
     return HyperInfo("eps", default, 1e-12, 1e-1, log=True,
-                     help="ε added to the denominator for stability", minimum=0.0)
+                     help="ε added to the denominator for stability", minimum=0.0, label="ε")
 
 
-MOMENTUM = _unit("momentum", 0.9, "momentum μ")
-BETA1 = _unit("beta1", 0.9, "β1: decay of the first moment m")
-BETA2 = _unit("beta2", 0.999, "β2: decay of the second moment v", hi=0.9999)
+MOMENTUM = _unit("momentum", 0.9, "momentum μ", "momentum μ")
+BETA1 = _unit("beta1", 0.9, "β1: decay of the first moment m", "β₁")
+BETA2 = _unit("beta2", 0.999, "β2: decay of the second moment v", "β₂", hi=0.9999)
 
 Hyper = Mapping[str, HyperValue]
 
@@ -147,28 +156,28 @@ SCHEDULES: dict[str, ScheduleInfo] = {
                      lambda lr, h: schedules.constant(lr)),
         ScheduleInfo("step", "Step decay", (
             HyperInfo("step_size", 100, 1, 1000, kind="int", help="s: updates between decays",
-                      minimum=1),
+                      minimum=1, label="step size s"),
             HyperInfo("gamma", 0.5, 0.01, 1.0, help="γ: factor at each decay",
-                      minimum=0.0, maximum=1.0, min_open=True),
+                      minimum=0.0, maximum=1.0, min_open=True, label="factor γ"),
         ), "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)",
             lambda lr, h: schedules.step_decay(lr, int(h["step_size"]), float(h["gamma"]))),
         ScheduleInfo("exponential", "Exponential decay", (
             HyperInfo("gamma", 0.99, 0.9, 1.0, help="γ: factor per update",
-                      minimum=0.0, maximum=1.0, min_open=True),
+                      minimum=0.0, maximum=1.0, min_open=True, label="factor γ"),
         ), "η_k = η·γᵏ", lambda lr, h: schedules.exponential_decay(lr, float(h["gamma"]))),
         ScheduleInfo("cosine_restarts", "Cosine with warm restarts (SGDR)", (
             HyperInfo("T0", 50, 1, 1000, kind="int", help="T_0: length of the first cycle",
-                      minimum=1),
+                      minimum=1, label="T₀"),
             HyperInfo("T_mult", 1, 1, 4, kind="int", help="cycle length factor after a restart",
-                      minimum=1, maximum=100),
+                      minimum=1, maximum=100, label="cycle growth"),
             HyperInfo("eta_min", 0.0, 0.0, 1.0, help="η_min: the rate at the end of a cycle",
-                      minimum=0.0),
+                      minimum=0.0, label="η min"),
         ), "η_min + (η − η_min)(1 + cos(π T_cur/T_i))/2, T_i ← T_i·T_mult at each restart",
             lambda lr, h: schedules.cosine_restarts(lr, int(h["T0"]), int(h["T_mult"]),
                                                     float(h["eta_min"]))),
         ScheduleInfo("warmup", "Warm-up (Noam)", (
             HyperInfo("warmup", 50, 1, 1000, kind="int", help="w: updates to reach η",
-                      minimum=1),
+                      minimum=1, label="warm-up w"),
         ), "η·√w·min(s^−½, s·w^−3/2), s = k + 1",
             lambda lr, h: schedules.warmup(lr, int(h["warmup"]))),
     )
@@ -182,26 +191,29 @@ def make_schedule(lr: float, hyper: Hyper) -> Schedule:
 
 
 COMMON: tuple[HyperInfo, ...] = (
-    HyperInfo("weight_decay", 0.0, 0.0, 1.0, help="λ: L2 penalty, g ← g + λθ", minimum=0.0),
+    HyperInfo("weight_decay", 0.0, 0.0, 1.0, help="λ: L2 penalty, g ← g + λθ", minimum=0.0,
+              label="weight decay λ"),
     HyperInfo("schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
-              help="learning-rate schedule"),
+              help="learning-rate schedule", label="schedule"),
     HyperInfo("grad_noise", 0.0, 0.0, 2.0,
               help="η_noise: add N(0, η_noise/(1+k)^γ) to the gradient (Neelakantan 2015)",
-              minimum=0.0),
+              minimum=0.0, label="gradient noise"),
     HyperInfo("noise_gamma", 0.55, 0.0, 2.0, help="γ: decay exponent of the gradient noise",
-              minimum=0.0),
+              minimum=0.0, label="noise γ"),
     HyperInfo("batch_size", 0, 0, 64, kind="int",
-              help="rows per mini-batch on a data-fit surface (0: all rows)", minimum=0),
+              help="rows per mini-batch on a data-fit surface (0: all rows)", minimum=0,
+              label="batch size"),
     HyperInfo("delay", 0, 0, 50, kind="int", help="τ: use the gradient of τ updates ago",
-              minimum=0, maximum=1000),
+              minimum=0, maximum=1000, label="delay τ"),
     HyperInfo("max_delay", 0, 0, 50, kind="int",
-              help="random staleness: gradient of 0..τ updates ago", minimum=0, maximum=1000),
+              help="random staleness: gradient of 0..τ updates ago", minimum=0, maximum=1000,
+              label="max delay"),
     HyperInfo("tol", 1e-8, 1e-12, 1e-1, log=True,
-              help="stop (converged) when ‖∇f‖ < tol", minimum=0.0),
+              help="stop (converged) when ‖∇f‖ < tol", minimum=0.0, label="tolerance"),
     HyperInfo("patience", 0, 0, 1000, kind="int",
               help="also stop (stopped early) when the loss improves by < tol over this "
                    "many updates (0: off)",
-              minimum=0, maximum=100_000),
+              minimum=0, maximum=100_000, label="patience"),
 )
 
 RuleBuilder = Callable[[Hyper, Schedule], Rule]
@@ -301,7 +313,8 @@ def _easgd(h: Hyper, schedule: Schedule) -> Rule:
 
 
 def _noise(help: str = "distribution of ξ") -> HyperInfo:
-    return HyperInfo("noise", "gumbel", kind="choice", choices=NOISE_KINDS, help=help)
+    return HyperInfo("noise", "gumbel", kind="choice", choices=NOISE_KINDS, help=help,
+                     label="noise ξ")
 
 
 _ADAM = (BETA1, BETA2, _eps(1e-8))
@@ -317,11 +330,11 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         OptimizerInfo("adagrad", "Adagrad", (_lr(0.01), _eps(1e-10)),
                       "G ← G + g²; θ ← θ − ηg/(√G + ε) (Duchi 2011)", _adagrad),
         OptimizerInfo("adadelta", "Adadelta", (_lr(1.0), _unit("rho", 0.9, "ρ: decay of the "
-                      "running averages"), _eps(1e-6)),
+                      "running averages", "decay ρ"), _eps(1e-6)),
                       "E ← ρE + (1−ρ)g²; Δ = √(D+ε)/√(E+ε)·g; D ← ρD + (1−ρ)Δ²; θ ← θ − ηΔ "
                       "(Zeiler 2012)", _adadelta),
         OptimizerInfo("rmsprop", "RMSprop", (_lr(0.001), _unit("alpha", 0.9, "α: decay of "
-                      "the mean square"), _eps(1e-8)),
+                      "the mean square", "decay α"), _eps(1e-8)),
                       "E ← αE + (1−α)g²; θ ← θ − ηg/(√E + ε) (Hinton, lecture 6e)", _rmsprop),
         OptimizerInfo("adam", "Adam", (_lr(0.001), *_ADAM),
                       "bias-corrected moments m̂, v̂; θ ← θ − ηm̂/(√v̂ + ε) (Kingma & Ba 2014)",
@@ -334,7 +347,8 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                       _adam(amsgrad=True)),
         OptimizerInfo("nadam", "Nadam", (_lr(0.001), *_ADAM, HyperInfo(
                           "momentum_decay", 0.004, 0.0, 0.05,
-                          help="ψ: momentum schedule μ_t = β1(1 − ½·0.96^(tψ))", minimum=0.0)),
+                          help="ψ: momentum schedule μ_t = β1(1 − ½·0.96^(tψ))", minimum=0.0,
+                          label="momentum decay ψ")),
                       "Adam with Nesterov momentum (Dozat 2016; torch NAdam)", _nadam),
         OptimizerInfo("noise_training", "Noise training", (_lr(0.01), _noise()),
                       "θ ← θ − ηξ, ξ ~ Gumbel(0, 1) per coordinate: no gradient at all (Seo 2018)",
@@ -349,9 +363,9 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                       gradient_free=True),
         OptimizerInfo("easgd", "EASGD", (_lr(0.01), HyperInfo(
                           "workers", 4, 1, 16, kind="int", help="k: worker balls per start",
-                          minimum=1, maximum=64),
+                          minimum=1, maximum=64, label="workers k"),
                       HyperInfo("rho", 1.0, 0.0, 10.0, help="ρ: strength of the elastic pull",
-                                minimum=0.0)),
+                                minimum=0.0, label="elastic pull ρ")),
                       "workers θ_i ← θ_i − η(g_i + ρ(θ_i − θ̃)); centre θ̃ ← θ̃ + ηρΣ(θ_i − θ̃) "
                       "(Zhang et al. 2015); workers see noisy gradients, grad_noise defaults "
                       "to 1.0", _easgd, {"grad_noise": 1.0}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -12,8 +13,9 @@ from studio.surface import PRESETS, preset_surface
 
 
 def test_studio_presets_lists_every_preset() -> None:
+    # A terminal wide enough for the one-line table (a narrow one: tests/cli/test_presets_width.py).
     out = subprocess.run(["studio", "presets"], check=False, capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split()[:2] == ["NAME", "FORMULA"]

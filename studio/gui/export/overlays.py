@@ -232,7 +232,7 @@ class Overlays:
             x = box.left() + pad
             if colour:
                 painter.setPen(outline)
-                painter.setBrush(QColor(colour))
+                painter.setBrush(QColor(self.theme.run_color(colour)))
                 painter.drawEllipse(QPointF(x + dot, cy), dot, dot)
             painter.setPen(QColor(self.theme.foreground))
             painter.setFont(font)

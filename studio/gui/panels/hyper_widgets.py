@@ -1,10 +1,12 @@
 """Editors for one hyperparameter, built from the engine registry's metadata.
 
-A `HyperEditor` reads a `HyperInfo`-like object (key, default, lo, hi, log, kind, choices,
-help) and shows the matching control: a spin box for numbers (plus a log-scale slider for
+A `HyperEditor` reads a `HyperInfo`-like object (key, label, default, lo, hi, log, kind,
+choices, help) and shows the matching control: a spin box for numbers (plus a log-scale slider for
 keys the registry marks `log`, such as the learning rate), a combo box for choices. It emits
 `valueChanged(key, value)` only for user edits; `set_value` is silent, so the panel can
-push the model's values in without echoing them back as new edits.
+push the model's values in without echoing them back as new edits. Forms show the registry's
+human label ("noise γ"); every control's tooltip leads with the raw key (`noise_gamma`), the
+name scene files and the command line use.
 
 The spin boxes take any number a scene file or the command line could hold (the registry's
 `lo`..`hi` only spans the slider): whether a value is allowed is the engine's rule, checked
@@ -55,6 +57,17 @@ def compact_combo(parent: QWidget) -> QComboBox:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(8)
     return combo
+
+
+def hyper_label(info: Any) -> str:
+    """What a form calls a hyperparameter: the registry's label ("max delay"), else its key."""
+    return str(getattr(info, "label", "") or info.key)
+
+
+def hyper_tooltip(info: Any) -> str:
+    """The key as files and the command line spell it, then what it does: "T0 — T_0: ..."."""
+    help_text = str(getattr(info, "help", "") or "")
+    return f"{info.key} — {help_text}" if help_text else str(info.key)
 
 
 def format_number(value: float) -> str:
@@ -208,20 +221,21 @@ class HyperEditor(QWidget):
         outer.addLayout(layout)
         self.error_label = error_label(self)
         outer.addWidget(self.error_label)
-        help_text = getattr(info, "help", "") or ""
-        if help_text:
-            self.setToolTip(help_text)
+        tip = hyper_tooltip(info)
+        self.setToolTip(tip)
 
         if self.kind == "choice":
             self.combo = compact_combo(self)
             for choice in getattr(info, "choices", ()) or ():
                 self.combo.addItem((titles or {}).get(choice, str(choice)), choice)
             self.combo.currentIndexChanged.connect(self._on_combo)
+            self.combo.setToolTip(tip)
             layout.addWidget(self.combo)
         elif self.kind == "int":
             spin = IntSpinBox(self)
             spin.valueChanged.connect(lambda v: self.valueChanged.emit(self.key, int(v)))
             spin.editingFinished.connect(lambda: self.committed.emit(self.key))
+            spin.setToolTip(tip)
             self.spin = spin
             layout.addWidget(spin)
         else:
@@ -229,6 +243,8 @@ class HyperEditor(QWidget):
             fspin = NumberSpinBox(-FLOAT_LIMIT, FLOAT_LIMIT, log=log, parent=self)
             fspin.valueChanged.connect(self._on_spin)
             fspin.editingFinished.connect(lambda: self.committed.emit(self.key))
+            fspin.setToolTip(f"{tip}\nType any number; arrows and the wheel step ×10^0.1"
+                             if log else tip)
             self.spin = fspin
             if log:
                 # The slider spans the registry's widget range; a log scale needs a positive
@@ -238,6 +254,9 @@ class HyperEditor(QWidget):
                 self.slider = LogSlider(w_lo if w_lo > 0 else w_hi * 1e-8, w_hi, self)
                 self.slider.logValueChanged.connect(self._on_slider)
                 self.slider.sliderReleased.connect(lambda: self.committed.emit(self.key))
+                self.slider.setToolTip(f"{tip}\nDrag: log scale from "
+                                       f"{format_number(self.slider.value_at(0))} to "
+                                       f"{format_number(w_hi)}")
                 layout.addWidget(self.slider, 3)
             layout.addWidget(fspin, 2)
         if self.default is not None:

@@ -40,6 +40,8 @@ from studio.gui.panels.hyper_widgets import (
     IntSpinBox,
     NumberSpinBox,
     compact_combo,
+    hyper_label,
+    hyper_tooltip,
 )
 from studio.gui.session import Session
 from studio.scene import MAX_GRID, RunSpec
@@ -74,8 +76,12 @@ class RunForm(QWidget):
         self._form_signature: tuple[Any, ...] | None = None
 
         self.optimizer_combo = compact_combo(self)
-        for name, info in OPTIMIZERS.items():
+        for i, (name, info) in enumerate(OPTIMIZERS.items()):
             self.optimizer_combo.addItem(info.title, name)
+            self.optimizer_combo.setItemData(i, f"{name}: {info.doc}",
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.setToolTip("The selected run's optimizer; its hyperparameters "
+                                        "below come from the engine's registry")
         self.doc_label = QLabel(self)
         self.doc_label.setWordWrap(True)
         self.doc_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -89,8 +95,12 @@ class RunForm(QWidget):
         self.grid_check = QCheckBox("Grid of starts", self)
         self.grid_check.setToolTip("Start one ball at every point of an nx×ny grid over the "
                                    "domain instead of at the start point")
+        self.start_x.setToolTip("x of the selected run's start (or click the map to move it)")
+        self.start_y.setToolTip("y of the selected run's start (or click the map to move it)")
         self.grid_nx = QSpinBox(self)
         self.grid_ny = QSpinBox(self)
+        self.grid_nx.setToolTip("Starts across the grid (nx)")
+        self.grid_ny.setToolTip("Starts down the grid (ny)")
         for spin in (self.grid_nx, self.grid_ny):
             spin.setRange(1, MAX_GRID)
             spin.setValue(5)
@@ -252,7 +262,10 @@ class RunForm(QWidget):
             editor.valueChanged.connect(self.set_hyper)
             editor.committed.connect(lambda _key: self.session.seal_edits())
             self.editors[meta.key] = editor
-            layouts[group_name].addRow(meta.key, editor)
+            label = QLabel(hyper_label(meta), self.groups[group_name])
+            label.setToolTip(hyper_tooltip(meta))
+            label.setBuddy(editor.spin or editor.combo)
+            layouts[group_name].addRow(label, editor)
 
         n_rows = self._batch_rows()
         for key, meta in info.hyper.items():
@@ -271,7 +284,8 @@ class RunForm(QWidget):
             if isinstance(spin, IntSpinBox):
                 # 0 and any size of at least the rows' count mean the whole data set.
                 spin.zero_text = "all rows"
-                spin.setToolTip(f"rows per mini-batch; 0 or {n_rows} and more: all {n_rows}")
+                spin.setToolTip(f"{BATCH_KEY} — rows per mini-batch; 0 or {n_rows} and more: "
+                                f"all {n_rows}")
                 spin.setValue(spin.value())
         for name in GROUP_ORDER + tuple(g for g in self.groups if g not in GROUP_ORDER):
             if name in self.groups:

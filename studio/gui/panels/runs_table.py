@@ -2,7 +2,10 @@
 of every optimizer in the engine registry), Duplicate and Remove.
 
 A new run gets the defaults of `studio.editing.new_run` (the same as an `--optimizer` on
-the command line). Widget → model through `Session.edit_scene`/`update_run`, one undo step
+the command line). The Run column is laid out first: it gets the width its longest name needs
+(never under `MIN_NAME_CHARS` characters), the Optimizer column what is left (never under
+`MIN_OPTIMIZER_CHARS`, its title elided, whole in the tooltip); a table too narrow for both
+scrolls sideways instead of squeezing the names. Widget → model through `Session.edit_scene`/`update_run`, one undo step
 each; model → widget on sceneChanged and selectedRunChanged, under QSignalBlocker.
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QSignalBlocker, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +36,9 @@ from studio.gui.session import Session
 from studio.scene import MAX_RUNS, RunSpec
 
 COL_ENABLED, COL_COLOR, COL_NAME, COL_OPTIMIZER = range(4)
+MIN_NAME_CHARS = 14       # the Run column never gets narrower than this many average chars
+MIN_OPTIMIZER_CHARS = 7   # nor the Optimizer column (its title is elided below its need)
+CELL_PADDING_PX = 18      # a cell's margins and the frame around the text
 
 ColorPicker = Callable[[QColor, QWidget], QColor]
 
@@ -74,9 +80,19 @@ class RunsTable(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_ENABLED, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_COLOR, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_OPTIMIZER, QHeaderView.ResizeMode.ResizeToContents)
+        # Run and Optimizer share the width by `fit_columns`, not by Qt's stretch, which
+        # gave a long optimizer title its whole width and left the names ~30 px.
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_OPTIMIZER, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        viewport = self.table.viewport()
+        assert viewport is not None
+        viewport.installEventFilter(self)
         self.table.setMinimumHeight(120)
+        self.table.setToolTip("The scene's runs: tick to show, click a colour to change it, "
+                              "double-click a name to rename")
 
         self.add_button = QToolButton(self)
         self.add_button.setText("Add")
@@ -92,7 +108,9 @@ class RunsTable(QWidget):
             self.add_actions[name] = action
         self.add_button.setMenu(self.add_menu)
         self.duplicate_button = QPushButton("Duplicate", self)
+        self.duplicate_button.setToolTip("Add a copy of the selected run in the next free colour")
         self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setToolTip("Remove the selected run (Undo brings it back)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.duplicate_button)
@@ -115,6 +133,41 @@ class RunsTable(QWidget):
         session.sceneChanged.connect(lambda _scene: self.refresh())
         session.selectedRunChanged.connect(self._select_row)
         self.refresh()
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Widths of the Run and Optimizer columns for the table's width (module docstring)."""
+        header = self.table.horizontalHeader()
+        viewport = self.table.viewport()
+        if header is None or viewport is None:
+            return
+        fm = self.table.fontMetrics()
+        char = fm.averageCharWidth()
+
+        def want(col: int) -> int:
+            title = self.table.horizontalHeaderItem(col)
+            texts = [title.text() if title is not None else ""] + [
+                item.text() for row in range(self.table.rowCount())
+                if (item := self.table.item(row, col)) is not None]
+            return max(fm.horizontalAdvance(t) for t in texts) + CELL_PADDING_PX
+
+        name_want, opt_want = want(COL_NAME), want(COL_OPTIMIZER)
+        opt_min = min(opt_want, MIN_OPTIMIZER_CHARS * char + CELL_PADDING_PX)
+        name_min = min(name_want, MIN_NAME_CHARS * char + CELL_PADDING_PX)
+        room = (viewport.width() - header.sectionSize(COL_ENABLED)
+                - header.sectionSize(COL_COLOR))
+        if name_want + opt_want <= room:
+            name, opt = room - opt_want, opt_want  # everything whole; names take the rest
+        else:
+            name = max(name_min, min(name_want, room - opt_min))
+            opt = max(opt_min, room - name)
+        with QSignalBlocker(header):
+            header.resizeSection(COL_NAME, name)
+            header.resizeSection(COL_OPTIMIZER, opt)
 
     def _run(self) -> RunSpec | None:
         index = self.session.selected_run
@@ -218,10 +271,14 @@ class RunsTable(QWidget):
                 name = self._item(row, COL_NAME, editable=True)
                 if name.text() != run_label(run):
                     name.setText(run_label(run))
+                name.setToolTip(f"{run_label(run)}: double-click to rename")
                 info = OPTIMIZERS.get(run.optimizer)
                 optimizer = self._item(row, COL_OPTIMIZER, editable=False)
                 optimizer.setText(info.title if info is not None else run.optimizer)
+                optimizer.setToolTip(f"{info.title} ({run.optimizer}): {info.doc}"
+                                     if info is not None else run.optimizer)
             self._select_row(self.session.selected_run)
+        self.fit_columns()
         has_run = 0 <= self.session.selected_run < len(runs)
         self.duplicate_button.setEnabled(has_run and len(runs) < MAX_RUNS)
         self.remove_button.setEnabled(has_run)

@@ -26,6 +26,9 @@ class SimulationBox(QGroupBox):
         self.steps_spin.setRange(1, MAX_STEPS)
         self.seed_spin = QSpinBox(self)
         self.seed_spin.setRange(0, INT_LIMIT)
+        self.steps_spin.setToolTip("Number of updates every ball makes")
+        self.seed_spin.setToolTip("Random seed of every noisy draw (gradient noise, mini-batch "
+                                  "order, random delays): the same seed gives the same paths")
         for spin in (self.steps_spin, self.seed_spin):
             spin.setKeyboardTracking(False)
             spin.setAccelerated(True)

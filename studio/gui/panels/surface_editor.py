@@ -119,6 +119,8 @@ class ParamRow(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, PARAM_SLIDER_STEPS)
         self.spin = NumberSpinBox(-PARAM_LIMIT, PARAM_LIMIT, parent=self)
+        self.slider.setToolTip(f"Parameter {name}: drag to explore {self._lo:g} … {self._hi:g}")
+        self.spin.setToolTip(f"Parameter {name} of the formula: type any finite number")
         layout.addWidget(QLabel(name, self))
         layout.addWidget(self.slider, 3)
         layout.addWidget(self.spin, 2)

@@ -72,7 +72,7 @@ def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> st
         note_colour = theme.diverged if "diverged" in note else theme.foreground
         note_html = (f"&nbsp;<span style='color:{note_colour}; font-size:small'>—&nbsp;"
                      f"{_nowrap(note)}</span>" if note else "")
-        rows.append(f"<span style='color:{colour}; font-size:large'>●</span>"
+        rows.append(f"<span style='color:{theme.run_color(colour)}; font-size:large'>●</span>"
                     f"&nbsp;{_nowrap(label)}{note_html}")
     if more:
         rows.append(f"+{more}&nbsp;more")

@@ -86,6 +86,8 @@ class LossView(QWidget):
         self.log_check.setToolTip("Log-scale y axes; a plot with values ≤ 0 stays linear")
         self.second_combo = QComboBox()
         self.second_combo.addItems(list(SECOND))
+        self.second_combo.setToolTip("What the lower plot shows against the step: the "
+                                     "gradient norm ‖∇f‖ or the learning rate η")
         self.loss_plot = _Plot("loss")
         self.second_plot = _Plot("‖∇f‖")
         self.second_plot.getPlotItem().setXLink(self.loss_plot.getPlotItem())
@@ -140,6 +142,7 @@ class LossView(QWidget):
                 axis.setTextPen(pg.mkPen(t.foreground))
             p.cursor.setPen(pg.mkPen(t.foreground, width=1.5))
             p.cursor.setHoverPen(pg.mkPen(t.foreground, width=3))
+        self._recolour()  # each theme draws a run's colour its own way (Theme.run_color)
 
     def set_log(self, on: bool) -> None:
         self.log_check.setChecked(on)
@@ -254,11 +257,11 @@ class LossView(QWidget):
                 index = getattr(curve, "run_index", -1)
                 if 0 <= index < len(runs):
                     many = getattr(curve, "n_balls", 1) > 16
-                    look = (runs[index].color, many)
+                    look = (self._theme.run_color(runs[index].color), many)
                     if getattr(curve, "look", None) == look:
                         continue  # an edit that keeps the colours must not repaint the plot
                     curve.look = look
-                    colour = pg.mkColor(runs[index].color)
+                    colour = pg.mkColor(look[0])
                     colour.setAlpha(90 if many else 255)
                     curve.setPen(pg.mkPen(colour, width=1 if many else 2))
 

@@ -20,6 +20,10 @@ MIN_LABEL_GAP_PX = 22.0   # between tick labels on a vertical axis (a label is ~
 MAX_LABELS = 6            # labelled ticks on one vertical axis, at most
 MIN_TICK_GAP_PX = 4.0     # between unlabelled minor ticks (denser is a grey smear)
 STEP_LABEL_OVERFLOW_PX = 22  # a step label may reach this far past the plot's ends
+# A value label may reach this far past the plot's top and bottom: half a label's height,
+# so a decade tick right at either end keeps its label.
+VALUE_LABEL_OVERFLOW_PX = 9
+DECADE_STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -71,12 +75,21 @@ def log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float], list[f
     max_labels = max(2, min(MAX_LABELS, int(size_px // MIN_LABEL_GAP_PX)))
     decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
     if len(decades) >= 2:
-        for k in (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000):
-            major = [float(d) for d in decades if d % k == 0]
-            if k * px >= MIN_LABEL_GAP_PX and len(major) <= max_labels:
+        # Every k-th decade, the smallest k whose labels stay apart, but never fewer than
+        # two labels: past that, the outermost two decades (a short axis over many decades,
+        # or two decades on a very short one, where even they may touch).
+        major = [float(decades[0]), float(decades[-1])]
+        k = decades[-1] - decades[0]
+        for step in DECADE_STEPS:
+            every = [float(d) for d in decades if d % step == 0]
+            if len(every) < 2:
+                break
+            if step * px >= MIN_LABEL_GAP_PX and len(every) <= max_labels:
+                major, k = every, step
                 break
         if k > 1:
-            minor = [float(d) for d in decades if d % k != 0] if px >= MIN_TICK_GAP_PX else []
+            minor = [float(d) for d in decades if float(d) not in major] \
+                if px >= MIN_TICK_GAP_PX else []
         else:
             # log10(10/9) ≈ 0.046 decade is the tightest gap between 2..9 ticks.
             mantissas = range(2, 10) if px * 0.046 >= MIN_TICK_GAP_PX else (2, 5)
@@ -158,6 +171,12 @@ class ValueAxis(pg.AxisItem):
         if not self.logMode:
             return super().tickValues(minVal, maxVal, size)
         major, minor = log_ticks(minVal, maxVal, size)
+        # log_ticks keeps a tick within 1e-9 decade past an end (rounding of the range);
+        # pyqtgraph drops any tick outside the range, label and all, so such a tick is
+        # moved onto the end (its label is the same: log_labels rounds it).
+        lo, hi = min(minVal, maxVal), max(minVal, maxVal)
+        major = [min(max(v, lo), hi) for v in major]
+        minor = [min(max(v, lo), hi) for v in minor]
         # None marks the unlabelled level (tickStrings returns no text for it).
         return [(1.0, major), (None, minor)]
 
@@ -166,6 +185,13 @@ class ValueAxis(pg.AxisItem):
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         return [] if spacing is None else log_labels(values)
+
+    def boundingRect(self) -> QRectF:
+        # pyqtgraph draws a label only inside this rect; with the grid on it is the axis
+        # plus the view, so a label centred on a tick at the very top or bottom (a decade
+        # at the end of the range) was dropped, sometimes leaving one label on the axis.
+        m = VALUE_LABEL_OVERFLOW_PX
+        return super().boundingRect().adjusted(0, -m, 0, m)
 
     def _updateMaxTextSize(self, x: int) -> None:
         # Same rule as pyqtgraph (grow at once, shrink by 10 px or more), over the group.
