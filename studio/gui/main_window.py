@@ -213,13 +213,23 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&About Descent Studio", lambda: show_about(self))
 
     def _connect_session(self) -> None:
+        # Bound methods, never lambdas: PyQt disconnects a bound method when its window is
+        # deleted, while a lambda outlives it (the undo stack announces cleanChanged as it
+        # is torn down after the window, which then raised "wrapped C/C++ object ... deleted").
         s = self.session
-        s.undo_stack.cleanChanged.connect(lambda clean: self.setWindowModified(not clean))
-        s.pathChanged.connect(lambda _p: self._update_title())
+        s.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        s.pathChanged.connect(self._update_title)
         s.busyChanged.connect(self.busy_label.setVisible)
-        s.errorRaised.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
-        s.frameChanged.connect(lambda _f: self._update_status())
-        s.trajectoryChanged.connect(lambda _t: self._update_status())
+        s.errorRaised.connect(self.show_error)
+        s.frameChanged.connect(self._update_status)
+        s.trajectoryChanged.connect(self._update_status)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def show_error(self, message: str) -> None:
+        """A refused edit or failed simulation: one line in the status bar."""
+        self.statusBar().showMessage(message, 8000)
 
     # ------------------------------------------------------------------ view settings
 
@@ -321,16 +331,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ status
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_unused: object) -> None:
         name = self.session.path.name if self.session.path is not None else "Untitled"
         self.setWindowTitle(f"{APP_NAME} — {name}[*]")
         self.setWindowModified(not self.session.undo_stack.isClean())
 
-    def _update_status(self) -> None:
-        trajectory, frame = self.session.trajectory, self.session.frame
+    def _update_status(self, *_unused: object) -> None:
+        trajectory = self.session.trajectory
         if trajectory is None:
             self.step_status.setText("")
             return
+        frame = min(self.session.frame, self.session.last_frame)
         parts = [f"step {frame} / {self.session.last_frame}"]
         runs = self.session.scene.runs
         ball_run = np.asarray(trajectory.ball_run)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,7 +35,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
 
-from studio.engine import RunCache, Trajectory, validate_hyper
+from studio.engine import RunCache, Trajectory, check_size, validate_hyper
 from studio.errors import StudioError
 from studio.gui.settings import ViewSettings
 from studio.scene import Scene, load_scene, save_scene
@@ -43,6 +44,8 @@ from studio.surface import Surface, surface_from_spec
 PLAY_INTERVAL_MS = 33  # about 30 frames/s
 # A pause longer than this ends a gesture: the next edit of the same field is a new step.
 MERGE_GAP_S = 1.5
+# The GIL switch interval while a simulation runs on the worker (Python's default is 5 ms).
+SIMULATING_SWITCH_INTERVAL_S = 0.0005
 
 
 class _SceneCommand(QUndoCommand):
@@ -107,6 +110,8 @@ class Session(QObject):
         self._threaded = threaded
         self._generation = 0
         self._in_flight = 0
+        # The switch interval before the jobs in flight lowered it (empty: not lowered).
+        self._saved_switch: list[float] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulate")
         # Used by that one worker (or, unthreaded, this thread) only: an edit to one run
         # re-simulates that run alone.
@@ -116,7 +121,14 @@ class Session(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
-        self.destroyed.connect(lambda: self._executor.shutdown(wait=False, cancel_futures=True))
+        executor, saved = self._executor, self._saved_switch
+
+        def shut_down() -> None:  # a closure, not a method: `self` is half gone by then
+            executor.shutdown(wait=False, cancel_futures=True)
+            if saved:
+                sys.setswitchinterval(saved.pop())
+
+        self.destroyed.connect(shut_down)
         self._check_runs(scene)
         self._simulate(scene, self.surface)
 
@@ -223,8 +235,15 @@ class Session(QObject):
 
     @staticmethod
     def _check_runs(scene: Scene) -> None:
+        """Refuse, before it becomes an undo step, a scene the engine would refuse: bad
+        hyperparameters, or a trajectory too large to keep (balls × steps)."""
+        balls = 0
         for run in scene.runs:
-            validate_hyper(run.optimizer, run.hyper)
+            hyper = validate_hyper(run.optimizer, run.hyper)
+            if run.enabled:
+                starts = run.grid[0] * run.grid[1] if run.grid is not None else len(run.starts)
+                balls += starts * (1 + int(hyper.get("workers", 0)))
+        check_size(balls, scene.steps)
 
     # ------------------------------------------------------------------ simulation
 
@@ -237,6 +256,7 @@ class Session(QObject):
             self._on_simulated(generation, *self._run_engine(surface, runs, scene))
             return
         if self._in_flight == 0:
+            self._lower_switch_interval()
             self.busyChanged.emit(True)
         self._in_flight += 1
         self._executor.submit(self._work, generation, surface, runs, scene)
@@ -259,6 +279,7 @@ class Session(QObject):
                       error: str | None) -> None:
         self._in_flight -= 1
         if self._in_flight == 0 and self._threaded:
+            self._restore_switch_interval()
             self.busyChanged.emit(False)
         if generation != self._generation:
             return
@@ -266,8 +287,28 @@ class Session(QObject):
             self.errorRaised.emit(error)
             return
         self.trajectory = trajectory
+        # Clamp before anyone hears of the new trajectory: a shorter one (Steps lowered below
+        # the frame on screen) must never be indexed at the old frame by a slot.
+        self.frame = min(self.frame, self.last_frame)
         self.trajectoryChanged.emit(trajectory)
-        self.set_frame(self.frame)  # keep the current step, clamped to the new length
+        self.set_frame(self.frame)  # announce the (kept or clamped) step
+
+    def _lower_switch_interval(self) -> None:
+        """While the worker simulates, hand the GIL over more often.
+
+        The engine's step loop holds the GIL between short NumPy calls; at Python's default
+        5 ms switch interval, every GIL hand-back the GUI thread needs (Qt calls, painting)
+        waits a whole interval behind it, and a long simulation starved the window for
+        seconds (docs/architecture.md#threading). The interval is process-wide, so it is
+        lowered only while a job is in flight and restored after.
+        """
+        if not self._saved_switch:
+            self._saved_switch.append(sys.getswitchinterval())
+            sys.setswitchinterval(min(self._saved_switch[0], SIMULATING_SWITCH_INTERVAL_S))
+
+    def _restore_switch_interval(self) -> None:
+        if self._saved_switch:
+            sys.setswitchinterval(self._saved_switch.pop())
 
     @property
     def busy(self) -> bool:

@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QToolButton,
     QWidget,
 )
 from qt_helpers import drag
@@ -66,8 +67,19 @@ def _act(qtbot, window, rng: random.Random) -> str:
         buttons = [b for b in _visible(window, QAbstractButton)]
         if buttons:
             button = rng.choice(buttons)
+            name = button.text() or button.toolTip() or type(button).__name__
+            menu = button.menu() if isinstance(button, QToolButton) else None
+            if menu is not None:
+                # A click opens the menu in a nested event loop that only a person closes:
+                # pick one of its items, as the person would.
+                items = [a for a in menu.actions() if a.isEnabled() and not a.isSeparator()]
+                if items:
+                    item = rng.choice(items)
+                    item.trigger()
+                    return f"menu {name} -> {item.text()}"
+                return f"menu {name} (empty)"
             qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-            return f"click {button.text() or button.toolTip() or type(button).__name__}"
+            return f"click {name}"
     elif roll < 0.26:
         combos = _visible(window, QComboBox)
         if combos:

@@ -43,8 +43,9 @@ class SimulationBox(QGroupBox):
         self.refresh(session.scene)
 
     def _on_steps(self, value: int) -> None:
-        self.session.edit_scene(dataclasses.replace(self.session.scene, steps=int(value)),
-                                "Change steps", merge_key="scene.steps")
+        if not self.session.edit_scene(dataclasses.replace(self.session.scene, steps=int(value)),
+                                       "Change steps", merge_key="scene.steps"):
+            self.refresh(self.session.scene)  # refused (the status bar says why): snap back
 
     def _on_seed(self, value: int) -> None:
         self.session.edit_scene(dataclasses.replace(self.session.scene, seed=int(value)),

@@ -17,6 +17,7 @@ its height mode go with it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 
 from PyQt6.QtCore import QPointF, QSignalBlocker, Qt, QTimer
@@ -28,6 +29,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -59,9 +61,23 @@ ERROR_STYLE = "color: #d62728;"
 DOMAIN_LIMIT = MAX_MAGNITUDE
 PARAM_LIMIT = MAX_MAGNITUDE
 PARAM_SLIDER_STEPS = 1000
+GRADIENT_CHARS = 400           # per component shown in the label; the tooltip holds more
+GRADIENT_TOOLTIP_CHARS = 4000
+GRADIENT_RUN = 24              # an unbroken run longer than this gets break opportunities
+_BREAKS = re.compile(r"([*(,])")
 
 __all__ = ["DEBOUNCE_MS", "ParamsError", "SurfaceEditor", "format_params", "parse_params",
            "retarget_run"]
+
+
+def gradient_display(text: str) -> str:
+    """A gradient as the label shows it: at most `GRADIENT_CHARS` characters (then "…"),
+    with a zero-width break after each `*`, `(` and `,` of a long unbroken run, so it wraps
+    within the dock's width (sympy prints products without spaces)."""
+    if len(text) > GRADIENT_CHARS:
+        text = text[:GRADIENT_CHARS] + " …"
+    return " ".join(_BREAKS.sub("\\1\u200b", word) if len(word) > GRADIENT_RUN else word
+                    for word in text.split(" "))
 
 
 class ErrorMarker(QWidget):
@@ -215,6 +231,10 @@ class SurfaceEditor(QWidget):
         self.gradient_label = QLabel(self)
         self.gradient_label.setFont(mono)
         self.gradient_label.setWordWrap(True)
+        # Its width follows the dock, never the text: a long gradient wraps (see
+        # `gradient_display`) instead of making its length the window's minimum width.
+        self.gradient_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.gradient_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
@@ -382,10 +402,22 @@ class SurfaceEditor(QWidget):
     def _on_domain(self) -> None:
         xmin, xmax, ymin, ymax = (spin.value() for spin in self.domain_spins)
         if not (xmin < xmax and ymin < ymax):
-            self.show_error("the domain needs x min < x max and y min < y max")
+            reason = "the domain needs x min < x max and y min < y max"
+        elif self._edit_surface(dataclasses.replace(self.spec, domain=(xmin, xmax, ymin, ymax)),
+                                "Change domain", merge_key="surface.domain"):
             return
-        self._edit_surface(dataclasses.replace(self.spec, domain=(xmin, xmax, ymin, ymax)),
-                           "Change domain", merge_key="surface.domain")
+        else:
+            reason = self.error_text or "the domain was refused"
+        # Refused: the fields show the model's domain again (a value left in a field the model
+        # does not hold would make every later domain edit carry it and be refused too).
+        self._show_domain()
+        self.show_error(f"domain not changed: {reason}")
+
+    def _show_domain(self) -> None:
+        for spin, value in zip(self.domain_spins, self.effective_domain(), strict=True):
+            if spin.value() != value:
+                with QSignalBlocker(spin):
+                    spin.setValue(value)
 
     def _on_height(self, index: int) -> None:
         mode = self.height_combo.itemData(index)
@@ -455,11 +487,7 @@ class SurfaceEditor(QWidget):
             self.params_edit.setText(format_params(params))
         self._show_params(params)
 
-        domain = self.effective_domain()
-        for spin, value in zip(self.domain_spins, domain, strict=True):
-            if spin.value() != value:
-                with QSignalBlocker(spin):
-                    spin.setValue(value)
+        self._show_domain()
         with QSignalBlocker(self.height_combo):
             self.height_combo.setCurrentIndex(max(0, self.height_combo.findData(spec.height)))
 
@@ -481,11 +509,11 @@ class SurfaceEditor(QWidget):
 
     def _show_surface(self, surface: Surface) -> None:
         dfdx, dfdy = surface.gradient_text
-        self.gradient_label.setText(f"∂f/∂x = {dfdx}\n∂f/∂y = {dfdy}")
+        self.gradient_label.setText(f"∂f/∂x = {gradient_display(dfdx)}\n"
+                                    f"∂f/∂y = {gradient_display(dfdy)}")
+        whole = f"∂f/∂x = {dfdx}\n∂f/∂y = {dfdy}"
+        self.gradient_label.setToolTip(whole if len(whole) <= GRADIENT_TOOLTIP_CHARS else
+                                       whole[:GRADIENT_TOOLTIP_CHARS] + " …")
         # The domain may come from the surface (spec.domain None): show it.
         if self._shown_spec is not None and self._shown_spec.domain is None:
-            domain = self.effective_domain()
-            for spin, value in zip(self.domain_spins, domain, strict=True):
-                if spin.value() != value:
-                    with QSignalBlocker(spin):
-                        spin.setValue(value)
+            self._show_domain()

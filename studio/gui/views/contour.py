@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QWidget
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
+from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
@@ -75,6 +76,9 @@ class ContourView(pg.PlotWidget):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.minima.setZValue(15)
 
+        # A slider drag changes the surface many times a frame: shading and isolines are
+        # rebuilt at most once per frame interval, always for the newest surface.
+        self._rebuild = Throttle(self._maybe_rebuild, parent=self)
         plot.scene().sigMouseClicked.connect(self._on_click)
         # Bound methods, not lambdas: PyQt drops them when this view is destroyed.
         session.surfaceChanged.connect(self._on_surface)
@@ -119,13 +123,13 @@ class ContourView(pg.PlotWidget):
     # ------------------------------------------------------------------ surface
 
     def _on_surface(self, _surface) -> None:
-        self._maybe_rebuild()
+        self._rebuild.request()
 
     def _on_selected(self, _index: int) -> None:
         self._sync_markers()
 
     def _on_scene(self, _scene) -> None:
-        self._maybe_rebuild()
+        self._rebuild.request()
         self._sync_markers()
 
     def _maybe_rebuild(self) -> None:

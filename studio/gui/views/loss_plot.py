@@ -1,7 +1,8 @@
 """Loss against step for every run, and a second plot of gradient norm or learning rate.
 
 One curve item per run: its balls are joined into one array with NaN breaks, so a start
-grid of a thousand balls is still one item. A diverged ball's curve stops at its
+grid of a thousand balls is still one item, and past a budget of points per plot
+(`MAX_PLOT_POINTS`) a run draws an evenly spaced subset of its balls. A diverged ball's curve stops at its
 divergence step (its later values are meaningless and would wreck the axis range). The
 vertical cursor marks the frame shown; drag it, or click a plot, to scrub.
 
@@ -43,6 +44,9 @@ SECOND = {"Gradient norm": "grad_norm", "Learning rate": "lr"}
 AXIS_NAMES = {"loss": "loss", "grad_norm": "‖∇f‖", "lr": "lr"}
 LINEAR_FALLBACK = " (linear: values ≤ 0)"
 
+# Points drawn per plot at most (over all runs): a 64×64 start grid's 4,096 curves drew
+# millions of antialiased points into one path. Past it, a run shows every k-th ball.
+MAX_PLOT_POINTS = 400_000
 MIN_DECIMATE_PX = 300.0   # assumed plot width before the widget is laid out
 DETAIL_DELAY_MS = 40      # re-bin this long after the last zoom or resize, not on every event
 
@@ -211,9 +215,16 @@ class LossView(QWidget):
             values = np.asarray(getattr(trajectory, p.field))
             status = np.asarray(trajectory.status)
             stop = np.asarray(trajectory.stop_step)
+            steps = values.shape[0]
+            per_ball = min(steps, 2 * -(-steps // p.bin_width)) + 1  # points one curve takes
+            budget = max(MAX_PLOT_POINTS // max(1, len(slices)), per_ball)
             for _, sl in slices:
-                # values[:, sl] is a view: the binning reads the trajectory in place.
-                data.append(decimate(values[:, sl], stop[sl], status[sl] == DIVERGED,
+                # A run of more balls than its share of the point budget draws every k-th
+                # ball: the bundle looks the same, and memory and paint time stay bounded.
+                stride = -(-(sl.stop - sl.start) * per_ball // budget)
+                cols = slice(sl.start, sl.stop, max(1, stride))
+                # values[:, cols] is a view: the binning reads the trajectory in place.
+                data.append(decimate(values[:, cols], stop[cols], status[cols] == DIVERGED,
                                      p.bin_width))
         if want_log is not None:
             p.log = want_log and not any(has_nonpositive(y) for _, y in data)

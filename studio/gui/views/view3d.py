@@ -27,6 +27,7 @@ from studio.gui.theme import theme_for
 from studio.gui.views.camera_fit import fit_camera
 from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
 from studio.gui.views.legend import legend_html
+from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
@@ -145,6 +146,9 @@ class _Scene3D:
         self.addItem(self.rim_item)
         self.addItem(self.ball_item)
 
+        # Mesh, wireframe and floor contours follow a slider drag at most once per frame
+        # interval, always for the newest surface (see throttle.py).
+        self._rebuild = Throttle(self._maybe_rebuild, parent=self)
         session.surfaceChanged.connect(self._on_surface)
         session.sceneChanged.connect(self._on_scene)
         session.trajectoryChanged.connect(self._on_new_trajectory)
@@ -253,10 +257,10 @@ class _Scene3D:
     # ------------------------------------------------------------------ surface
 
     def _on_surface(self, _surface) -> None:
-        self._maybe_rebuild()
+        self._rebuild.request()
 
     def _on_scene(self, _scene) -> None:
-        self._maybe_rebuild()
+        self._rebuild.request()
         self._refresh_overlays()
 
     def _maybe_rebuild(self) -> None:
@@ -300,7 +304,9 @@ class _Scene3D:
         levels = hm.levels()
         segs, seg_levels = [], []
         for level in levels:
-            s = isoline_segments(wx, wy, wz / self._z_scale, np.array([level]))
+            # From the heights themselves: float32 `wz` over a tiny scale (a surface with a
+            # range near 1e300) divides by zero.
+            s = isoline_segments(wx, wy, hm.h, np.array([level]))
             segs.append(s)
             seg_levels.append(np.full(len(s), level))
         floor = np.concatenate(segs) if segs else np.zeros((0, 2, 2))
