@@ -69,7 +69,7 @@ def test_simulate_scene_gives_the_landscape() -> None:
     # The loss is the true training loss: SGD at lr 0.5 learns digits 0/1 in 30 steps.
     assert traj.loss[-1, 0] < 0.5 * traj.loss[0, 0]
     assert traj.accuracy[-1].min() > 0.9
-    xmin, xmax, ymin, ymax = surface.domain
+    xmin, xmax, _, _ = surface.domain
     assert xmin < traj.positions[..., 0].min() and traj.positions[..., 0].max() < xmax
     assert surface.axis_titles[0].startswith("PC1 ") and surface.axis_titles[0] in surface.title
     xs, ys, z = surface.grid(41, 41)
