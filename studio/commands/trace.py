@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from studio.errors import StudioError
 
@@ -217,14 +217,15 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
     from studio.scene import scene_to_json
 
     save = np.savez_compressed if compress else np.savez
-    extra: dict[str, np.ndarray] = {}
-    plane, surface = getattr(traj, "plane", None), getattr(traj, "surface", None)
-    if plane is not None and surface is not None:
+    from studio.network.landscape import LandscapeTrajectory
+
+    extra: dict[str, Any] = {}
+    if isinstance(traj, LandscapeTrajectory) and traj.plane and traj.surface:
         # A network scene: the validation metrics, every ball's full weights, the plane
         # (θ = origin + x·directions[0] + y·directions[1]) and the loss grid drawn on it.
-        extra = {"val_loss": traj.val_loss, "accuracy": traj.accuracy,  # type: ignore
-                 "params": traj.params, "plane_origin": plane.origin,  # type: ignore
-                 "plane_directions": plane.directions,
+        plane, surface = traj.plane, traj.surface
+        extra = {"val_loss": traj.val_loss, "accuracy": traj.accuracy, "params": traj.params,
+                 "plane_origin": plane.origin, "plane_directions": plane.directions,
                  "plane_explained": np.array(plane.explained or (np.nan, np.nan)),
                  "grid_x": surface.xs, "grid_y": surface.ys, "grid_loss": surface.z}
     save(fh, positions=traj.positions, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
