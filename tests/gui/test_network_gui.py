@@ -38,6 +38,7 @@ def test_the_network_kind_trains_and_undoes(qtbot) -> None:
     assert isinstance(session.surface, LandscapeSurface) and not session.surface.pending
     assert isinstance(session.trajectory, LandscapeTrajectory)
     assert form.isVisibleTo(editor) and form.hidden_edit.text() == "16x8"
+    assert not editor.expression_edit.isVisibleTo(editor)
     assert "PC1" in form.status_label.text()
 
     form.hidden_edit.setText("6x")
@@ -53,6 +54,10 @@ def test_the_network_kind_trains_and_undoes(qtbot) -> None:
     session.undo_stack.undo()
     assert session.scene.surface.network is None
     assert session.trajectory is not None and session.trajectory.positions.shape[2] == 2
+    # The surface rows are back, and the widgets hidden on purpose stay hidden.
+    assert editor.expression_edit.isVisibleTo(editor) and not form.isVisibleTo(editor)
+    assert not editor.compiling_label.isVisibleTo(editor)
+    assert not editor.error_label.isVisibleTo(editor)
 
 
 def test_a_network_too_large_to_keep_is_refused_in_the_form(qtbot) -> None:

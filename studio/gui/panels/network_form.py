@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
+    QLayoutItem,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -45,6 +46,8 @@ class NetworkForm(QWidget):
         super().__init__(parent)
         self.session = session
         self._form: QFormLayout | None = None
+        self._rows_shown = True
+        self._kept_hidden: list[QWidget] = []
         self.kind_combo = QComboBox(parent)
         self.kind_combo.addItems(KINDS)
         self.kind_combo.setToolTip("A loss surface of two parameters, or a network trained "
@@ -187,6 +190,23 @@ class NetworkForm(QWidget):
 
     # ------------------------------------------------------------------ model → widget
 
+    def _show_surface_rows(self, shown: bool) -> None:
+        """Show or hide the surface editor's rows (1 .. n-2: the first is Kind, the last this
+        form), only when the kind changes. Showing a row shows every widget in it, so the
+        ones hidden on purpose (an error line, the compiling cue) are hidden again."""
+        form = self._form
+        if form is None or shown == self._rows_shown:
+            return
+        self._rows_shown = shown
+        rows = range(1, form.rowCount() - 1)
+        if not shown:
+            self._kept_hidden = [w for w in _row_widgets(form, rows) if w.isHidden()]
+        for row in rows:
+            form.setRowVisible(row, shown)
+        if shown:
+            for widget in self._kept_hidden:
+                widget.hide()
+
     def _show_error(self, message: str | None) -> None:
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
@@ -207,10 +227,7 @@ class NetworkForm(QWidget):
         net = scene.surface.network
         with QSignalBlocker(self.kind_combo):
             self.kind_combo.setCurrentIndex(1 if net is not None else 0)
-        if self._form is not None:
-            # Rows 1 .. n-2 are the surface's (the first is Kind, the last this form).
-            for row in range(1, self._form.rowCount() - 1):
-                self._form.setRowVisible(row, net is None)
+        self._show_surface_rows(net is None)
         self.setVisible(net is not None)
         if net is None:
             return
@@ -228,3 +245,24 @@ class NetworkForm(QWidget):
             self.plane_combo.setCurrentIndex(
                 max(0, self.plane_combo.findData(scene.surface.plane)))
         self._show_status()
+
+
+def _row_widgets(form: QFormLayout, rows: range) -> list[QWidget]:
+    """Every widget in the given rows of `form`, inside nested layouts too."""
+    out: list[QWidget] = []
+
+    def visit(item: QLayoutItem | None) -> None:
+        if item is None:
+            return
+        widget, layout = item.widget(), item.layout()
+        if widget is not None:
+            out.append(widget)
+        elif layout is not None:
+            for k in range(layout.count()):
+                visit(layout.itemAt(k))
+
+    for row in rows:
+        for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
+                     QFormLayout.ItemRole.SpanningRole):
+            visit(form.itemAt(row, role))
+    return out
