@@ -20,11 +20,17 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import StudioError
 
-SCENE_VERSION = 1
+if TYPE_CHECKING:
+    from studio.network.model import NetworkSpec
+
+# Version 2 added a network surface (`SurfaceSpec.network`, `plane`). A scene is written with
+# the lowest version that holds it, so a surface scene stays readable by a version-1 studio.
+SCENE_VERSION = 2
+PLANES = ("pca", "random")
 MAX_FILE_BYTES = 2_000_000
 MAX_RUNS = 64
 MAX_STARTS = 4096
@@ -56,6 +62,11 @@ class SurfaceSpec:
     `preset` names a preset; `expression` then may still override its formula (the user
     edited it), else it is the preset's. `domain` is (xmin, xmax, ymin, ymax) or None for the
     preset's own (or [-5, 5]² for a custom expression). `height` is how the 3D view scales z.
+
+    `network` (a `studio.network.NetworkSpec`) makes it a network scene instead: the runs
+    train that network, and the views draw its training loss on a 2-D `plane` through the
+    shared initial weights, "pca" (the paths' top two principal directions) or "random"
+    (filter-normalised random directions); `preset` is then None and `expression` empty.
     """
 
     preset: str | None = "rosenbrock"
@@ -63,6 +74,8 @@ class SurfaceSpec:
     params: Mapping[str, float] = field(default_factory=dict)
     domain: tuple[float, float, float, float] | None = None
     height: str = "auto"
+    network: NetworkSpec | None = None
+    plane: str = "pca"
 
 
 @dataclass(frozen=True)
@@ -104,18 +117,21 @@ class Scene:
 
 def scene_to_dict(scene: Scene) -> dict[str, Any]:
     s = scene.surface
+    surface: dict[str, Any] = {
+        "preset": s.preset,
+        "expression": s.expression,
+        "params": dict(s.params),
+        "domain": list(s.domain) if s.domain is not None else None,
+        "height": s.height,
+    }
+    if s.network is not None:
+        surface.update(network=s.network.to_dict(), plane=s.plane)
     return {
-        "version": SCENE_VERSION,
+        "version": SCENE_VERSION if s.network is not None else 1,
         "title": scene.title,
         "steps": scene.steps,
         "seed": scene.seed,
-        "surface": {
-            "preset": s.preset,
-            "expression": s.expression,
-            "params": dict(s.params),
-            "domain": list(s.domain) if s.domain is not None else None,
-            "height": s.height,
-        },
+        "surface": surface,
         "runs": [
             {
                 "optimizer": r.optimizer,
@@ -227,13 +243,20 @@ def scene_from_dict(data: Any) -> Scene:
 
 
 def _surface_from_dict(data: Any) -> SurfaceSpec:
-    d = _mapping(data, "surface", {"preset", "expression", "params", "domain", "height"})
+    d = _mapping(data, "surface", {"preset", "expression", "params", "domain", "height",
+                                   "network", "plane"})
+    network = _network_from_dict(d["network"]) if d.get("network") is not None else None
     preset = d.get("preset")
     if preset is not None:
         preset = _text(preset, "surface.preset", 64)
     expression = _text(d.get("expression", ""), "surface.expression", MAX_EXPRESSION)
-    if preset is None and not expression.strip():
+    if network is not None and (preset is not None or expression.strip()):
+        raise SceneError("a network surface has no 'preset' or 'expression'")
+    if network is None and preset is None and not expression.strip():
         raise SceneError("surface needs a 'preset' or an 'expression'")
+    plane = d.get("plane", "pca")
+    if plane not in PLANES:
+        raise SceneError(f"surface.plane must be one of {', '.join(PLANES)}")
     params_raw = _mapping(d.get("params", {}), "surface.params", None)
     if len(params_raw) > MAX_HYPER:
         raise SceneError(f"surface.params has {len(params_raw)} entries, at most {MAX_HYPER}")
@@ -250,7 +273,16 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
     if height not in HEIGHT_MODES:
         raise SceneError(f"surface.height must be one of {', '.join(HEIGHT_MODES)}")
     return SurfaceSpec(preset=preset, expression=expression, params=params, domain=domain,
-                       height=height)
+                       height=height, network=network, plane=plane)
+
+
+def _network_from_dict(data: Any) -> NetworkSpec:
+    from studio.network.model import NetworkError, NetworkSpec
+
+    try:
+        return NetworkSpec.from_dict(_mapping(data, "surface.network", None))
+    except NetworkError as exc:
+        raise SceneError(f"surface.network: {exc}") from None
 
 
 def _run_from_dict(data: Any, index: int) -> RunSpec:

@@ -3,6 +3,7 @@
     studio trace [SCENE.json] [--surface PRESET|EXPR] [--surface-param NAME=VALUE]...
                  [--domain XMIN,XMAX,YMIN,YMAX] [--optimizer NAME[:key=value,...][@X,Y...]]...
                  [--start X,Y]... | [--start-grid NXxNY] [--steps N] [--seed S]
+                 [--network TASK[:hidden=16x8,activation=sigmoid,init_seed=0] [--plane pca|random]]
 
 A scene file is the base; each flag given replaces that part of it (`--optimizer` replaces
 all runs, `--start`/`--start-grid` the starts of every run). An `--optimizer` with starts of
@@ -13,6 +14,10 @@ Rosenbrock unless `--surface` says otherwise and at least one `--optimizer` is n
 the preset's suggested hyperparameters under the ones given, its first classic start, the
 next free colour). The run's text is read by `studio.editing.parse_run_text`: values by the
 engine registry's kind for the key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
+
+`--network` makes a network scene instead of a surface one (`studio.network.landscape`): the
+runs train that network from its shared initial weights and are drawn on one landscape
+plane (`--plane`); a scene too large to keep in memory is refused before training.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import argparse
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.editing import NoStartError, ParamsError, new_run, parse_run_text
 from studio.editing import parse_param as parse_surface_param
@@ -35,6 +41,9 @@ from studio.scene import (
     scene_from_dict,
     scene_to_dict,
 )
+
+if TYPE_CHECKING:
+    from studio.network.model import NetworkSpec
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
@@ -96,6 +105,14 @@ def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
                    metavar="NAME=VALUE", help="a value for a parameter of the formula")
     g.add_argument("--domain", type=parse_domain, metavar="XMIN,XMAX,YMIN,YMAX",
                    help="the region shown (and where a start grid lies)")
+    g.add_argument("--network", metavar="TASK[:key=value,...]",
+                   help="train a network instead of descending a surface, e.g. "
+                        "digits01:hidden=16x8,activation=sigmoid,init_seed=0 (tasks: digits01, "
+                        "digits; activations: sigmoid, tanh, relu); every run starts from the "
+                        "same initial weights")
+    g.add_argument("--plane", choices=("pca", "random"), default=None,
+                   help="the landscape plane of a network: the paths' principal directions "
+                        "(pca, default) or filter-normalised random directions")
     g.add_argument("--optimizer", action="append", default=[],
                    metavar="NAME[:key=value,...][@X,Y...]",
                    help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable); "
@@ -119,10 +136,33 @@ def parse_optimizer(text: str) -> tuple[str, dict[str, HyperValue]]:
     return parsed.optimizer, parsed.hyper
 
 
+def parse_network(text: str) -> NetworkSpec:
+    """`digits01:hidden=16x8,activation=tanh` -> its NetworkSpec (SceneArgsError if bad)."""
+    from studio.network.model import NetworkError, NetworkSpec
+
+    try:
+        return NetworkSpec.parse(text)
+    except NetworkError as exc:
+        raise SceneArgsError(f"--network {text}: {exc}") from None
+
+
 def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
     from studio.surface import PRESETS
 
     spec = base or SurfaceSpec()
+    network_text = getattr(args, "network", None)
+    if network_text is not None:
+        if args.surface is not None or args.surface_param or args.domain is not None:
+            raise SceneArgsError("--network replaces the surface: leave out --surface, "
+                                 "--surface-param and --domain")
+        spec = SurfaceSpec(preset=None, network=parse_network(network_text),
+                           plane=spec.plane if spec.network is not None else "pca")
+    if getattr(args, "plane", None) is not None:
+        if spec.network is None:
+            raise SceneArgsError("--plane applies to a network (--network)")
+        spec = replace(spec, plane=args.plane)
+    if spec.network is not None:
+        return spec
     if args.surface is not None:
         text = args.surface.strip()
         if text in PRESETS:
@@ -142,6 +182,10 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
 
     base = load_scene(args.scene) if args.scene is not None else None
     surface = _surface(args, base.surface if base else None)
+    network = surface.network is not None
+    if network and (args.start or grid_given(args)):
+        raise SceneArgsError("a network run starts from the network's initial weights: "
+                             "--start and --start-grid apply to surfaces only")
     starts: tuple[tuple[float, float], ...] | None = tuple(args.start) or None
     grid: tuple[int, int] | None = args.start_grid
 
@@ -151,9 +195,13 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         for text in args.optimizer:
             parsed = parse_run_text(text)
             own = parsed.starts or None
+            if network and own:
+                raise SceneArgsError("a network run starts from the network's initial "
+                                     "weights: @X,Y applies to surfaces only")
             try:
                 run = new_run(draft, parsed.optimizer, hyper=parsed.hyper,
-                              starts=own or starts, grid=None if own else grid)
+                              starts=((0.0, 0.0),) if network else (own or starts),
+                              grid=None if (own or network) else grid)
             except NoStartError:
                 raise SceneArgsError(f"{parsed.optimizer}: this surface has no classic start: "
                                      "give --start X,Y, --start-grid NXxNY or "
@@ -177,5 +225,14 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         raise SceneArgsError(str(exc)) from None
     for run in scene.runs:
         validate_hyper(run.optimizer, run.hyper)
+    if scene.surface.network is not None:  # too large to keep: refused before training
+        from studio.engine import check_size
+
+        check_size(sum(r.enabled for r in scene.runs), scene.steps,
+                   scene.surface.network.n_params)
     return scene
+
+
+def grid_given(args: argparse.Namespace) -> bool:
+    return getattr(args, "start_grid", None) is not None
 

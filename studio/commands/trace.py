@@ -1,7 +1,11 @@
 """`studio trace [SCENE.json] [scene flags] [-o OUT.csv|OUT.json|OUT.npz]`: trajectories as data.
 
 Without `-o` it prints CSV on stdout. CSV columns: optimizer (the run's label), ball (index),
-step, x, y, loss, grad_norm, lr; one row per ball per step, step 0 being the start; a ball
+step, x, y, loss, grad_norm, lr; one row per ball per step, step 0 being the start. A network
+scene (`--network`) writes x, y as the ball's coordinates on the landscape plane, loss as its
+true training loss, and val_loss, accuracy (the validation split) after loss; its NPZ adds
+`params` (every ball's weights, steps + 1 × balls × D), the plane (`plane_origin`,
+`plane_directions`, `plane_explained`) and the loss grid (`grid_x`, `grid_y`, `grid_loss`). A ball
 that stopped (converged or diverged) has rows up to its stop step only. A diverged ball is
 reported on stderr (`studio: warning: <label> diverged at step N`) and the exit status stays
 0. The output file is written atomically, and not at all if anything fails; an .npz is
@@ -26,16 +30,31 @@ import tempfile
 from collections.abc import Callable, Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from studio.engine import Trajectory
     from studio.scene import Scene
 
 FORMATS = (".csv", ".json", ".npz")
 CSV_COLUMNS = ("optimizer", "ball", "step", "x", "y", "loss", "grad_norm", "lr")
+# A network scene's trajectory (studio.network.landscape): x, y are plane coordinates, loss
+# the true training loss, and these two follow it (the validation split's).
+NETWORK_EXTRA = ("val_loss", "accuracy")
+
+
+def _values(traj: Trajectory) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+    """The per-step columns after optimizer, ball, step: names and (T+1, N) arrays."""
+    names = ["x", "y", "loss"]
+    arrays = [traj.positions[:, :, 0], traj.positions[:, :, 1], traj.loss]
+    if all(hasattr(traj, k) for k in NETWORK_EXTRA):
+        names += NETWORK_EXTRA
+        arrays += [getattr(traj, k) for k in NETWORK_EXTRA]
+    return (*names, "grad_norm", "lr"), (*arrays, traj.grad_norm, traj.lr)
 # Rows turned into Python objects at a time by the CSV and JSON writers: a few MB, so
 # memory does not grow with the trajectory, and large enough that slicing costs nothing.
 CHUNK_ROWS = 8192
@@ -147,15 +166,13 @@ def write_csv(traj: Trajectory, fh: IO[str]) -> None:
     one write (a write per row through a text stream cost a quarter of the time)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    pos, loss, gn, lr = traj.positions, traj.loss, traj.grad_norm, traj.lr
+    names, arrays = _values(traj)
+    w.writerow(("optimizer", "ball", "step", *names))
     for b in range(traj.n_balls):
         label = traj.ball_label[b]
         for t0, t1 in _chunks(_last_row(traj, b) + 1):
             w.writerows(zip(repeat(label), repeat(b), range(t0, t1),
-                            pos[t0:t1, b, 0].tolist(), pos[t0:t1, b, 1].tolist(),
-                            loss[t0:t1, b].tolist(), gn[t0:t1, b].tolist(),
-                            lr[t0:t1, b].tolist(), strict=False))
+                            *(a[t0:t1, b].tolist() for a in arrays), strict=False))
             fh.write(buf.getvalue())
             buf.seek(0)
             buf.truncate()
@@ -184,8 +201,7 @@ def _json_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
     head = json.dumps({"scene": scene_to_dict(scene), "steps": traj.steps, "balls": []},
                       allow_nan=False)
     text.write(head[:-len("]}")])
-    columns = (("x", traj.positions[:, :, 0]), ("y", traj.positions[:, :, 1]),
-               ("loss", traj.loss), ("grad_norm", traj.grad_norm), ("lr", traj.lr))
+    columns = tuple(zip(*_values(traj), strict=True))
     for b in range(traj.n_balls):
         end = _last_row(traj, b) + 1
         run = scene.runs[int(traj.ball_run[b])]
@@ -215,9 +231,21 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
     from studio.scene import scene_to_json
 
     save = np.savez_compressed if compress else np.savez
+    from studio.network.landscape import LandscapeTrajectory
+
+    extra: dict[str, Any] = {}
+    if isinstance(traj, LandscapeTrajectory) and traj.plane and traj.surface:
+        # A network scene: the validation metrics, every ball's full weights, the plane
+        # (θ = origin + x·directions[0] + y·directions[1]) and the loss grid drawn on it.
+        plane, surface = traj.plane, traj.surface
+        extra = {"val_loss": traj.val_loss, "accuracy": traj.accuracy, "params": traj.params,
+                 "plane_origin": plane.origin, "plane_directions": plane.directions,
+                 "plane_explained": np.array(plane.explained or (np.nan, np.nan)),
+                 "grid_x": surface.xs, "grid_y": surface.ys, "grid_loss": surface.z}
     save(fh, positions=traj.positions, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
          status=traj.status, stop_step=traj.stop_step, ball_run=traj.ball_run,
-         ball_label=np.array(traj.ball_label, dtype=str), scene=np.array(scene_to_json(scene)))
+         ball_label=np.array(traj.ball_label, dtype=str), scene=np.array(scene_to_json(scene)),
+         **extra)
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:

@@ -27,6 +27,7 @@ from studio.errors import StudioError
 from studio.scene import MAX_STEPS, RunSpec, Scene
 
 if TYPE_CHECKING:
+    from studio.network.landscape import LandscapeSurface
     from studio.surface import Surface
 
 MAX_BALL_STEPS = 12_000_000  # (steps + 1) × balls kept for a 2-D surface
@@ -352,8 +353,18 @@ def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: 
         ball_label=tuple(labels), run_slices=tuple(slices))
 
 
-def simulate_scene(scene: Scene) -> tuple[Surface, Trajectory]:
-    """Build the scene's surface and simulate its enabled runs."""
+def simulate_scene(scene: Scene) -> tuple[Surface | LandscapeSurface, Trajectory]:
+    """Build the scene's surface and simulate its enabled runs.
+
+    A network scene (`scene.surface.network`) trains the network from its shared initial
+    weights and returns its landscape: a `LandscapeSurface` and a `LandscapeTrajectory`
+    whose positions are plane coordinates (`studio.network.landscape`)."""
+    if scene.surface.network is not None:
+        from studio.network.landscape import simulate_landscape
+
+        traj = simulate_landscape(scene)
+        assert traj.surface is not None
+        return traj.surface, traj
     from studio.surface import surface_from_spec
 
     surface = surface_from_spec(scene.surface)

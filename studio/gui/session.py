@@ -269,6 +269,10 @@ class Session(QObject):
 
     def _run_engine(self, surface: Surface, runs: list, scene: Scene):
         try:
+            if scene.surface.network is not None:  # trains, then its plane and loss grid
+                from studio.network.landscape import simulate_landscape
+
+                return simulate_landscape(scene, self._cache), None
             return self._cache.simulate(surface, runs, scene.steps, scene.seed), None
         except StudioError as exc:
             return None, str(exc)
@@ -290,6 +294,10 @@ class Session(QObject):
         # Clamp before anyone hears of the new trajectory: a shorter one (Steps lowered below
         # the frame on screen) must never be indexed at the old frame by a slot.
         self.frame = min(self.frame, self.last_frame)
+        landscape = getattr(trajectory, "surface", None)  # a network scene's new plane
+        if landscape is not None and landscape is not self.surface:
+            self.surface = landscape
+            self.surfaceChanged.emit(landscape)
         self.trajectoryChanged.emit(trajectory)
         self.set_frame(self.frame)  # announce the (kept or clamped) step
 

@@ -52,7 +52,7 @@ class Camera(NamedTuple):
         return (self.azimuth, self.elevation, None if self.preset else self.distance)
 
 
-LOWER_PLOTS = ("Gradient norm", "Learning rate")
+LOWER_PLOTS = ("Gradient norm", "Learning rate", "Validation loss", "Accuracy")
 
 # name -> default. Only these names are settings; `changed` carries the name that changed.
 VIEW_DEFAULTS: dict[str, Any] = {

@@ -282,6 +282,24 @@ class NetworkObjective:
     def n_train(self) -> int:
         return self.task_data.n_train
 
+    @property
+    def n_rows(self) -> int:
+        """The engine's name for `n_train`: mini-batch rows are drawn from the training split."""
+        return self.task_data.n_train
+
+    def grad_rows(self, params: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Each run's mean gradient over its own rows (N, B) of the training split: (N, D).
+
+        With `n_rows` and `value_and_grad(params)` this is the engine's `Objective`
+        protocol (`studio.engine.objective`), so `simulate` trains networks as it
+        descends surfaces."""
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[0] != len(params) or not np.issubdtype(
+                rows.dtype, np.integer):
+            raise ValueError(f"rows must be integers of shape ({len(params)}, B), "
+                             f"got {rows.dtype} {rows.shape}")
+        return self.value_and_grad(params, rows)[1]
+
     def initial_params(self) -> np.ndarray:
         """The spec's initial parameter vector (D,)."""
         return init_params(self.spec)

@@ -22,7 +22,13 @@ _Key = tuple[str | None, str, tuple[tuple[str, float], ...],
 def surface_from_spec(spec: SurfaceSpec) -> Surface:
     """The surface of a spec: a preset, optionally with its formula, parameters or domain
     overridden. A preset edited in its formula or parameters loses its listed minima (they
-    no longer hold). Raises `UnknownPresetError` or `ExpressionError` (both StudioError)."""
+    no longer hold). Raises `UnknownPresetError` or `ExpressionError` (both StudioError).
+    A network scene's surface is its landscape, known once trained: until then a flat
+    placeholder (`studio.network.landscape.pending_surface`)."""
+    if spec.network is not None:
+        from studio.network.landscape import pending_surface
+
+        return pending_surface(spec)  # type: ignore[return-value]
     params = check_params(spec.params)
     domain = None if spec.domain is None else tuple(float(v) for v in spec.domain)
     if domain is not None and len(domain) != 4:

@@ -232,6 +232,7 @@ def test_params_must_be_runs_by_dim() -> None:
 
 def test_network_package_loads_no_qt() -> None:
     code = ("import sys, studio.network, studio.network.plane, studio.network.reference\n"
+            "import studio.network.landscape\n"
             "import studio.bench.network\n"
             "print(','.join(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL'))))\n")

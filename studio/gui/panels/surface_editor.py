@@ -49,6 +49,7 @@ from studio.editing import (
 from studio.errors import StudioError
 from studio.gui.compile_worker import CompileWorker
 from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
+from studio.gui.panels.network_form import NetworkForm
 from studio.gui.session import Session
 from studio.scene import HEIGHT_MODES, Scene, SurfaceSpec
 from studio.surface import PRESETS, Surface, surface_from_spec
@@ -261,6 +262,9 @@ class SurfaceEditor(QWidget):
         form.addRow("Domain", domain)
         form.addRow("Height", self.height_combo)
         form.addRow("Gradient", self.gradient_label)
+        # The Kind row (Surface or Network) and the network's own rows.
+        self.network_form = NetworkForm(session, self)
+        self.network_form.attach(form)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

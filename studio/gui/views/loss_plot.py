@@ -40,8 +40,12 @@ from studio.gui.views.curves import decimate, has_nonpositive, robust_range, to_
 from studio.gui.views.plot_axes import STEP_LABEL_OVERFLOW_PX, StepAxis, ValueAxis
 from studio.gui.views.trails import DIVERGED
 
-SECOND = {"Gradient norm": "grad_norm", "Learning rate": "lr"}
-AXIS_NAMES = {"loss": "loss", "grad_norm": "‖∇f‖", "lr": "lr"}
+# The last two exist on a network scene's trajectory only (studio.network.landscape); on a
+# surface scene they plot nothing.
+SECOND = {"Gradient norm": "grad_norm", "Learning rate": "lr", "Validation loss": "val_loss",
+          "Accuracy": "accuracy"}
+AXIS_NAMES = {"loss": "loss", "grad_norm": "‖∇f‖", "lr": "lr", "val_loss": "validation loss",
+              "accuracy": "validation accuracy"}
 LINEAR_FALLBACK = " (linear: values ≤ 0)"
 
 # Points drawn per plot at most (over all runs): a 64×64 start grid's 4,096 curves drew
@@ -155,7 +159,7 @@ class LossView(QWidget):
         return self.log_check.isChecked()
 
     def set_second(self, name: str) -> None:
-        """'Gradient norm' or 'Learning rate'."""
+        """A key of SECOND: 'Gradient norm', 'Learning rate', 'Validation loss', 'Accuracy'."""
         self.second_combo.setCurrentText(name)
 
     # ------------------------------------------------------------------ drawing
@@ -211,7 +215,7 @@ class LossView(QWidget):
             p.getPlotItem().addItem(curve)
             p.curves.append(curve)
         data = []
-        if trajectory is not None:
+        if trajectory is not None and hasattr(trajectory, p.field):
             values = np.asarray(getattr(trajectory, p.field))
             status = np.asarray(trajectory.status)
             stop = np.asarray(trajectory.stop_step)
