@@ -42,6 +42,8 @@ def enter_formula(qtbot, editor: SurfaceEditor, text: str) -> None:
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Delete)
     qtbot.keyClicks(editor.expression_edit, text)
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Return)
+    # A new formula compiles in a worker; the surface changes when it arrives.
+    qtbot.waitUntil(lambda: not editor.compiler.busy, timeout=10_000)
 
 
 def type_number(qtbot, spin, text: str) -> None:

@@ -90,7 +90,8 @@ def test_a_long_gradient_never_widens_the_window(qtbot, window) -> None:
     width = window.width()
     editor = window.surface_editor
     _type(qtbot, editor.expression_edit, NESTED_EXP)
-    assert window.session.scene.surface.expression == NESTED_EXP
+    qtbot.waitUntil(lambda: window.session.scene.surface.expression == NESTED_EXP,
+                    timeout=10_000)  # compiled in a worker
     qtbot.wait(50)
     assert window.width() == width
     assert window.minimumSizeHint().width() < 1000
