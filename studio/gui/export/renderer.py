@@ -40,7 +40,7 @@ from PyQt6.QtGui import QColor, QImage, QPainter
 from studio.errors import StudioError
 from studio.export import format_of, open_writer, writer_class
 from studio.export.frames import ExportCancelled, FrameLoop, ProgressCallback
-from studio.export.options import RenderOptions, even_size, plan_steps, seconds
+from studio.export.options import RenderOptions, even_size, plan_steps, plan_times, seconds
 from studio.export.titles import default_title, pretty_formula
 from studio.export.views import export_view
 from studio.gui.export.overlays import Overlays
@@ -61,7 +61,7 @@ from studio.gui.export.panels import (
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.camera_fit import fit_camera, orbit_turn
-from studio.gui.views.registry import FollowsTrail, OffscreenCamera
+from studio.gui.views.registry import FollowsTrail, OffscreenCamera, Timed
 from studio.scene import Scene
 
 __all__ = ["ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
@@ -96,7 +96,10 @@ class OffscreenRenderer:
         self.session = Session(scene, threaded=False)
         if self.session.trajectory is None:
             self._raise_simulation_error(scene)
-        self.steps = plan_steps(options, self.session.last_frame)
+        # The moment each frame shows (fractional steps: the balls glide between steps),
+        # and the step its counter reads.
+        self.times = plan_times(options, self.session.last_frame)
+        self.steps = np.floor(self.times + 1e-9).astype(int)
         self.theme: Theme = theme_for(options.dark)
         self.scale = ui_scale(options.size)
         self.title = default_title(scene, self.session.surface) if options.title is None \
@@ -111,6 +114,7 @@ class OffscreenRenderer:
         for kind, rect in layout(options.view, options.size, self.overlays.top):
             widget = make_view(kind, self.session)
             widget.set_dark(options.dark)
+            configure_view(widget, options)
             if isinstance(widget, FollowsTrail):  # the loss plot always shows whole curves
                 widget.set_trail_length(options.trail)
             widget.setMinimumSize(1, 1)  # the window's minimums do not bind a small export
@@ -194,7 +198,19 @@ class OffscreenRenderer:
     def render(self, index: int) -> np.ndarray:
         """Frame `index` of the clip as a uint8 (h, w, 3) RGB array."""
         step = int(self.steps[index])
-        self.session.set_frame(step)
+        t = float(self.times[index])
+        # The session moves silently: each view draws the fractional moment once, by
+        # `set_time`, instead of the whole step first through `frameChanged`.
+        self.session.blockSignals(True)
+        try:
+            self.session.set_frame(step)
+        finally:
+            self.session.blockSignals(False)
+        for panel in self.panels:
+            if isinstance(panel.widget, Timed):
+                panel.widget.set_time(t)
+            else:
+                self.session.frameChanged.emit(step)
         if self._view3d is not None:
             az, el, dist = self._camera
             turn = orbit_turn(self.options.orbit, index, self.n_frames)
@@ -255,6 +271,28 @@ class OffscreenRenderer:
 
 
 # ------------------------------------------------------------------------------ API
+
+
+LOWER_PLOT_NAMES = {"grad": "Gradient norm", "lr": "Learning rate"}
+
+
+def configure_view(widget: object, options: RenderOptions) -> None:
+    """The window's choices that an export carries: the loss view's lower plot and its
+    curves unfolding with the clip (the future a faint ghost, if asked), the 3D floor's
+    isolines, and antialiased (multisampled) 3D."""
+    from studio.gui.views.loss_plot import LossView
+    from studio.gui.views.view3d import View3D
+
+    if isinstance(widget, LossView):
+        widget.set_second(LOWER_PLOT_NAMES.get(options.lower_plot, "Gradient norm"))
+        widget.set_unfold(True, options.ghost)
+    if isinstance(widget, View3D):
+        widget.set_floor_contours(options.floor_contours)
+        if options.msaa > 1:
+            # Before the widget first draws: its framebuffer is made with this format.
+            fmt = widget.format()
+            fmt.setSamples(int(options.msaa))
+            widget.setFormat(fmt)
 
 
 def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
