@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from studio.editing import new_run, next_color
-from studio.engine import OPTIMIZERS, run_label
+from studio.engine import OPTIMIZERS, run_label, run_labels
 from studio.gui.session import Session
 from studio.scene import MAX_RUNS, RunSpec
 
@@ -175,7 +175,7 @@ class RunsTable(QWidget):
                                         enabled=enabled)
         elif col == COL_NAME:
             label = item.text().strip()
-            if label != run_label(run):
+            if label not in (run_label(run), run_labels(runs)[row]):
                 self.session.update_run(row, "Rename run", label=label)
             elif label != item.text():
                 self.refresh()
@@ -205,6 +205,7 @@ class RunsTable(QWidget):
         table = self.table
         with QSignalBlocker(table):
             table.setRowCount(len(runs))
+            names = run_labels(runs)
             for row, run in enumerate(runs):
                 enabled = self._item(row, COL_ENABLED, editable=False, checkable=True)
                 state = Qt.CheckState.Checked if run.enabled else Qt.CheckState.Unchecked
@@ -216,8 +217,8 @@ class RunsTable(QWidget):
                 swatch.setData(Qt.ItemDataRole.DecorationRole, swatch_icon(run.color))
                 swatch.setToolTip(f"{run.color}: click to change")
                 name = self._item(row, COL_NAME, editable=True)
-                if name.text() != run_label(run):
-                    name.setText(run_label(run))
+                if name.text() != names[row]:
+                    name.setText(names[row])
                 info = OPTIMIZERS.get(run.optimizer)
                 optimizer = self._item(row, COL_OPTIMIZER, editable=False)
                 optimizer.setText(info.title if info is not None else run.optimizer)
