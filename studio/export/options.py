@@ -42,6 +42,7 @@ class RenderOptions:
     future drawn faintly while they grow; `floor_contours`: isolines on the 3D floor.
     `transparent`: a PNG whose background is transparent (for overlaying on a slide).
     `msaa`: samples per pixel of the 3D view (antialiased edges; 0 or 1: none).
+    `auto_camera`: choose the 3D camera's angles to show the paths (`camera` is unused).
     """
 
     size: tuple[int, int] = (1280, 720)
@@ -66,6 +67,61 @@ class RenderOptions:
     floor_contours: bool = False
     transparent: bool = False
     msaa: int = 4
+    auto_camera: bool = False
+
+
+# Camera angles by name (azimuth, elevation), as `render --camera` and the dialog name them;
+# the distance is fitted to the frame. "auto" is resolved by the renderer.
+CAMERA_NAMES: dict[str, tuple[float, float]] = {
+    "iso": (-60.0, 32.0),
+    "top": (-90.0, 90.0),
+    "front": (-90.0, 4.0),
+    "side": (0.0, 4.0),
+}
+
+
+def parse_camera(text: str) -> tuple[float, float, float | None] | str:
+    """`auto`, a name in CAMERA_NAMES, or `AZ,EL[,DIST]` (degrees, world units) →
+    "auto" or (azimuth, elevation, distance or None); StudioError naming the forms."""
+    name = text.strip().lower()
+    if name == "auto":
+        return "auto"
+    if name in CAMERA_NAMES:
+        az, el = CAMERA_NAMES[name]
+        return (az, el, None)
+    parts = [p.strip() for p in name.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (2, 3) or not all(math.isfinite(v) for v in values):
+        raise StudioError(f"camera must be auto, {', '.join(CAMERA_NAMES)} or AZ,EL[,DIST], "
+                          f"got {text!r}")
+    if not -90.0 <= values[1] <= 90.0:
+        raise StudioError(f"camera elevation must be between -90 and 90, got {values[1]:g}")
+    if len(values) == 3 and values[2] <= 0:
+        raise StudioError(f"camera distance must be positive, got {values[2]:g}")
+    return (values[0], values[1], values[2] if len(values) == 3 else None)
+
+
+@dataclass(frozen=True)
+class ExportPreset:
+    """A named set of output choices: format, frame size and rate; `max_bytes`: the file
+    must stay under this size (the renderer shrinks the frame and rate until it does)."""
+
+    name: str
+    label: str
+    fmt: str
+    size: tuple[int, int]
+    fps: float
+    max_bytes: int | None = None
+
+
+EXPORT_PRESETS: dict[str, ExportPreset] = {p.name: p for p in (
+    ExportPreset("slides-1080p", "Slides 1080p MP4", "mp4", (1920, 1080), 30.0),
+    ExportPreset("4:3", "4:3 slides MP4 (1440×1080)", "mp4", (1440, 1080), 30.0),
+    ExportPreset("gif-5mb", "GIF under 5 MB", "gif", (800, 450), 20.0, max_bytes=5_000_000),
+)}
 
 
 def _hold_frames(options: RenderOptions) -> int:
@@ -129,5 +185,5 @@ def seconds(options: RenderOptions, n_frames: int) -> float:
     return n_frames / options.fps if options.fps > 0 else math.inf
 
 
-__all__ = ["DEFAULT_HOLD", "DEFAULT_SECONDS", "LOWER_PLOTS", "MAX_FRAMES", "MIN_SECONDS",
+__all__ = ["CAMERA_NAMES", "EXPORT_PRESETS", "ExportPreset", "parse_camera", "DEFAULT_HOLD", "DEFAULT_SECONDS", "LOWER_PLOTS", "MAX_FRAMES", "MIN_SECONDS",
            "RenderOptions", "even_size", "plan_steps", "plan_times", "seconds"]

@@ -28,6 +28,7 @@ GL needs the GUI thread: the GUI drives the same frame loop from a timer in smal
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -65,7 +66,7 @@ from studio.gui.views.registry import FollowsTrail, OffscreenCamera, Timed
 from studio.scene import Scene
 
 __all__ = ["ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
-           "axis_font_px", "default_title", "even_size", "export", "plan_steps",
+           "axis_font_px", "default_title", "even_size", "export", "export_under", "plan_steps",
            "pretty_formula", "render_frames", "seconds", "still_options"]
 
 
@@ -169,7 +170,9 @@ class OffscreenRenderer:
         view, panel = self._view3d, self._panel3d
         assert view is not None and panel is not None
         az, el, dist = view.camera()
-        if self.options.camera is not None:
+        if self.options.auto_camera:
+            az, el = self._auto_angles(view)
+        elif self.options.camera is not None:
             az, el, given = self.options.camera
             if given is not None:
                 if apply:
@@ -181,6 +184,20 @@ class OffscreenRenderer:
         if apply:
             self._camera = (az, el, fitted)
         return fitted
+
+    @staticmethod
+    def _auto_angles(view: OffscreenCamera) -> tuple[float, float]:
+        """The angles `--camera auto` looks from: `camera_fit.auto_camera(view)` where the
+        studio has it (angles scored by how much of the paths they show), else the
+        isometric preset."""
+        from studio.export.options import CAMERA_NAMES
+        from studio.gui.views import camera_fit
+
+        chooser = getattr(camera_fit, "auto_camera", None)
+        if chooser is not None:
+            angles = chooser(view)
+            return float(angles[0]), float(angles[1])
+        return CAMERA_NAMES["iso"]
 
     # ------------------------------------------------------------------ frames
 
@@ -302,6 +319,37 @@ def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
         yield from renderer.frames()
     finally:
         renderer.close()
+
+
+def export_under(scene: Scene, path: str | Path, options: RenderOptions, max_bytes: int,
+                 fixed: bool = False, progress_cb: ProgressCallback | None = None,
+                 cancel_flag: threading.Event | None = None, tries: int = 4) -> Path:
+    """`export`, then, while the file is over `max_bytes`, again smaller: the frame shrinks
+    by the square root of the excess (a GIF's bytes follow its pixel count) and the rate
+    comes down to 15 frames/s; `fixed`: keep the frame size. ExportError if it never fits."""
+    from studio.export import ExportError, playback_fps
+
+    path = Path(path)
+    fmt = format_of(path)
+    for _ in range(tries):
+        export(scene, path, options, progress_cb, cancel_flag)
+        size = path.stat().st_size
+        if size <= max_bytes:
+            return path
+        ratio = max_bytes / size
+        changes: dict[str, object] = {}
+        if options.fps > 15:
+            changes["fps"] = playback_fps(fmt, 15.0)
+            ratio *= options.fps / 15.0
+        if not fixed and ratio < 1:
+            k = min(0.95, math.sqrt(ratio) * 0.95)
+            w, h = options.size
+            changes["size"] = even_size((max(160, int(w * k)), max(90, int(h * k))))
+        if not changes or changes.get("size") == options.size and "fps" not in changes:
+            break
+        options = replace(options, **changes)  # type: ignore[arg-type]
+    raise ExportError(f"{path.name} is {path.stat().st_size / 1e6:.1f} MB, over the "
+                      f"{max_bytes / 1e6:g} MB asked for; try a shorter clip")
 
 
 def still_options(options: RenderOptions, fmt: str) -> RenderOptions:
