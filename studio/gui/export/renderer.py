@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QPointF, QRect, QRectF
 from PyQt6.QtGui import QColor, QImage, QPainter
 
 from studio.errors import StudioError
@@ -126,12 +126,51 @@ class OffscreenRenderer:
                 style_plots(widget, options.size, self.scale)
                 fit_2d(panel, self.scale, self.theme.background)
             self.panels.append(panel)
+        self._fit_domains()
         self._panel3d = next((p for p in self.panels if p.dims == 3), None)
         self._view3d: OffscreenCamera | None = (
             None if self._panel3d is None else self._panel3d.camera_view)
         self._place_overlays()
 
     # ------------------------------------------------------------------ set-up
+
+    def _fit_domains(self) -> None:
+        """A map keeps the domain's aspect, so in a slot of another shape its axes would
+        run past the domain (a square domain in a 16:9 frame: axes -16..16 beside empty
+        bands). Its panel is cut to the domain instead: a too-wide one narrows (alone in
+        the frame it keeps the left, and the legend takes the freed column), a too-tall
+        one gives its spare height to the plot below it."""
+        domain = getattr(self.session.surface, "domain", None)
+        if domain is None:
+            return
+        xmin, xmax, ymin, ymax = (float(v) for v in domain)
+        aspect = (xmax - xmin) / max(ymax - ymin, 1e-12)
+        for k, panel in enumerate(self.panels):
+            if panel.kind != "contour":
+                continue
+            boxes = viewbox_rects(panel)
+            if not boxes:
+                continue
+            box = boxes[0]
+            rect = QRect(panel.rect)
+            if box.width() > box.height() * aspect * 1.03:
+                spare = int(box.width() - box.height() * aspect) & ~1
+                rect.setWidth(rect.width() - spare)
+                if len(self.panels) > 1:
+                    rect.translate(spare // 2, 0)
+            elif box.height() > box.width() / aspect * 1.03:
+                spare = int(box.height() - box.width() / aspect) & ~1
+                rect.setHeight(rect.height() - spare)
+                below = next((p for p in self.panels[k + 1:]
+                              if p.rect.left() == rect.left() and p.dims == 2), None)
+                if below is not None:
+                    below.rect = QRect(below.rect.left(), below.rect.top() - spare,
+                                       below.rect.width(), below.rect.height() + spare)
+                    fit_2d(below, self.scale, self.theme.background)
+            else:
+                continue
+            panel.rect = rect
+            fit_2d(panel, self.scale, self.theme.background)
 
     def _place_overlays(self) -> None:
         opts, w = self.options, self.options.size[0]
@@ -154,8 +193,17 @@ class OffscreenRenderer:
             self._fit_camera(self.legend_rect)
 
     def _place_legend_2d(self, panel: Panel) -> QRectF:
-        """The legend inside a plot where no data is drawn over the clip, or in a column
-        beside the plots, which then narrow (and are fitted again) to make room."""
+        """The legend in the frame's free column where a map left one, else inside a plot
+        where no data is drawn over the clip, or in a column beside the plots, which then
+        narrow (and are fitted again) to make room."""
+        size = self.overlays.legend_size
+        assert size is not None
+        margin = self.overlays.px(14)
+        free = self.options.size[0] - panel.rect.right() - 1
+        if len(self.panels) == 1 and free >= size.width() + 2 * margin:
+            box = QRectF(QPointF(0, 0), size)
+            box.moveTopLeft(QPointF(panel.rect.right() + 1 + margin, panel.rect.top() + margin))
+            return box
         busy = busy_mask(panel, self.session, self.steps, self.scale, self.theme.background)
         box, narrowed = self.overlays.place_legend_2d(panel.rect, viewbox_rects(panel), busy)
         if narrowed is not None:
