@@ -281,7 +281,17 @@ class OffscreenRenderer:
             turn = orbit_turn(self.options.orbit, index, self.n_frames)
             self._view3d.set_camera(az + turn, el, dist)
         image = self._compose(step)
-        return qimage_to_rgb(image)
+        rgb = qimage_to_rgb(image)
+        if self.options.transparent:
+            return self._keyed(rgb)
+        return rgb
+
+    def _keyed(self, rgb: np.ndarray) -> np.ndarray:
+        """RGBA with the theme's background transparent (a PNG to lay over a slide); the
+        overlays' boxes and everything drawn stay opaque."""
+        background = np.array(QColor(self.theme.background).getRgb()[:3], np.int16)
+        alpha = np.where(np.abs(rgb.astype(np.int16) - background).max(-1) <= 2, 0, 255)
+        return np.dstack([rgb, alpha.astype(np.uint8)])
 
     def frames(self) -> Iterator[np.ndarray]:
         for i in range(self.n_frames):
