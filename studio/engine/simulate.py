@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio.engine.labels import run_labels
 from studio.engine.memory import tune_allocator
 from studio.engine.objective import Objective
 from studio.engine.optimizers import Optimizer, build_optimizer
-from studio.engine.labels import run_labels
 from studio.engine.registry import OPTIMIZERS, run_label, validate_hyper
 from studio.engine.trajectory import CONVERGED, DIVERGED, STOPPED, Trajectory
 from studio.errors import StudioError

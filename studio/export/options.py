@@ -187,5 +187,19 @@ def seconds(options: RenderOptions, n_frames: int) -> float:
     return n_frames / options.fps if options.fps > 0 else math.inf
 
 
-__all__ = ["CAMERA_NAMES", "EXPORT_PRESETS", "ExportPreset", "parse_camera", "DEFAULT_HOLD", "DEFAULT_SECONDS", "LOWER_PLOTS", "MAX_FRAMES", "MIN_SECONDS",
-           "RenderOptions", "even_size", "plan_steps", "plan_times", "seconds"]
+__all__ = [
+    "CAMERA_NAMES",
+    "DEFAULT_HOLD",
+    "DEFAULT_SECONDS",
+    "EXPORT_PRESETS",
+    "LOWER_PLOTS",
+    "MAX_FRAMES",
+    "MIN_SECONDS",
+    "ExportPreset",
+    "RenderOptions",
+    "even_size",
+    "parse_camera",
+    "plan_steps",
+    "plan_times",
+    "seconds",
+]

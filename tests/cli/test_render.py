@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -335,7 +336,7 @@ def test_a_short_run_glides_and_holds_its_ending(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     frames = [f.astype(int) for f in read_mp4(out)[1]]
     assert len(frames) / 20 >= 2.0
-    moved = [(np.abs(a - b).max(-1) > 24).sum() >= 3 for a, b in zip(frames, frames[1:])]
+    moved = [(np.abs(a - b).max(-1) > 24).sum() >= 3 for a, b in itertools.pairwise(frames)]
     assert np.mean(moved) >= 0.8
     assert not any(moved[-10:])  # the hold
 

@@ -3,6 +3,7 @@ what a lecturer sees in the frames (overlays off the data, framing, orbit, fonts
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -376,7 +377,7 @@ def test_3d_beside_loss_has_the_surface_left_and_the_curves_right(offscreen) -> 
 
 def moving_pairs(frames: list[np.ndarray]) -> float:
     return float(np.mean([int((np.abs(a.astype(int) - b.astype(int)).max(-1) > 24).sum()) >= 3
-                          for a, b in zip(frames, frames[1:])]))
+                          for a, b in itertools.pairwise(frames)]))
 
 
 def test_a_20_step_run_glides_for_over_2_seconds(offscreen) -> None:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 
 from studio.export.views import export_view
