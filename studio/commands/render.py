@@ -60,6 +60,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="clip length in seconds (frames = duration × fps)")
     length.add_argument("--steps-per-frame", type=_positive_int, default=None, metavar="K",
                         help="advance K steps per frame")
+    out.add_argument("--hold", type=_non_negative_float, default=None, metavar="S",
+                     help="seconds the last frame is held at the end (default 1)")
+    out.add_argument("--preset", choices=_preset_names(), default=None,
+                     help="named output choices: " + _presets_help())
+    out.add_argument("--msaa", type=_non_negative_int, default=None, metavar="N",
+                     help="antialias the 3D view with N samples per pixel (default 0, or 4 "
+                          "with a preset; it slows a software-GL export by about 40%%)")
+    out.add_argument("--transparent", action="store_true",
+                     help="PNG only: a transparent background, for overlaying on a slide")
     out.add_argument("--from", dest="from_step", type=_non_negative_int, default=0, metavar="STEP",
                      help="first step shown (default 0)")
     out.add_argument("--to", dest="to_step", type=_non_negative_int, default=None, metavar="STEP",
@@ -68,6 +77,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     look.add_argument("--view", choices=VIEW_NAMES, default=VIEW_NAMES[0], help=views_help())
     look.add_argument("--orbit", type=float, default=0.0, metavar="DEG",
                       help="turn the 3D camera DEG degrees over the clip")
+    look.add_argument("--camera", default=None, metavar="auto|top|front|iso|AZ,EL[,DIST]",
+                      help="the 3D camera: auto (angles that show the paths), a preset, or "
+                           "azimuth and elevation in degrees (and a distance; default: "
+                           "fitted to the frame)")
+    look.add_argument("--lower-plot", choices=("grad", "lr"), default="grad",
+                      help="the loss view's lower plot: gradient norm (default) or learning "
+                           "rate")
+    look.add_argument("--floor-contours", action="store_true",
+                      help="draw isolines on the 3D view's floor")
+    look.add_argument("--ghost", action="store_true",
+                      help="show the loss curves' future faintly while they grow")
     look.add_argument("--title", default=None, metavar="TEXT",
                       help="title text (default: the scene title or the formula; '' for none)")
     look.add_argument("--no-legend", dest="legend", action="store_false",
@@ -82,6 +102,30 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="trail length in steps (default: the whole path)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
+
+
+def _preset_names() -> list[str]:
+    from studio.export.options import EXPORT_PRESETS
+
+    return list(EXPORT_PRESETS)
+
+
+def _presets_help() -> str:
+    from studio.export.options import EXPORT_PRESETS
+
+    return "; ".join(f"{p.name}: {p.label}" + ("" if p.max_bytes else
+                                               f", {p.size[0]}x{p.size[1]} {p.fps:g} fps")
+                     for p in EXPORT_PRESETS.values())
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 1e4:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text}")
+    return value
 
 
 def _either(items: Iterable[str]) -> str:
@@ -133,14 +177,26 @@ def _positive_float(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from studio.commands.scene_args import scene_from_args
     from studio.export import ExportError, check_target, format_of, playback_fps, writer_class
-    from studio.export.options import RenderOptions
+    from studio.export.options import (
+        DEFAULT_HOLD,
+        EXPORT_PRESETS,
+        RenderOptions,
+        parse_camera,
+    )
     from studio.gui.display import display_for_gl
 
     # Whatever can be refused is refused before anything starts (a display, a render).
     fmt = format_of(args.output)
     check_target(args.output)
     writer = writer_class(fmt)
-    fps = args.fps or writer.default_fps
+    preset = EXPORT_PRESETS[args.preset] if args.preset else None
+    if preset is not None and preset.fmt != fmt:
+        raise StudioError(f"--preset {preset.name} writes {preset.fmt.upper()}: name the "
+                          f"output .{preset.fmt}")
+    if args.transparent and fmt != "png":
+        raise StudioError("--transparent needs a PNG (GIF and MP4 have no such background)")
+    camera = None if args.camera is None else parse_camera(args.camera)
+    fps = args.fps or (preset.fps if preset else writer.default_fps)
     try:
         fps = playback_fps(fmt, fps)
     except ExportError as exc:
@@ -159,16 +215,22 @@ def run(args: argparse.Namespace) -> int:
 
         app = get_app()  # held: a collected QApplication takes every widget with it
         from studio.export.frames import ExportCancelled
-        from studio.gui.export.renderer import export
+        from studio.gui.export.renderer import export, export_under
 
         still = not writer.animated
         options = RenderOptions(
-            size=args.size or writer.default_size,
+            size=args.size or (preset.size if preset else writer.default_size),
             fps=fps, view=args.view, title=args.title, legend=args.legend,
             step_counter=args.step_counter, dark=args.dark, trail=args.trail,
             orbit=args.orbit, from_step=args.from_step, to_step=args.to_step,
             frames=1 if still else args.frames, duration=args.duration,
-            steps_per_frame=args.steps_per_frame, still=still)
+            steps_per_frame=args.steps_per_frame, still=still,
+            hold=DEFAULT_HOLD if args.hold is None else args.hold,
+            lower_plot=args.lower_plot, ghost=args.ghost, floor_contours=args.floor_contours,
+            transparent=args.transparent,
+            msaa=args.msaa if args.msaa is not None else (preset.msaa if preset else 0),
+            camera=camera if isinstance(camera, tuple) else None,
+            auto_camera=camera == "auto")
         bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
 
         def progress(done: int, total: int) -> None:
@@ -177,7 +239,13 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(done, total)
 
         try:
-            export(scene, args.output, options, progress_cb=progress, cancel_flag=cancel)
+            if preset is not None and preset.max_bytes is not None:
+                export_under(scene, args.output, options, preset.max_bytes,
+                             fixed=args.size is not None, progress_cb=progress,
+                             cancel_flag=cancel)
+            else:
+                export(scene, args.output, options, progress_cb=progress,
+                       cancel_flag=cancel)
         except (ExportCancelled, KeyboardInterrupt):
             if bar is not None:
                 bar.clear()

@@ -7,6 +7,7 @@ Any `Objective` of D parameters (not only a 2-D surface) runs through `simulate`
 `studio.engine.reference` has the plain per-ball loop the engine is checked against.
 """
 
+from studio.engine.labels import run_labels
 from studio.engine.objective import Objective, SurfaceLike
 from studio.engine.optimizers import Optimizer, build_optimizer
 from studio.engine.registry import (
@@ -45,5 +46,5 @@ __all__ = [
     "HyperInfo", "HyperparameterError", "Objective", "Optimizer", "OptimizerInfo", "RunCache",
     "ScheduleInfo", "SimulationError", "SurfaceLike", "Trajectory", "build_optimizer",
     "check_size", "grid_starts", "hyper_info", "optimizer_defaults", "run_label",
-    "run_starts", "simulate", "simulate_scene", "trajectory_bytes", "validate_hyper",
+    "run_labels", "run_starts", "simulate", "simulate_scene", "trajectory_bytes", "validate_hyper",
 ]

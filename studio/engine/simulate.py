@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio.engine.labels import run_labels
 from studio.engine.memory import tune_allocator
 from studio.engine.objective import Objective
 from studio.engine.optimizers import Optimizer, build_optimizer
@@ -111,8 +112,7 @@ def check_size(n_balls: int, steps: int, dim: int = 2) -> None:
             f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use fewer starts or steps")
 
 
-def _ball_labels(run: RunSpec, starts: np.ndarray, workers: int) -> list[str]:
-    base = run_label(run)
+def _ball_labels(base: str, starts: np.ndarray, workers: int) -> list[str]:
     labels = []
     for j, start in enumerate(starts):
         where = (f"({start[0]:.4g}, {start[1]:.4g})" if len(start) == 2 else f"start {j + 1}")
@@ -178,6 +178,7 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
     slices: list[slice] = []
     pending: list[tuple[int, slice, dict[str, Any]]] = []
     n = 0
+    names = run_labels(runs)  # distinct where two runs' own labels would read the same
     for ri, run in enumerate(runs):
         if not run.enabled:
             slices.append(slice(n, n))
@@ -194,7 +195,7 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
         sl = slice(n, n + len(starts_rows))
         n += len(starts_rows)
         starts_all.append(starts_rows)
-        labels += _ball_labels(run, points, workers)
+        labels += _ball_labels(names[ri], points, workers)
         ball_run += [ri] * len(starts_rows)
         slices.append(sl)
         pending.append((ri, sl, hyper))

@@ -112,6 +112,7 @@ class FrameWriter(ABC):
     name = ""             # short, in messages: "MP4"
     label = ""            # what a menu offers: "MP4 (H.264, for slides)"
     animated = True       # False: one picture (the frame at the last step asked for)
+    alpha = False         # True: also takes RGBA frames (h, w, 4), keeping their alpha
     even_sides = False    # width and height must be even (an odd size is refused)
     default_fps = 30.0
     default_size = (1280, 720)
@@ -187,7 +188,9 @@ class FrameWriter(ABC):
 
     def check_frame(self, frame: np.ndarray) -> np.ndarray:
         w, h = self.size
-        if frame.dtype != np.uint8 or frame.shape != (h, w, 3):
+        channels = (3, 4) if self.alpha else (3,)
+        if frame.dtype != np.uint8 or frame.shape[:2] != (h, w) or frame.ndim != 3 \
+                or frame.shape[2] not in channels:
             raise ExportError(f"frame is {frame.dtype} {frame.shape}, expected uint8 "
                               f"({h}, {w}, 3)")
         return np.ascontiguousarray(frame)

@@ -14,6 +14,7 @@ class PngWriter(FrameWriter):
     name = "PNG"
     label = "PNG (current frame)"
     animated = False
+    alpha = True  # an RGBA frame keeps its transparency (`render --transparent`)
 
     def __init__(self, path: str | os.PathLike[str], fps: float, size: tuple[int, int]) -> None:
         super().__init__(path, fps, size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -88,6 +89,10 @@ def test_png_composite_from_a_scene_file(tmp_path: Path) -> None:
     (["--size", "161x97"], ["even width and height"]),
     (["--frames", "0"], ["--frames"]),
     (["--to", "999"], ["past the last step"]),
+    (["--camera", "sideways"], ["camera must be auto"]),
+    (["--camera", "10,95"], ["elevation"]),
+    (["--preset", "gif-5mb"], ["writes GIF"]),
+    (["--transparent"], ["--transparent needs a PNG"]),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path: Path, args: list[str],
                                                   words: list[str]) -> None:
@@ -318,3 +323,37 @@ def test_no_display_and_no_xvfb_says_what_to_install(tmp_path: Path) -> None:
     proc = render(*SCENE_FLAGS, "-o", str(tmp_path / "run.gif"), env=env)
     assert_one_line_error(proc, "install xvfb")
     assert not (tmp_path / "run.gif").exists()
+
+
+def test_a_short_run_glides_and_holds_its_ending(tmp_path: Path) -> None:
+    """20 steps render by default to over 2 s in which at least 80 % of consecutive frames
+    differ (the balls glide between steps), then the last frame holds."""
+    out = tmp_path / "run.mp4"
+    proc = render("--surface", "0.1*x^2 + 2*y^2", "--domain", "-7,7,-7,7",
+                  "--optimizer", "adam:lr=0.5", "--optimizer", "sgd:lr=0.2", "--start", "-6,3",
+                  "--steps", "20", "--size", "320x180", "--fps", "20", "--camera", "iso",
+                  "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    frames = [f.astype(int) for f in read_mp4(out)[1]]
+    assert len(frames) / 20 >= 2.0
+    moved = [(np.abs(a - b).max(-1) > 24).sum() >= 3 for a, b in itertools.pairwise(frames)]
+    assert np.mean(moved) >= 0.8
+    assert not any(moved[-10:])  # the hold
+
+
+def test_camera_lower_plot_and_floor_flags(tmp_path: Path) -> None:
+    top, iso = tmp_path / "top.png", tmp_path / "iso.png"
+    for path, camera in ((top, "top"), (iso, "-60,32")):
+        proc = render(*SCENE_FLAGS, "--view", "3d+loss", "--camera", camera, "--lower-plot",
+                      "lr", "--floor-contours", "--ghost", "--size", "480x270", "-o", str(path))
+        assert proc.returncode == 0, proc.stderr
+    a, b = (np.asarray(Image.open(p).convert("RGB"), int) for p in (top, iso))
+    assert (np.abs(a - b).max(-1) > 40).mean() > 0.05  # the camera moved
+
+
+def test_transparent_png(tmp_path: Path) -> None:
+    out = tmp_path / "run.png"
+    proc = render(*SCENE_FLAGS, "--transparent", "--size", "320x180", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    image = np.asarray(Image.open(out))
+    assert image.shape == (180, 320, 4) and (image[..., 3] == 0).any()

@@ -3,6 +3,7 @@ what a lecturer sees in the frames (overlays off the data, framing, orbit, fonts
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -45,10 +46,28 @@ def test_plan_steps(offscreen) -> None:
     assert plan(opts(frames=5), 100).tolist() == [0, 25, 50, 75, 100]
     assert plan(opts(duration=1.0, fps=4, from_step=10, to_step=40), 500).tolist() == [
         10, 20, 30, 40]
-    assert plan(opts(steps_per_frame=30), 100).tolist() == [0, 30, 60, 90, 100]
+    assert plan(opts(steps_per_frame=30, hold=0), 100).tolist() == [0, 30, 60, 90, 100]
     assert plan(opts(still=True, to_step=7), 100).tolist() == [7]
-    assert plan(opts(fps=10), 50).size == 51          # one step per frame when short
-    assert plan(opts(fps=10), 5000).size == 100       # else spread over 10 seconds
+    assert plan(opts(fps=10, hold=0), 80).size == 81          # one step per frame
+    assert plan(opts(fps=10, hold=0), 5000).size == 100       # else spread over 10 seconds
+    assert plan(opts(fps=10, hold=0), 20).size == 50          # a short run: 5 s at least
+
+
+def test_plan_times_glide_and_hold(offscreen) -> None:
+    from studio.export.options import plan_times
+
+    opts, plan = offscreen.RenderOptions, offscreen.plan_steps
+    times = plan_times(opts(fps=30), 20)   # a 20-step run, by default
+    assert times.size / 30 >= 2.0
+    assert np.all(np.diff(times) >= 0) and times[0] == 0 and times[-1] == 20
+    moving = np.diff(times) > 0
+    assert moving.mean() >= 0.8                          # a hold of 1 s, the rest glides
+    assert np.sum(times == 20) == 31                     # the last frame and its 1 s hold
+    assert np.any(times % 1 > 0)                         # frames between steps
+    assert plan_times(opts(fps=30, hold=2.5), 20).size == 150 + 75
+    # A length given in frames keeps its count; a hold too long for it is dropped.
+    assert plan_times(opts(frames=5), 100).size == 5
+    assert plan_times(opts(duration=10, fps=30), 100)[-31:].tolist() == [100.0] * 31
     with pytest.raises(StudioError, match="after its end"):
         plan(opts(from_step=50, to_step=10), 100)
     with pytest.raises(StudioError, match="past the last step"):
@@ -322,7 +341,7 @@ def test_a_hidpi_screen_does_not_change_the_export(view: str, tmp_path: Path) ->
     one, two = frames
     assert one.shape == two.shape == (270, 480, 3)
     assert (np.abs(one - two).max(-1) > 40).mean() < 0.005  # the same picture
-    right = slice(480 * 3 // 4, 480)
+    right = slice(480 // 2, 480)  # a map's legend takes the column its square panel frees
     assert colour_pixels(two[:, right], ORANGE) > 10  # legend (and balls) where they were
 
 
@@ -354,3 +373,107 @@ def test_3d_beside_loss_has_the_surface_left_and_the_curves_right(offscreen) -> 
         renderer.close()
     assert [k for k, _, _ in kinds] == ["3d", "loss"]
     assert kinds[0][1] == 0 and kinds[1][1] > 320 and kinds[1][2] == kinds[0][2]
+
+
+def moving_pairs(frames: list[np.ndarray]) -> float:
+    return float(np.mean([int((np.abs(a.astype(int) - b.astype(int)).max(-1) > 24).sum()) >= 3
+                          for a, b in itertools.pairwise(frames)]))
+
+
+def test_a_20_step_run_glides_for_over_2_seconds(offscreen) -> None:
+    scene = Scene(surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
+                  runs=(RunSpec("adam", {"lr": 0.5}, ((-6.0, 3.0),), color=ORANGE),
+                        RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=BLUE)),
+                  steps=20)
+    options = offscreen.RenderOptions(size=(480, 270), view="3d", fps=20)
+    frames = list(offscreen.render_frames(scene, options))
+    assert len(frames) / options.fps >= 2.0
+    assert moving_pairs(frames) >= 0.8
+    assert np.array_equal(frames[-1], frames[-2])   # the ending is held
+
+
+@pytest.mark.parametrize("view", ["3d", "contour"])
+def test_balls_are_drawn_between_steps(offscreen, view: str) -> None:
+    scene = Scene(surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
+                  runs=(RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=ORANGE),),
+                  steps=4)
+    frames = list(offscreen.render_frames(scene, offscreen.RenderOptions(
+        size=(320, 180), view=view, frames=9, hold=0, legend=False, step_counter=False,
+        title="")))
+    # Frames 1 (step 0.5) and 2 (step 1) differ: the ball moved within a step.
+    assert not np.array_equal(frames[1], frames[2])
+    assert not np.array_equal(frames[0], frames[1])
+
+
+def test_loss_curves_unfold(offscreen) -> None:
+    def frame(step: int, ghost: bool = False) -> np.ndarray:
+        options = offscreen.RenderOptions(size=(480, 270), view="loss", still=True,
+                                          to_step=step, title="", legend=False,
+                                          step_counter=False, ghost=ghost)
+        return next(iter(offscreen.render_frames(SCENE, options)))
+
+    def ink(image: np.ndarray) -> int:
+        return colour_pixels(image, ORANGE, 40) + colour_pixels(image, BLUE, 40)
+
+    start, end = ink(frame(0)), ink(frame(SCENE.steps))
+    assert start * 5 < end
+    bare, ghosted = frame(0).astype(int), frame(0, ghost=True).astype(int)
+    assert (np.abs(ghosted - bare).max(-1) > 10).sum() > 200  # the future, faintly
+
+
+def test_lower_plot_and_floor_contours_follow_the_options(offscreen) -> None:
+    from studio.gui.export.renderer import OffscreenRenderer
+
+    renderer = OffscreenRenderer(SCENE, offscreen.RenderOptions(
+        size=(640, 360), view="composite", frames=2, lower_plot="lr", floor_contours=True))
+    try:
+        kinds = {p.kind: p.widget for p in renderer.panels}
+        assert kinds["loss"].second_plot.field == "lr"
+        assert kinds["3d"].floor_contours()
+    finally:
+        renderer.close()
+
+
+def test_contour_axes_cover_the_domain_only(offscreen) -> None:
+    from studio.gui.export.panels import viewbox_rects
+    from studio.gui.export.renderer import OffscreenRenderer
+
+    scene = Scene(surface=SurfaceSpec(expression="x^2 + y^2", domain=(-2, 2, -2, 2)),
+                  runs=SCENE.runs[:1], steps=10)
+    renderer = OffscreenRenderer(scene, offscreen.RenderOptions(
+        size=(640, 360), view="contour", frames=2))
+    try:
+        panel = renderer.panels[0]
+        (x0, x1), (y0, y1) = panel.widget.getPlotItem().getViewBox().viewRange()
+        assert x0 > -2.3 and x1 < 2.3 and y0 > -2.3 and y1 < 2.3
+        box = viewbox_rects(panel)[0]
+        assert abs(box.width() / box.height() - 1) < 0.08
+        assert renderer.legend_rect is not None
+        assert renderer.legend_rect.left() >= panel.rect.right()  # in the freed column
+    finally:
+        renderer.close()
+
+
+def test_long_titles_wrap_or_scale_never_cut(offscreen) -> None:
+    from studio.gui.export.renderer import OffscreenRenderer
+
+    title = "A very long title about adaptive optimizers in a steep narrow valley " * 2
+    for view in ("3d", "3d+loss"):
+        renderer = OffscreenRenderer(SCENE, offscreen.RenderOptions(
+            size=(640, 360), view=view, frames=2, title=title))
+        try:
+            text = renderer.overlays.title_text
+            assert "…" not in text and text.split() == title.split()
+            assert renderer.title_rect is not None and renderer.title_rect.right() <= 640
+        finally:
+            renderer.close()
+
+
+def test_transparent_png_keys_out_the_background(offscreen, tmp_path: Path) -> None:
+    options = offscreen.RenderOptions(size=(320, 180), view="3d", transparent=True)
+    path = offscreen.export(SCENE, tmp_path / "t.png", options)
+    import imageio.v3 as iio
+
+    image = iio.imread(path)
+    assert image.shape == (180, 320, 4)
+    assert 0.1 < (image[..., 3] == 0).mean() < 0.95

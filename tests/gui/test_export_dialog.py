@@ -206,5 +206,10 @@ def test_camera_as_now_keeps_a_zoom_and_reframes_a_preset(dialog: ExportDialog) 
     QTest.mouseClick(view3d.view, Qt.MouseButton.LeftButton)  # a click is not a turn
     assert dialog._camera()[2] is None
     drag(view3d.view)  # the user turns the camera
-    view3d.set_camera(10.0, 20.0, 30.0)
+    from PyQt6.QtCore import QCoreApplication
+    QCoreApplication.processEvents()  # the window copies it into the view settings
+    assert dialog._camera()[2] is not None
+    from studio.gui.settings import Camera
+    # The dialog reads the session's view settings, which the window keeps in step.
+    dialog.session.view_settings.camera = Camera(10.0, 20.0, 30.0, None)
     assert dialog._camera() == (10.0, 20.0, 30.0)

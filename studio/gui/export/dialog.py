@@ -41,13 +41,12 @@ from PyQt6.QtWidgets import (
 )
 
 from studio.export import WRITERS, ExportError, FrameWriter, fps_range, playback_fps
-from studio.export.options import RenderOptions, even_size, plan_steps
+from studio.export.options import DEFAULT_HOLD, EXPORT_PRESETS, RenderOptions, even_size, plan_steps
 from studio.export.titles import default_title
 from studio.export.views import EXPORT_VIEWS
 from studio.gui.export.job import ExportJob
 from studio.gui.session import Session
 from studio.gui.settings import studio_settings
-from studio.gui.views.registry import CameraView
 
 SIZES = (("720p (1280×720)", (1280, 720)), ("1080p (1920×1080)", (1920, 1080)),
          ("4K (3840×2160)", (3840, 2160)), ("Square (1080×1080)", (1080, 1080)))
@@ -161,8 +160,23 @@ class ExportDialog(QDialog):
         self.trail_spin = _spin(WHOLE_TRAIL, 100_000, WHOLE_TRAIL, " steps")
         self.trail_spin.setSpecialValueText("Whole path")
 
+        # Named output choices: picking one sets format, size and rate.
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Custom", None)
+        for preset in EXPORT_PRESETS.values():
+            self.preset_combo.addItem(preset.label, preset.name)
+        self.preset_combo.currentIndexChanged.connect(self._apply_preset)
+        self.hold_spin = QDoubleSpinBox()
+        self.hold_spin.setRange(0.0, 10.0)
+        self.hold_spin.setSingleStep(0.5)
+        self.hold_spin.setValue(DEFAULT_HOLD)
+        self.hold_spin.setSuffix(" s")
+        self.hold_spin.setToolTip("How long the last frame stays, so the ending can be read")
+        self.ghost_check = QCheckBox("Loss curves' future shown faintly")
+
         self.summary = QLabel()
         form = QFormLayout()
+        form.addRow("Preset", self.preset_combo)
         form.addRow("File", path_row)
         form.addRow("Format", self.format_combo)
         form.addRow("Size", size_row)
@@ -175,6 +189,8 @@ class ExportDialog(QDialog):
         form.addRow("", overlay_row)
         form.addRow("Background", self.background_combo)
         form.addRow("Trail", self.trail_spin)
+        form.addRow("Hold at end", self.hold_spin)
+        form.addRow("", self.ghost_check)
         form.addRow("", self.summary)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Export",
@@ -218,13 +234,9 @@ class ExportDialog(QDialog):
         return (self.width_spin.value(), self.height_spin.value())
 
     def _camera(self) -> tuple[float, float, float | None] | None:
-        """The window's camera angles; its distance only where the user zoomed: a preset's
-        framing is redone for the export's own size (the window's panel has another shape)."""
-        view = getattr(self.main_window, "view3d", None)
-        if not isinstance(view, CameraView):
-            return None
-        az, el, dist = view.camera()
-        return (az, el, None) if view.is_framed() else (az, el, dist)
+        """The window's camera angles (the session's view settings); its distance only
+        where the user zoomed: a preset's framing is redone for the export's own size."""
+        return self.session.view_settings.camera.for_export()
 
     def fps(self) -> float:
         """The rate the file will play at (a GIF's rounded to whole hundredths a frame)."""
@@ -238,6 +250,7 @@ class ExportDialog(QDialog):
         whole = self.whole_radio.isChecked()
         still = not self.writer().animated
         trail = self.trail_spin.value()
+        settings = self.session.view_settings
         return RenderOptions(
             size=self.export_size(),
             fps=self.fps(),
@@ -255,7 +268,29 @@ class ExportDialog(QDialog):
             duration=self.duration_spin.value() if self.duration_radio.isChecked() else None,
             steps_per_frame=self.spf_spin.value() if self.spf_radio.isChecked() else None,
             still=still,
+            hold=self.hold_spin.value(),
+            ghost=self.ghost_check.isChecked(),
+            # What the window shows, the export shows: its lower plot and floor isolines.
+            lower_plot="lr" if settings.lower_plot == "Learning rate" else "grad",
+            floor_contours=settings.floor_contours,
+            msaa=self._preset_msaa(),
         )
+
+    def _preset_msaa(self) -> int:
+        name = self.preset_combo.currentData()
+        return EXPORT_PRESETS[name].msaa if name in EXPORT_PRESETS else 0
+
+    def _apply_preset(self) -> None:
+        name = self.preset_combo.currentData()
+        preset = EXPORT_PRESETS.get(name) if name else None
+        if preset is None:
+            return
+        for i in range(self.format_combo.count()):
+            if self.format_combo.itemData(i) == preset.fmt:
+                self.format_combo.setCurrentIndex(i)
+        self.width_spin.setValue(preset.size[0])
+        self.height_spin.setValue(preset.size[1])
+        self.fps_spin.setValue(round(preset.fps))
 
     def path(self) -> Path:
         return Path(self.path_edit.text()).expanduser()
@@ -335,8 +370,7 @@ class ExportDialog(QDialog):
 
     def _restore(self) -> None:
         s = studio_settings()
-        dark_now = getattr(getattr(self.main_window, "dark_action", None), "isChecked",
-                           lambda: True)()
+        dark_now = self.session.view_settings.dark
 
         def index(combo: QComboBox, key: str, default: int) -> None:
             value = s.value(key, default, type=int)

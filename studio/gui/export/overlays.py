@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
 
 from studio.export.views import export_view
@@ -28,7 +28,8 @@ class Overlays:
     """The overlays of one clip: `view` is the export's view, `steps` the step of each
     frame, `scale` frame pixels per 720p design pixel. `top` is the height of the band
     above 2D views (0: none), `legend_size` the legend box for the whole clip (None: no
-    legend), `title_text` the title as drawn (elided to fit where it is placed)."""
+    legend), `title_text` the title as drawn (scaled and wrapped to fit where it is placed,
+    never cut; `title_font_px` its font size)."""
 
     def __init__(self, session: Session, steps: np.ndarray, theme: Theme, scale: float,
                  view: str, title: str, legend: bool, step_counter: bool) -> None:
@@ -41,6 +42,7 @@ class Overlays:
         self.flat = shown.flat  # only 2-D plots: overlays go in the band, off the data
         self.title = title
         self.title_text = title
+        self.title_font_px = self.title_font().pixelSize()
         # 2D views get a band above them for the title and (alone in the frame) the step
         # counter, so neither covers data; the 3D view has sky to spare for overlays.
         band = not shown.single_3d and (bool(title) or (self.flat and step_counter))
@@ -124,25 +126,50 @@ class Overlays:
         return rect
 
     def place_title(self, area: QRectF, step_rect: QRectF | None) -> QRectF:
-        """Top left of `area` (the band, else the main panel), elided so it clears the
-        step counter in the band or the legend beside it (sets `title_text`)."""
-        font = self.title_font()
-        metrics = QFontMetricsF(font)
+        """Top left of `area` (the band, else the main panel), clear of the step counter in
+        the band or the legend beside it. A long title is never cut: it scales down, then
+        wraps (sets `title_text`, one line per row, and `title_font_px`)."""
         pad, margin = self.px(10), self.px(14)
         max_width = area.width() - 2 * margin - 2 * pad
         if self.top and step_rect is not None and step_rect.top() < self.top:
             max_width = step_rect.left() - area.left() - 3 * margin
         elif not self.top and self.legend_size is not None:  # beside the legend
             max_width -= self.legend_size.width() + margin
-        text = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, max(0.0, max_width))
-        self.title_text = text
-        width = metrics.horizontalAdvance(text)
+        max_width = max(max_width, self.px(120))
+        full = self.title_font().pixelSize()
+        # In a band the lines must fit its height; over a 3D view the box may grow.
+        max_height = self.top * 0.92 if self.top else math.inf
+        font, lines = self._wrap_title(max_width, max_height, full)
+        self.title_font_px = font.pixelSize()
+        self.title_text = "\n".join(lines)
+        metrics = QFontMetricsF(font)
+        width = max(metrics.horizontalAdvance(line) for line in lines)
+        height = metrics.lineSpacing() * (len(lines) - 1) + metrics.height()
         if self.top:  # a band of its own: centred vertically, no box needed
-            return QRectF(area.left() + margin,
-                          area.top() + (area.height() - metrics.height()) / 2,
-                          width, metrics.height())
+            return QRectF(area.left() + margin, area.top() + (area.height() - height) / 2,
+                          width, height)
         return QRectF(area.left() + margin, area.top() + margin,
-                      width + 2 * pad, metrics.height() + 1.2 * pad)
+                      width + 2 * pad, height + 1.2 * pad)
+
+    def _wrap_title(self, max_width: float, max_height: float, full_px: int
+                    ) -> tuple[QFont, list[str]]:
+        """The largest title font (down to half size) whose word-wrapped lines fit
+        `max_width` and `max_height`; one line while scaling down to 80 % fits."""
+        words = self.title.split()
+        best: tuple[QFont, list[str]] | None = None
+        for factor in (1.0, 0.9, 0.8, 0.72, 0.64, 0.57, 0.5):
+            font = QFont(self.title_font())
+            font.setPixelSize(max(6, round(full_px * factor)))
+            metrics = QFontMetricsF(font)
+            lines = _wrap(words, metrics, max_width)
+            height = metrics.lineSpacing() * (len(lines) - 1) + metrics.height()
+            fits = all(metrics.horizontalAdvance(x) <= max_width for x in lines) \
+                and height <= max_height
+            if fits and (len(lines) == 1 or factor <= 0.8):
+                return font, lines
+            best = (font, lines)
+        assert best is not None
+        return best
 
     def place_legend_3d(self, main: QRectF, title_rect: QRectF | None,
                         camera_distance: Callable[[QRectF], float]) -> QRectF:
@@ -209,6 +236,7 @@ class Overlays:
 
     def draw_title(self, painter: QPainter, rect: QRectF) -> None:
         font = self.title_font()
+        font.setPixelSize(self.title_font_px)
         metrics = QFontMetricsF(font)
         if self.top:  # in the band: no box needed
             x, y = rect.left(), rect.top() + metrics.ascent()
@@ -218,7 +246,8 @@ class Overlays:
             x, y = rect.left() + pad, rect.top() + 0.6 * pad + metrics.ascent()
         painter.setFont(font)
         painter.setPen(QColor(self.theme.foreground))
-        painter.drawText(QPointF(x, y), self.title_text)
+        for k, line in enumerate(self.title_text.split("\n")):
+            painter.drawText(QPointF(x, y + k * metrics.lineSpacing()), line)
 
     def draw_legend(self, painter: QPainter, box: QRectF, step: int) -> None:
         rows = self._legend_rows(step)
@@ -257,6 +286,17 @@ class Overlays:
         painter.setPen(QColor(self.theme.foreground))
         painter.drawText(QPointF(box.right() - pad - fm.horizontalAdvance(text),
                                  box.top() + 0.6 * pad + fm.ascent()), text)
+
+
+def _wrap(words: list[str], metrics: QFontMetricsF, width: float) -> list[str]:
+    """Words in greedy lines no wider than `width` (a longer word gets a line alone)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and metrics.horizontalAdvance(lines[-1] + " " + word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _fraction(mask: np.ndarray, rect: QRectF) -> float:

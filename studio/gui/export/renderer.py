@@ -28,19 +28,20 @@ GL needs the GUI thread: the GUI drives the same frame loop from a timer in smal
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QPointF, QRect, QRectF
 from PyQt6.QtGui import QColor, QImage, QPainter
 
 from studio.errors import StudioError
 from studio.export import format_of, open_writer, writer_class
 from studio.export.frames import ExportCancelled, FrameLoop, ProgressCallback
-from studio.export.options import RenderOptions, even_size, plan_steps, seconds
+from studio.export.options import RenderOptions, even_size, plan_steps, plan_times, seconds
 from studio.export.titles import default_title, pretty_formula
 from studio.export.views import export_view
 from studio.gui.export.overlays import Overlays
@@ -61,11 +62,11 @@ from studio.gui.export.panels import (
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.camera_fit import fit_camera, orbit_turn
-from studio.gui.views.registry import FollowsTrail, OffscreenCamera
+from studio.gui.views.registry import FollowsTrail, OffscreenCamera, Timed
 from studio.scene import Scene
 
 __all__ = ["ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
-           "axis_font_px", "default_title", "even_size", "export", "plan_steps",
+           "axis_font_px", "default_title", "even_size", "export", "export_under", "plan_steps",
            "pretty_formula", "render_frames", "seconds", "still_options"]
 
 
@@ -96,7 +97,10 @@ class OffscreenRenderer:
         self.session = Session(scene, threaded=False)
         if self.session.trajectory is None:
             self._raise_simulation_error(scene)
-        self.steps = plan_steps(options, self.session.last_frame)
+        # The moment each frame shows (fractional steps: the balls glide between steps),
+        # and the step its counter reads.
+        self.times = plan_times(options, self.session.last_frame)
+        self.steps = np.floor(self.times + 1e-9).astype(int)
         self.theme: Theme = theme_for(options.dark)
         self.scale = ui_scale(options.size)
         self.title = default_title(scene, self.session.surface) if options.title is None \
@@ -111,6 +115,7 @@ class OffscreenRenderer:
         for kind, rect in layout(options.view, options.size, self.overlays.top):
             widget = make_view(kind, self.session)
             widget.set_dark(options.dark)
+            configure_view(widget, options)
             if isinstance(widget, FollowsTrail):  # the loss plot always shows whole curves
                 widget.set_trail_length(options.trail)
             widget.setMinimumSize(1, 1)  # the window's minimums do not bind a small export
@@ -121,12 +126,51 @@ class OffscreenRenderer:
                 style_plots(widget, options.size, self.scale)
                 fit_2d(panel, self.scale, self.theme.background)
             self.panels.append(panel)
+        self._fit_domains()
         self._panel3d = next((p for p in self.panels if p.dims == 3), None)
         self._view3d: OffscreenCamera | None = (
             None if self._panel3d is None else self._panel3d.camera_view)
         self._place_overlays()
 
     # ------------------------------------------------------------------ set-up
+
+    def _fit_domains(self) -> None:
+        """A map keeps the domain's aspect, so in a slot of another shape its axes would
+        run past the domain (a square domain in a 16:9 frame: axes -16..16 beside empty
+        bands). Its panel is cut to the domain instead: a too-wide one narrows (alone in
+        the frame it keeps the left, and the legend takes the freed column), a too-tall
+        one gives its spare height to the plot below it."""
+        domain = getattr(self.session.surface, "domain", None)
+        if domain is None:
+            return
+        xmin, xmax, ymin, ymax = (float(v) for v in domain)
+        aspect = (xmax - xmin) / max(ymax - ymin, 1e-12)
+        for k, panel in enumerate(self.panels):
+            if panel.kind != "contour":
+                continue
+            boxes = viewbox_rects(panel)
+            if not boxes:
+                continue
+            box = boxes[0]
+            rect = QRect(panel.rect)
+            if box.width() > box.height() * aspect * 1.03:
+                spare = int(box.width() - box.height() * aspect) & ~1
+                rect.setWidth(rect.width() - spare)
+                if len(self.panels) > 1:
+                    rect.translate(spare // 2, 0)
+            elif box.height() > box.width() / aspect * 1.03:
+                spare = int(box.height() - box.width() / aspect) & ~1
+                rect.setHeight(rect.height() - spare)
+                below = next((p for p in self.panels[k + 1:]
+                              if p.rect.left() == rect.left() and p.dims == 2), None)
+                if below is not None:
+                    below.rect = QRect(below.rect.left(), below.rect.top() - spare,
+                                       below.rect.width(), below.rect.height() + spare)
+                    fit_2d(below, self.scale, self.theme.background)
+            else:
+                continue
+            panel.rect = rect
+            fit_2d(panel, self.scale, self.theme.background)
 
     def _place_overlays(self) -> None:
         opts, w = self.options, self.options.size[0]
@@ -149,8 +193,17 @@ class OffscreenRenderer:
             self._fit_camera(self.legend_rect)
 
     def _place_legend_2d(self, panel: Panel) -> QRectF:
-        """The legend inside a plot where no data is drawn over the clip, or in a column
-        beside the plots, which then narrow (and are fitted again) to make room."""
+        """The legend in the frame's free column where a map left one, else inside a plot
+        where no data is drawn over the clip, or in a column beside the plots, which then
+        narrow (and are fitted again) to make room."""
+        size = self.overlays.legend_size
+        assert size is not None
+        margin = self.overlays.px(14)
+        free = self.options.size[0] - panel.rect.right() - 1
+        if len(self.panels) == 1 and free >= size.width() + 2 * margin:
+            box = QRectF(QPointF(0, 0), size)
+            box.moveTopLeft(QPointF(panel.rect.right() + 1 + margin, panel.rect.top() + margin))
+            return box
         busy = busy_mask(panel, self.session, self.steps, self.scale, self.theme.background)
         box, narrowed = self.overlays.place_legend_2d(panel.rect, viewbox_rects(panel), busy)
         if narrowed is not None:
@@ -165,7 +218,9 @@ class OffscreenRenderer:
         view, panel = self._view3d, self._panel3d
         assert view is not None and panel is not None
         az, el, dist = view.camera()
-        if self.options.camera is not None:
+        if self.options.auto_camera:
+            az, el = self._auto_angles(view)
+        elif self.options.camera is not None:
             az, el, given = self.options.camera
             if given is not None:
                 if apply:
@@ -177,6 +232,20 @@ class OffscreenRenderer:
         if apply:
             self._camera = (az, el, fitted)
         return fitted
+
+    @staticmethod
+    def _auto_angles(view: OffscreenCamera) -> tuple[float, float]:
+        """The angles `--camera auto` looks from: `camera_fit.auto_camera(view)` where the
+        studio has it (angles scored by how much of the paths they show), else the
+        isometric preset."""
+        from studio.export.options import CAMERA_NAMES
+        from studio.gui.views import camera_fit
+
+        chooser = getattr(camera_fit, "auto_camera", None)
+        if chooser is not None:
+            angles = chooser(view)
+            return float(angles[0]), float(angles[1])
+        return CAMERA_NAMES["iso"]
 
     # ------------------------------------------------------------------ frames
 
@@ -194,13 +263,35 @@ class OffscreenRenderer:
     def render(self, index: int) -> np.ndarray:
         """Frame `index` of the clip as a uint8 (h, w, 3) RGB array."""
         step = int(self.steps[index])
-        self.session.set_frame(step)
+        t = float(self.times[index])
+        # The session moves silently: each view draws the fractional moment once, by
+        # `set_time`, instead of the whole step first through `frameChanged`.
+        self.session.blockSignals(True)
+        try:
+            self.session.set_frame(step)
+        finally:
+            self.session.blockSignals(False)
+        for panel in self.panels:
+            if isinstance(panel.widget, Timed):
+                panel.widget.set_time(t)
+            else:
+                self.session.frameChanged.emit(step)
         if self._view3d is not None:
             az, el, dist = self._camera
             turn = orbit_turn(self.options.orbit, index, self.n_frames)
             self._view3d.set_camera(az + turn, el, dist)
         image = self._compose(step)
-        return qimage_to_rgb(image)
+        rgb = qimage_to_rgb(image)
+        if self.options.transparent:
+            return self._keyed(rgb)
+        return rgb
+
+    def _keyed(self, rgb: np.ndarray) -> np.ndarray:
+        """RGBA with the theme's background transparent (a PNG to lay over a slide); the
+        overlays' boxes and everything drawn stay opaque."""
+        background = np.array(QColor(self.theme.background).getRgb()[:3], np.int16)
+        alpha = np.where(np.abs(rgb.astype(np.int16) - background).max(-1) <= 2, 0, 255)
+        return np.dstack([rgb, alpha.astype(np.uint8)])
 
     def frames(self) -> Iterator[np.ndarray]:
         for i in range(self.n_frames):
@@ -257,6 +348,28 @@ class OffscreenRenderer:
 # ------------------------------------------------------------------------------ API
 
 
+LOWER_PLOT_NAMES = {"grad": "Gradient norm", "lr": "Learning rate"}
+
+
+def configure_view(widget: object, options: RenderOptions) -> None:
+    """The window's choices that an export carries: the loss view's lower plot and its
+    curves unfolding with the clip (the future a faint ghost, if asked), the 3D floor's
+    isolines, and antialiased (multisampled) 3D."""
+    from studio.gui.views.loss_plot import LossView
+    from studio.gui.views.view3d import View3D
+
+    if isinstance(widget, LossView):
+        widget.set_second(LOWER_PLOT_NAMES.get(options.lower_plot, "Gradient norm"))
+        widget.set_unfold(True, options.ghost)
+    if isinstance(widget, View3D):
+        widget.set_floor_contours(options.floor_contours)
+        if options.msaa > 1:
+            # Before the widget first draws: its framebuffer is made with this format.
+            fmt = widget.format()
+            fmt.setSamples(int(options.msaa))
+            widget.setFormat(fmt)
+
+
 def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
     """Each frame of the clip in turn; one frame in memory at a time."""
     renderer = OffscreenRenderer(scene, options)
@@ -264,6 +377,37 @@ def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
         yield from renderer.frames()
     finally:
         renderer.close()
+
+
+def export_under(scene: Scene, path: str | Path, options: RenderOptions, max_bytes: int,
+                 fixed: bool = False, progress_cb: ProgressCallback | None = None,
+                 cancel_flag: threading.Event | None = None, tries: int = 4) -> Path:
+    """`export`, then, while the file is over `max_bytes`, again smaller: the frame shrinks
+    by the square root of the excess (a GIF's bytes follow its pixel count) and the rate
+    comes down to 15 frames/s; `fixed`: keep the frame size. ExportError if it never fits."""
+    from studio.export import ExportError, playback_fps
+
+    path = Path(path)
+    fmt = format_of(path)
+    for _ in range(tries):
+        export(scene, path, options, progress_cb, cancel_flag)
+        size = path.stat().st_size
+        if size <= max_bytes:
+            return path
+        ratio = max_bytes / size
+        changes: dict[str, object] = {}
+        if options.fps > 15:
+            changes["fps"] = playback_fps(fmt, 15.0)
+            ratio *= options.fps / 15.0
+        if not fixed and ratio < 1:
+            k = min(0.95, math.sqrt(ratio) * 0.95)
+            w, h = options.size
+            changes["size"] = even_size((max(160, int(w * k)), max(90, int(h * k))))
+        if not changes or changes.get("size") == options.size and "fps" not in changes:
+            break
+        options = replace(options, **changes)  # type: ignore[arg-type]
+    raise ExportError(f"{path.name} is {path.stat().st_size / 1e6:.1f} MB, over the "
+                      f"{max_bytes / 1e6:g} MB asked for; try a shorter clip")
 
 
 def still_options(options: RenderOptions, fmt: str) -> RenderOptions:

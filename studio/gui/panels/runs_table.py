@@ -5,8 +5,8 @@ A new run gets the defaults of `studio.editing.new_run` (the same as an `--optim
 the command line). The Run column is laid out first: it gets the width its longest name needs
 (never under `MIN_NAME_CHARS` characters), the Optimizer column what is left (never under
 `MIN_OPTIMIZER_CHARS`, its title elided, whole in the tooltip); a table too narrow for both
-scrolls sideways instead of squeezing the names. Widget → model through `Session.edit_scene`/`update_run`, one undo step
-each; model → widget on sceneChanged and selectedRunChanged, under QSignalBlocker.
+scrolls sideways instead of squeezing the names. Widget → model through
+`Session.edit_scene`/`update_run`, one undo step each; model → widget on sceneChanged and selectedRunChanged, under QSignalBlocker.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
 )
 
 from studio.editing import new_run, next_color
-from studio.engine import OPTIMIZERS, run_label
+from studio.engine import OPTIMIZERS, run_label, run_labels
 from studio.gui.session import Session
 from studio.scene import MAX_RUNS, RunSpec
 
@@ -228,7 +228,7 @@ class RunsTable(QWidget):
                                         enabled=enabled)
         elif col == COL_NAME:
             label = item.text().strip()
-            if label != run_label(run):
+            if label not in (run_label(run), run_labels(runs)[row]):
                 self.session.update_run(row, "Rename run", label=label)
             elif label != item.text():
                 self.refresh()
@@ -258,6 +258,7 @@ class RunsTable(QWidget):
         table = self.table
         with QSignalBlocker(table):
             table.setRowCount(len(runs))
+            names = run_labels(runs)
             for row, run in enumerate(runs):
                 enabled = self._item(row, COL_ENABLED, editable=False, checkable=True)
                 state = Qt.CheckState.Checked if run.enabled else Qt.CheckState.Unchecked
@@ -269,9 +270,9 @@ class RunsTable(QWidget):
                 swatch.setData(Qt.ItemDataRole.DecorationRole, swatch_icon(run.color))
                 swatch.setToolTip(f"{run.color}: click to change")
                 name = self._item(row, COL_NAME, editable=True)
-                if name.text() != run_label(run):
-                    name.setText(run_label(run))
-                name.setToolTip(f"{run_label(run)}: double-click to rename")
+                if name.text() != names[row]:
+                    name.setText(names[row])
+                name.setToolTip(f"{names[row]}: double-click to rename")
                 info = OPTIMIZERS.get(run.optimizer)
                 optimizer = self._item(row, COL_OPTIMIZER, editable=False)
                 optimizer.setText(info.title if info is not None else run.optimizer)

@@ -229,6 +229,34 @@ class ContourView(pg.PlotWidget):
         self.rings.setData(pos=pos[status == CONVERGED])
         self.crosses.setData(pos=pos[status == DIVERGED])
 
+    def set_time(self, t: float) -> None:
+        """Draw the run at fractional step `t` (an export's frame between two steps): the
+        balls glide from step ⌊t⌋ to the next, each trail reaching to its ball. The window
+        plays whole steps (`frameChanged`); this is for the offscreen renderer."""
+        tracks = self._tracks
+        if self.session.trajectory is None or tracks is None or not tracks.runs:
+            return
+        t = min(max(float(t), 0.0), float(tracks.frames - 1))
+        k = int(np.floor(t + 1e-9))
+        self._on_frame(k)
+        frac = t - k
+        if frac <= 1e-6 or k + 1 >= tracks.frames:
+            return
+        a, b = self.ball_positions(k), self.ball_positions(k + 1)
+        pos = a + (b - a) * frac
+        self.balls.setData(pos=pos, brush=self._brushes)
+        status = status_at(self.session.trajectory, k)
+        self.rings.setData(pos=pos[status == CONVERGED])
+        self.crosses.setData(pos=pos[status == DIVERGED])
+        for item, rt in zip(self._trail_items, tracks.runs):
+            cols = rt.ball_index
+            tips = np.stack([a[cols], pos[cols]], 1).reshape(-1, 2)
+            x, y = item.getData()
+            if x is not None and len(x):
+                tips = np.concatenate([np.stack([x, y], 1), tips])
+            item.setData(tips[:, 0], tips[:, 1], antialias=rt.n <= SHORT_TRAIL_BALLS,
+                         skipFiniteCheck=True)
+
     # ------------------------------------------------------------------ starts
 
     def _sync_markers(self) -> None:

@@ -6,7 +6,7 @@ import html
 
 import numpy as np
 
-from studio.engine import run_label
+from studio.engine import run_labels
 from studio.gui.theme import Theme
 from studio.gui.views.trails import CONVERGED, DIVERGED, STOPPED
 
@@ -41,6 +41,7 @@ def legend_entries(runs, trajectory, status: np.ndarray | None
     there are. `status`: each ball's status at the frame shown (None: no outcomes yet)."""
     enabled = [(i, run) for i, run in enumerate(runs) if run.enabled]
     ball_run = None if trajectory is None else np.asarray(trajectory.ball_run)
+    names = run_labels(runs)
     rows = []
     for i, run in enabled[:MAX_ENTRIES]:
         note = ""
@@ -48,7 +49,7 @@ def legend_entries(runs, trajectory, status: np.ndarray | None
             mine = ball_run == i
             if mine.any():
                 note = run_outcome(status[mine], np.asarray(trajectory.stop_step)[mine])
-        label = run_label(run)
+        label = names[i]
         if len(label) > MAX_LABEL:
             label = label[:MAX_LABEL - 1].rstrip() + "…"
         rows.append((run.color, label, note))

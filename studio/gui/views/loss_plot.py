@@ -58,6 +58,24 @@ DETAIL_DELAY_MS = 40      # re-bin this long after the last zoom or resize, not 
 # ----------------------------------------------------------------------------- the view
 
 
+def _up_to(x: np.ndarray, y: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Curves (balls joined by NaN breaks, x ascending within each) cut at x = t, each
+    ending exactly at t on the line between the points either side (a smooth growth)."""
+    with np.errstate(invalid="ignore"):
+        keep = x <= t
+        after = np.zeros_like(keep)
+        after[1:] = keep[:-1] & (x[1:] > t)
+    xs = np.where(keep, x, np.nan)
+    ys = np.where(keep, y, np.nan)
+    j = np.flatnonzero(after)
+    if j.size:
+        x0, x1, y0, y1 = x[j - 1], x[j], y[j - 1], y[j]
+        w = (t - x0) / (x1 - x0)
+        xs[j] = t
+        ys[j] = y0 + w * (y1 - y0)
+    return xs, ys
+
+
 class _Plot(pg.PlotWidget):
     def __init__(self, ylabel: str) -> None:
         value_axis, step_axis = ValueAxis(), StepAxis()
@@ -78,6 +96,7 @@ class _Plot(pg.PlotWidget):
         plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
         self.field = "loss"       # trajectory array shown
+        self.ghosts: list[pg.PlotDataItem] = []  # the curves' future while they unfold
         self.log = False          # log10 applied (the user's choice, unless values ≤ 0)
         self.bin_width = 1        # steps per min/max bin in the curves shown
 
@@ -89,6 +108,8 @@ class LossView(QWidget):
         super().__init__(parent)
         self.session = session
         self._theme: Theme = theme_for(True)
+        self._unfold: tuple[bool, bool] = (False, False)  # (grow with time, ghost future)
+        self._time: float | None = None
         self.log_check = QCheckBox("Log scale")
         self.log_check.setChecked(True)
         self.log_check.setToolTip("Log-scale y axes; a plot with values ≤ 0 stays linear")
@@ -161,6 +182,53 @@ class LossView(QWidget):
     def set_second(self, name: str) -> None:
         """A key of SECOND: 'Gradient norm', 'Learning rate', 'Validation loss', 'Accuracy'."""
         self.second_combo.setCurrentText(name)
+
+    def set_unfold(self, on: bool, ghost: bool = False) -> None:
+        """Curves that grow with the animation (an export must not give the ending away):
+        each curve reaches only to the time shown (`set_time`); `ghost` draws the rest of it
+        faintly."""
+        self._unfold = (bool(on), bool(on) and bool(ghost))
+        self._show_time(self.session.frame if self._time is None else self._time)
+
+    def set_time(self, t: float) -> None:
+        """Show fractional step `t` (an export's frame between two steps): the cursor there
+        and, unfolding, every curve up to it."""
+        self._time = float(t)
+        self._show_time(self._time)
+
+    def _show_time(self, t: float) -> None:
+        for p in (self.loss_plot, self.second_plot):
+            with QSignalBlocker(p.cursor):
+                p.cursor.setValue(t)
+            if not self._unfold[0]:
+                continue
+            for curve in p.curves:
+                full = getattr(curve, "full", None)
+                if full is None:
+                    continue
+                curve.setData(*_up_to(full[0], full[1], t))
+            self._sync_ghosts(p)
+
+    def _sync_ghosts(self, p: _Plot) -> None:
+        want = self._unfold[1]
+        while want and len(p.ghosts) < len(p.curves):
+            ghost = pg.PlotDataItem(connect="finite", antialias=True)
+            ghost.setZValue(-1)
+            p.getPlotItem().addItem(ghost)
+            p.ghosts.append(ghost)
+        for ghost, curve in zip(p.ghosts, p.curves):
+            full = getattr(curve, "full", None) if want else None
+            if full is None:
+                ghost.clear()
+                ghost.source = None
+                continue
+            if getattr(ghost, "source", None) is not full:
+                ghost.source = full
+                ghost.setData(*full)
+                colour = pg.mkColor(curve.opts["pen"].color()
+                                    if curve.opts.get("pen") is not None else "#888888")
+                colour.setAlpha(55)
+                ghost.setPen(pg.mkPen(colour, width=1.5))
 
     # ------------------------------------------------------------------ drawing
 
@@ -242,8 +310,10 @@ class LossView(QWidget):
         for k, curve in enumerate(p.curves):
             if k >= len(data):
                 curve.clear()
+                curve.full = None
                 curve.run_index = -1
                 continue
+            curve.full = data[k]  # the whole curve, what an unfolding export cuts from
             curve.setData(*data[k])
             run = slices[k][0]
             curve.run_index = run if run < len(runs) else -1
@@ -283,6 +353,10 @@ class LossView(QWidget):
     # ------------------------------------------------------------------ scrubbing
 
     def _on_frame(self, frame: int) -> None:
+        if self._unfold[0]:
+            self._time = float(frame)
+            self._show_time(self._time)
+            return
         for p in (self.loss_plot, self.second_plot):
             with QSignalBlocker(p.cursor):
                 p.cursor.setValue(frame)

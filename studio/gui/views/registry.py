@@ -38,6 +38,13 @@ class FollowsTrail(Protocol):
 
 
 @runtime_checkable
+class Timed(Protocol):
+    """A view an export draws at fractional steps (balls part-way between two steps)."""
+
+    def set_time(self, t: float) -> None: ...
+
+
+@runtime_checkable
 class Refits(Protocol):
     """A 2-D view that fits its axes to the data again after a resize."""
 
@@ -133,4 +140,4 @@ def view_entry(name: str) -> ViewEntry:
 
 
 __all__ = ["VIEWS", "CameraView", "FollowsTrail", "OffscreenCamera", "Refits", "StudioView",
-           "ViewEntry", "ViewFactory", "view_entry"]
+           "Timed", "ViewEntry", "ViewFactory", "view_entry"]

@@ -459,6 +459,34 @@ class _Scene3D:
     def _refresh_overlays(self) -> None:
         """Hook: the status of some ball changed (the panel re-draws its legend)."""
 
+    def set_time(self, t: float) -> None:
+        """Draw the run at fractional step `t` (an export's frame between two steps): the
+        balls glide from step ⌊t⌋ to the next, each trail reaching to its ball. The window
+        plays whole steps (`frameChanged`); this is for the offscreen renderer."""
+        tracks = self._tracks
+        if self.session.trajectory is None or tracks is None or tracks.frames == 0:
+            return
+        t = min(max(float(t), 0.0), float(tracks.frames - 1))
+        k = int(np.floor(t + 1e-9))
+        self._show(k)
+        frac = t - k
+        if frac <= 1e-6 or k + 1 >= tracks.frames or tracks.positions.shape[1] == 0:
+            return
+        a, b = self.ball_world(k), self.ball_world(k + 1)
+        pos = a + (b - a) * np.float32(frac)
+        self.ball_item.setData(pos=pos)
+        self.rim_item.setData(pos=pos)
+        for items, trail in zip(self._trail_items, self._trails):
+            n = trail.track.n
+            cols = trail.track.ball_index
+            tips = np.stack([a[cols], pos[cols]], 1).reshape(-1, 3)
+            start = trail_window(k, self._trail_length, n)
+            base = self._trail_vertices(trail, start, k) if k > start else tips[:0]
+            vertices = np.concatenate([base, tips])
+            for item in items[:1 if n > SHORT_TRAIL_BALLS else 2]:
+                item.setData(pos=vertices)
+                item.setVisible(True)
+
 
 class View3D(_Scene3D, gl.GLViewWidget):
     """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests."""
