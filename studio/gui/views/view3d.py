@@ -655,17 +655,16 @@ class _Scene3D:
             self._refresh_overlays()
 
     def _show_balls(self, pos: np.ndarray, status: np.ndarray, restyle: bool) -> None:
-        """Balls at world `pos`: balls sharing a spot grow rings (the first the widest,
-        drawn first), rims coloured by status, x-ray rings in the runs' colours."""
+        """Balls at world `pos`: balls sharing a spot grow rings (`coincident_rings`),
+        rims coloured by status, x-ray rings in the runs' colours."""
         rings = coincident_rings(pos[:, :2], COINCIDENT * WORLD)
-        order = np.argsort(-rings, kind="stable") if rings.any() else None
-        key = (None if order is None else (order.tobytes(), rings.tobytes()),
-               self._marker_scale, len(pos))
-        o = slice(None) if order is None else order
+        # Within a group the rings shrink with the ball's index, so drawing in ball order
+        # paints the widest first (groups lie apart, so their order does not matter).
+        key = (rings.tobytes() if rings.any() else None, self._marker_scale, len(pos))
         if restyle or key != self._ball_key:
             self._ball_key = key
             scale, t = self._marker_scale, self._theme
-            size = ((BALL_PX + RING_PX * rings[o]) * scale).astype(np.float32)
+            size = ((BALL_PX + RING_PX * rings) * scale).astype(np.float32)
             rim = np.empty((status.size, 4), np.float32)
             rim[:] = rgba(t.outline, 0.9)
             rim[status == CONVERGED] = rgba(t.converged, 1.0)
@@ -674,20 +673,19 @@ class _Scene3D:
             if len(colours) != len(pos):
                 colours = np.ones((len(pos), 4), np.float32)
             border = np.float32((RIM_PX - BALL_PX) * scale)
-            self.ball_item.setData(size=size, color=np.ascontiguousarray(colours[o]))
-            self.rim_item.setData(size=size + border, color=np.ascontiguousarray(rim[o]))
+            self.ball_item.setData(size=size, color=colours)
+            self.rim_item.setData(size=size + border, color=rim)
             xray_size = np.empty(2 * len(size), np.float32)
             xray_size[0::2] = size + border
             xray_size[1::2] = size + border - 2 * XRAY_RING_PX * scale
             xray = np.empty((2 * len(size), 4), np.float32)
-            xray[0::2] = colours[o]
+            xray[0::2] = colours
             xray[0::2, 3] = 0.95
             xray[1::2] = rgba(t.background, 0.8)
             self.xray_item.setData(size=xray_size, color=xray)
-        drawn = pos if order is None else pos[order]
-        self.ball_item.setData(pos=drawn)
-        self.rim_item.setData(pos=drawn)
-        self.xray_item.setData(pos=np.repeat(drawn, 2, axis=0))
+        self.ball_item.setData(pos=pos)
+        self.rim_item.setData(pos=pos)
+        self.xray_item.setData(pos=np.repeat(pos, 2, axis=0))
 
     def _show_marks(self, tracks: Tracks, frame: int, status: np.ndarray) -> None:
         """An arrow, and the state, for each ball drawn at the edge it left by."""
@@ -955,6 +953,12 @@ class View3DPanel(QWidget):
 
     def floor_contours(self) -> bool:
         return self.view.floor_contours()
+
+    def set_axes(self, on: bool) -> None:
+        self.view.set_axes(on)
+
+    def axes(self) -> bool:
+        return self.view.axes()
 
     def grab_scene(self) -> QImage:
         """The GL window's current picture (QWidget.grab() cannot see a native GL window)."""
