@@ -300,7 +300,8 @@ def outward(pinned: np.ndarray, raw: np.ndarray,
     span = np.array([xmax - xmin, ymax - ymin], float)
     with np.errstate(invalid="ignore", over="ignore"):
         d = np.asarray(raw, float) - pinned
-        d = np.where(np.isfinite(d), d, 0.0)
+        finite = np.isfinite(d).all(-1, keepdims=True)
+        d = np.where(finite, d, 0.0)
         norm = np.linalg.norm(d, axis=-1, keepdims=True)
     edge = np.zeros_like(pinned, dtype=float)
     eps = 1e-9 * span
@@ -313,7 +314,7 @@ def outward(pinned: np.ndarray, raw: np.ndarray,
     fallback_norm = np.linalg.norm(fallback, axis=-1, keepdims=True)
     fallback = np.where(fallback_norm > 0, fallback / np.maximum(fallback_norm, 1e-300),
                         np.array([1.0, 0.0]))
-    good = norm > 1e-12
+    good = finite & (norm > 1e-12)
     out = np.where(good, d / np.maximum(norm, 1e-300), fallback)
     return out
 
