@@ -87,7 +87,7 @@ PRESETS = {          # azimuth, elevation
 AUTO = "auto"        # the camera preset that looks from where the paths are seen
 MAX_EDGE_LABELS = 8  # state labels of balls outside the domain (arrows for all)
 AXIS_TICKS = 5
-AXIS_ROOM = 1.1      # world units beyond the domain's edges the framing keeps for the axes
+AXIS_ROOM = 1.1      # world units beyond the rim the framing keeps for the axes
 DEFAULT_DISTANCE = 17.0
 MIN_FIT_PX = 50      # below this the view is not laid out yet: framing waits for a resize
 # A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
@@ -184,9 +184,10 @@ class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
         self._scene = scene
         self.setDepthValue(1000)
 
-    def _projector(self):
+    def _projector(self, dpr: float):
+        """World points → framebuffer pixels (x right, y down), and which are in front."""
         view = self.view()
-        w, h = float(view.width()), float(view.height())
+        w, h = float(view.width()) * dpr, float(view.height()) * dpr
         mvp = np.array(self.mvpMatrix().data(), float).reshape(4, 4).T
 
         def to_px(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,11 +205,17 @@ class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
         view = self.view()
         if view is None or scene._heightmap is None:
             return
+        # Drawn in framebuffer pixels, as the balls' sizes are: a device pixel ratio of 2
+        # must not double the axes and arrows of an export.
+        ratio = getattr(view, "devicePixelRatioF", None) or view.devicePixelRatio
+        dpr = float(ratio()) or 1.0
+        scene._overlay_px = (float(view.width()) * dpr, float(view.height()) * dpr)
         painter = QPainter(view)
         try:
+            painter.scale(1 / dpr, 1 / dpr)
             painter.setRenderHints(QPainter.RenderHint.Antialiasing
                                    | QPainter.RenderHint.TextAntialiasing)
-            to_px = self._projector()
+            to_px = self._projector(dpr)
             if scene._annotations.axes:
                 scene._paint_axes(painter, to_px)
             if scene._annotations.marks:
@@ -266,7 +273,8 @@ class _Scene3D:
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._world_scale = 1.0
-        self._axis_z = FLOOR
+        self._rim: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._overlay_px = (1.0, 1.0)  # the framebuffer's size when the overlay last painted
         self._centre = (0.0, 0.0)
         self._status: np.ndarray | None = None
         self._tracks: Tracks | None = None
@@ -436,15 +444,42 @@ class _Scene3D:
         return self._annotations.axes
 
     def fit_points(self) -> np.ndarray | None:
-        """World points a framing must show besides the mesh: with axes on, the floor
-        grown by the room their ticks and names take."""
-        hm = self._heightmap
-        if not self._annotations.axes or hm is None:
+        """World points a framing must show besides the mesh: with axes on, the rim of
+        the two sides they are drawn on (those nearest the camera) moved out by the room
+        their ticks and names take."""
+        if not self._annotations.axes or self._heightmap is None or self._rim is None:
             return None
-        xmin, xmax, ymin, ymax = hm.domain
-        hx = (xmax - xmin) / 2 * self._world_scale + AXIS_ROOM
-        hy = (ymax - ymin) / 2 * self._world_scale + AXIS_ROOM
-        return np.array([(x, y, self._axis_z) for x in (-hx, hx) for y in (-hy, hy)], float)
+        points = [self._axis_points(axis, np.array(values), AXIS_ROOM)
+                  for axis, values in enumerate(self._edge_values())]
+        return np.concatenate(points)
+
+    def _edge_values(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        assert self._heightmap is not None
+        xmin, xmax, ymin, ymax = self._heightmap.domain
+        return ((xmin, (xmin + xmax) / 2, xmax), (ymin, (ymin + ymax) / 2, ymax))
+
+    def _axis_points(self, axis: int, values: np.ndarray, off: float) -> np.ndarray:
+        """World points of data values `values` along axis `axis` (0: x, 1: y), on the
+        mesh's rim on the side nearest the camera, `off` world units further out."""
+        assert self._rim is not None
+        wx, wy, wz = self._rim
+        eye = self.cameraPosition()
+        k = self._world_scale
+        if axis == 0:   # along x, on the near y edge
+            near = eye.y() <= 0
+            profile, coords = (wz[:, 0] if near else wz[:, -1]), wx
+            edge = wy[0] if near else wy[-1]
+        else:           # along y, on the near x edge
+            near = eye.x() <= 0
+            profile, coords = (wz[0, :] if near else wz[-1, :]), wy
+            edge = wx[0] if near else wx[-1]
+        out = -1.0 if near else 1.0
+        along = (np.atleast_1d(np.asarray(values, float)) - self._centre[axis]) * k
+        pts = np.empty((along.size, 3))
+        pts[:, axis] = along
+        pts[:, 1 - axis] = edge + out * off
+        pts[:, 2] = np.interp(along, coords, profile)
+        return pts
 
     def to_world(self, xy: np.ndarray, f: np.ndarray) -> np.ndarray:
         """Data (x, y) and loss f → (…, 3) world points on the displayed mesh."""
@@ -487,10 +522,9 @@ class _Scene3D:
         wx = ((hm.xs - self._centre[0]) * self._world_scale).astype(np.float32)
         wy = ((hm.ys - self._centre[1]) * self._world_scale).astype(np.float32)
         wz = (hm.h * self._z_scale).astype(np.float32)
-        # The axes lie at the lowest height of the mesh's rim, just under it: they touch
-        # the surface's edge there instead of floating far below a raised plateau.
-        rim = np.concatenate([wz[0], wz[-1], wz[:, 0], wz[:, -1]])
-        self._axis_z = float(np.nanmin(rim)) - 0.05 if rim.size else FLOOR
+        # The axes run along the mesh's rim (its four edge profiles): ticks sit on the
+        # surface's edge, so they add no height to the framing and never float below it.
+        self._rim = (wx.astype(float), wy.astype(float), wz.astype(float))
         unit = hm.h / max(hm.h_max, 1e-12)
         colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
         shade = hillshade(wz, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
@@ -715,73 +749,42 @@ class _Scene3D:
     # ------------------------------------------------------------------ overlay
 
     def _paint_axes(self, painter: QPainter, to_px) -> None:
-        """Ticks and names along the domain's two edges nearest the camera, at the height
-        of the mesh's lowest rim point (see `_rebuild_surface`)."""
+        """Ticks and names along the mesh's rim on the two sides nearest the camera."""
         hm = self._heightmap
-        assert hm is not None
-        xmin, xmax, ymin, ymax = hm.domain
-        k = self._world_scale
-        eye = self.cameraPosition()
-        y_edge, y_out = (ymin, -1.0) if eye.y() <= 0 else (ymax, 1.0)
-        x_edge, x_out = (xmin, -1.0) if eye.x() <= 0 else (xmax, 1.0)
+        if hm is None or self._rim is None:
+            return
         scale = self._marker_scale
         colour = QColor(self._theme.foreground)
         pen = QPen(colour, 1.3 * scale)
-        painter.setPen(pen)
         tick_font = QFont()
         tick_font.setPixelSize(max(1, round(12 * scale)))
         name_font = QFont(tick_font)
         name_font.setPixelSize(max(1, round(15 * scale)))
         name_font.setBold(True)
         names = axis_names(self.session.surface)
-        # The floor's outline, faint: the axes' ticks lie on it, and it anchors them to
-        # the surface above (a box, as a 3D plot is read).
-        x0, x1 = (xmin - self._centre[0]) * k, (xmax - self._centre[0]) * k
-        y0, y1 = (ymin - self._centre[1]) * k, (ymax - self._centre[1]) * k
-        z = self._axis_z
-        corners, ok = to_px(np.array([(x0, y0, z), (x1, y0, z), (x1, y1, z), (x0, y1, z),
-                                      (x0, y0, z)]))
-        if ok.all():
-            faint = QColor(colour)
-            faint.setAlpha(70)
-            painter.setPen(QPen(faint, 1.0 * scale))
-            painter.drawPolyline(QPolygonF([QPointF(*p) for p in corners]))
-        for axis, (lo, hi), edge, out, name in (
-                (0, (xmin, xmax), y_edge, y_out, names[0]),
-                (1, (ymin, ymax), x_edge, x_out, names[1])):
-            def world(v: np.ndarray, off: float, axis: int = axis, edge: float = edge,
-                      out: float = out) -> np.ndarray:
-                """World points at data values `v` along the axis, `off` world units
-                outside the edge, at the axes' height."""
-                v = np.atleast_1d(np.asarray(v, float))
-                pts = np.empty((v.size, 3))
-                pts[:, axis] = (v - self._centre[axis]) * k
-                pts[:, 1 - axis] = (edge - self._centre[1 - axis]) * k + out * off
-                pts[:, 2] = self._axis_z
-                return pts
-
-            ends, ok = to_px(world(np.array([lo, hi]), 0.0))
+        for axis, (lo, _mid, hi) in enumerate(self._edge_values()):
+            line, ok = to_px(self._axis_points(axis, np.linspace(lo, hi, 60), 0.0))
             if not ok.all():
                 continue
             painter.setPen(pen)
-            painter.drawLine(QPointF(*ends[0]), QPointF(*ends[1]))
+            painter.drawPolyline(QPolygonF([QPointF(*p) for p in line]))
             ticks = nice_ticks(lo, hi, AXIS_TICKS)
             if ticks.size == 0:
                 continue
             step = float(ticks[1] - ticks[0]) if ticks.size > 1 else 0.0
-            base, ok0 = to_px(world(ticks, 0.0))
-            tip, ok1 = to_px(world(ticks, 0.22))
-            at, ok2 = to_px(world(ticks, 0.55))
+            base, ok0 = to_px(self._axis_points(axis, ticks, 0.0))
+            tip, ok1 = to_px(self._axis_points(axis, ticks, 0.22))
+            at, ok2 = to_px(self._axis_points(axis, ticks, 0.55))
             painter.setFont(tick_font)
             for i, v in enumerate(ticks):
                 if not (ok0[i] and ok1[i] and ok2[i]):
                     continue
                 painter.drawLine(QPointF(*base[i]), QPointF(*tip[i]))
                 _centred_text(painter, at[i], tick_text(float(v), step))
-            label, okn = to_px(world(np.array([(lo + hi) / 2]), 1.0))
+            label, okn = to_px(self._axis_points(axis, np.array([(lo + hi) / 2]), 1.0))
             if okn[0]:
                 painter.setFont(name_font)
-                _centred_text(painter, label[0], name)
+                _centred_text(painter, label[0], names[axis])
 
     def _paint_marks(self, painter: QPainter, to_px) -> None:
         """For each ball outside the domain: an arrow from the ball pointing the way it
@@ -793,7 +796,7 @@ class _Scene3D:
         font.setBold(True)
         painter.setFont(font)
         metrics = QFontMetricsF(font)
-        w, h = float(self.width()), float(self.height())
+        w, h = self._overlay_px
         for point, direction, colour, label in self._annotations.marks or []:
             ends, ok = to_px(np.array([point, point + np.r_[direction * 0.6, 0.0]]))
             if not ok.all():
