@@ -15,7 +15,7 @@ SHORTCUTS = (
     ("Ctrl+N / Ctrl+O / Ctrl+S", "New, open, save a scene"),
     ("Ctrl+E", "Export animation (GIF / MP4)"),
     ("R", "Reset the 3D view"),
-    ("1 / 2 / 3", "3D view from the top, front, or at an angle"),
+    ("1 / 2 / 3 / 4", "3D view from the top, front, at an angle, or where the paths are seen"),
     ("Drag in 3D", "Orbit (left), pan (middle or Ctrl+left), zoom (wheel)"),
     ("Click the map", "Move the selected run's start there"),
     ("Drag a start marker", "Move that start point (one undo step)"),

@@ -180,9 +180,10 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         vs = self.session.view_settings
         self._action(view, "&Reset 3D view", lambda: self.camera_preset("isometric"), "R")
-        for name, shortcut in (("top", "1"), ("front", "2"), ("isometric", "3")):
-            self._action(view, f"3D view from the {name}" if name != "isometric"
-                         else "3D view at an angle",
+        for name, shortcut in (("top", "1"), ("front", "2"), ("isometric", "3"), ("auto", "4")):
+            self._action(view, {"isometric": "3D view at an angle",
+                                "auto": "3D view where the paths are seen"}.get(
+                                    name, f"3D view from the {name}"),
                          lambda _=False, n=name: self.camera_preset(n), shortcut)
         self.wireframe_action = self._action(
             view, "&Wireframe", lambda on: vs.update(wireframe=on), checkable=True,
@@ -190,6 +191,11 @@ class MainWindow(QMainWindow):
         self.floor_action = self._action(
             view, "&Floor contours", lambda on: vs.update(floor_contours=on), checkable=True,
             checked=vs.floor_contours)
+        self.axes_action = self._action(view, "3D &axes", lambda on: vs.update(axes=on),
+                                        checkable=True, checked=vs.axes)
+        self.colorbar_action = self._action(view, "Map &colour bar",
+                                            lambda on: vs.update(colorbar=on),
+                                            checkable=True, checked=vs.colorbar)
         self.log_action = self._action(view, "&Log-scale loss", lambda on: vs.update(log_loss=on),
                                        checkable=True, checked=vs.log_loss)
         view.addSeparator()
@@ -241,7 +247,8 @@ class MainWindow(QMainWindow):
         self.loss.log_check.toggled.connect(lambda on: vs.update(log_loss=on))
         self.loss.second_combo.currentTextChanged.connect(lambda t: vs.update(lower_plot=t))
         self.view3d.view.installEventFilter(self)
-        for name in ("log_loss", "lower_plot", "wireframe", "floor_contours", "trail_length"):
+        for name in ("log_loss", "lower_plot", "wireframe", "floor_contours", "trail_length",
+                     "axes", "colorbar"):
             self._on_view_setting(name)
 
     def _on_view_setting(self, name: str) -> None:
@@ -261,6 +268,13 @@ class MainWindow(QMainWindow):
         elif name == "floor_contours":
             self.view3d.set_floor_contours(vs.floor_contours)
             self.floor_action.setChecked(vs.floor_contours)
+        elif name == "axes":
+            self.view3d.view.set_axes(vs.axes)
+            self.contour.set_axes(vs.axes)
+            self.axes_action.setChecked(vs.axes)
+        elif name == "colorbar":
+            self.contour.set_colorbar(vs.colorbar)
+            self.colorbar_action.setChecked(vs.colorbar)
         elif name == "trail_length":
             for view in (self.view3d, self.contour):
                 view.set_trail_length(vs.trail_length)

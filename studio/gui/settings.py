@@ -62,6 +62,8 @@ VIEW_DEFAULTS: dict[str, Any] = {
     "wireframe": False,         # 3D mesh lines
     "floor_contours": False,    # isolines on the 3D floor
     "trail_length": None,       # steps of trail behind each ball; None: the whole path
+    "axes": True,               # 3D axes with ticks, the map's axis names
+    "colorbar": True,           # the map's colour bar
     "camera": Camera(),
 }
 # Those kept between sessions, as QSettings keys.
@@ -84,6 +86,8 @@ class ViewSettings(QObject):
     wireframe: bool
     floor_contours: bool
     trail_length: int | None
+    axes: bool
+    colorbar: bool
     camera: Camera
 
     def __init__(self, parent: QObject | None = None) -> None:

@@ -3,25 +3,41 @@
 A click on the map moves the selected run's first start there; each start marker can be
 dragged (one undo step per drag). Runs with a start grid show no markers: their balls are
 the point, and together they paint the basins of attraction.
+
+Reading aids (docs/architecture.md#views): balls at one spot grow rings round each other;
+a ball outside the domain is drawn at the edge it left by with an arrow pointing the way
+it went and its state ("diverged" / "outside"); the axes are named after the surface's
+coordinates and a colour bar gives the loss the colours stand for.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QPainterPath, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
-from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
+from studio.gui.views.heightmap import (
+    HeightMap,
+    axis_names,
+    build_heightmap,
+    isoline_segments,
+    loss_ticks,
+)
 from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
     SHORT_TRAIL_BALLS,
     Tracks,
+    coincident_rings,
     compact_segments,
+    edge_marks,
     status_at,
     trail_window,
 )
@@ -29,6 +45,40 @@ from studio.gui.views.trails import (
 MAX_MARKERS = 64  # start markers beyond this are not individually draggable
 PIN_PX = 9        # a ball outside the domain is drawn at least this far inside the view's edge
 MARKER_Z, SELECTED_MARKER_Z = 30, 31  # the selected run's starts on top: a press picks them
+BALL_PX, RING_PX, CONVERGED_PX = 11, 5, 19
+ARROW_PX = 46     # the arrow symbol's box; the arrow ends just inside a ball's ring
+MAX_EDGE_LABELS = 8
+COINCIDENT = 0.006  # balls nearer than this share of the domain count as one spot
+COLORBAR_PX = 14
+
+
+def arrow_path(degrees: float) -> QPainterPath:
+    """A symbol (unit box, y down) of an arrow pointing at the box's centre from the
+    side opposite `degrees` (counter-clockwise from +x, y up): drawn at a ball, it points
+    the way the ball went."""
+    path = QPainterPath()
+    tip, base, half, shaft, tail = -0.24, -0.36, 0.10, 0.035, -0.5
+    path.moveTo(tip, 0.0)
+    path.lineTo(base, -half)
+    path.lineTo(base, -shaft)
+    path.lineTo(tail, -shaft)
+    path.lineTo(tail, shaft)
+    path.lineTo(base, shaft)
+    path.lineTo(base, half)
+    path.closeSubpath()
+    # Symbols are drawn y down: a direction at +θ (y up) is a turn of −θ on screen.
+    return QTransform().rotate(-degrees).map(path)
+
+
+_ARROWS: dict[int, QPainterPath] = {}
+
+
+def _arrow(direction: np.ndarray) -> QPainterPath:
+    """The arrow for a unit direction, its angle rounded to 5° (symbols are cached)."""
+    key = round(math.degrees(math.atan2(direction[1], direction[0])) / 5.0) * 5 % 360
+    if key not in _ARROWS:
+        _ARROWS[key] = arrow_path(float(key))
+    return _ARROWS[key]
 
 
 class ContourView(pg.PlotWidget):
@@ -59,17 +109,25 @@ class ContourView(pg.PlotWidget):
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.isolines = pg.PlotDataItem(connect="pairs", antialias=True)
         self.minima = pg.ScatterPlotItem(symbol="star", size=17, pxMode=True)
-        self.balls = pg.ScatterPlotItem(size=11, pxMode=True)
-        self.rings = pg.ScatterPlotItem(symbol="o", size=19, pxMode=True, brush=None)
+        self.balls = pg.ScatterPlotItem(size=BALL_PX, pxMode=True)
+        self.rings = pg.ScatterPlotItem(symbol="o", size=CONVERGED_PX, pxMode=True, brush=None)
         self.crosses = pg.ScatterPlotItem(symbol="x", size=15, pxMode=True)
+        self.arrows = pg.ScatterPlotItem(size=ARROW_PX, pxMode=True)
         for item in (self.image, self.isolines, self.minima):
             plot.addItem(item)
         self._trail_items: list[pg.PlotDataItem] = []
-        for item in (self.rings, self.balls, self.crosses):
+        for item in (self.rings, self.balls, self.crosses, self.arrows):
             plot.addItem(item)
         self.rings.setZValue(20)
         self.balls.setZValue(20)
         self.crosses.setZValue(21)  # a diverged ball's × over the ball itself
+        self.arrows.setZValue(21)
+        self._labels: list[pg.TextItem] = []
+        self._axes = True
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), width=COLORBAR_PX,
+                                        colorMap=pg.colormap.get("viridis"), label="loss",
+                                        interactive=False, colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=plot)
         self.image.setZValue(-10)
         # The backdrop never changes per frame: cache it so a frame repaints only the balls.
         for item in (self.image, self.isolines.curve, self.minima):
@@ -109,11 +167,53 @@ class ContourView(pg.PlotWidget):
         self.crosses.setPen(pg.mkPen(t.diverged, width=3))
         self.crosses.setBrush(pg.mkBrush(t.diverged))
         self.balls.setPen(pg.mkPen(t.outline, width=1.5))
+        self.arrows.setPen(pg.mkPen(t.outline, width=1.2))
+        bar_axis = self.colorbar.axis
+        bar_axis.setPen(pg.mkPen(t.foreground))
+        bar_axis.setTextPen(pg.mkPen(t.foreground))
+        self._name_axes()
         self._sync_markers()
+        self._on_frame(self.session.frame)
 
     def set_trail_length(self, n: int | None) -> None:
         self._trail_length = None if n is None else max(0, int(n))
         self._on_frame(self.session.frame)
+
+    def set_colorbar(self, on: bool) -> None:
+        """Show the colour bar (the loss each colour stands for) beside the map."""
+        plot = self.getPlotItem()
+        bar = self.colorbar
+        shown = bar.scene() is not None and bar.isVisible()
+        if bool(on) == shown:
+            return
+        if on:
+            plot.layout.addItem(bar, 2, 5)
+            bar.show()
+        else:
+            plot.layout.removeItem(bar)
+            bar.hide()
+
+    def colorbar_shown(self) -> bool:
+        return self.colorbar.isVisible()
+
+    def set_axes(self, on: bool) -> None:
+        """Name the axes after the surface's coordinates (x, y; w, b for a data fit)."""
+        self._axes = bool(on)
+        self._name_axes()
+
+    def axes(self) -> bool:
+        return self._axes
+
+    def _name_axes(self) -> None:
+        plot = self.getPlotItem()
+        names = axis_names(self.session.surface)
+        for side, name in (("bottom", names[0]), ("left", names[1])):
+            axis = plot.getAxis(side)
+            if self._axes:
+                axis.setLabel(name, color=self._theme.foreground)
+                axis.showLabel(True)
+            else:
+                axis.showLabel(False)
 
     def reset_view(self) -> None:
         if self._heightmap is not None:
@@ -147,6 +247,9 @@ class ContourView(pg.PlotWidget):
             self.isolines.setData(flat[:, 0], flat[:, 1])
         else:
             self.isolines.clear()
+        self.colorbar.setLevels((0.0, hm.h_max))
+        self.colorbar.axis.setTicks([loss_ticks(hm), []])
+        self._name_axes()
         minima = np.array([(m[0], m[1]) for m in getattr(surface, "minima", ())], float)
         self.minima.setData(pos=minima.reshape(-1, 2))
         self.getPlotItem().getViewBox().setLimits(
@@ -208,6 +311,9 @@ class ContourView(pg.PlotWidget):
             self.balls.clear()
             self.rings.clear()
             self.crosses.clear()
+            self.arrows.clear()
+            for label in self._labels:
+                label.hide()
             return
         frame = min(frame, tracks.frames - 1)
         for item, rt in zip(self._trail_items, tracks.runs):
@@ -224,10 +330,64 @@ class ContourView(pg.PlotWidget):
             else:
                 item.clear()
         pos = self.ball_positions(frame)
-        self.balls.setData(pos=pos, brush=self._brushes)
         status = status_at(trajectory, frame)
-        self.rings.setData(pos=pos[status == CONVERGED])
+        # Balls at one spot: each earlier one a ring bigger, so in ball order the widest
+        # is drawn first and the group reads as a target (see `coincident_rings`).
+        span = max(tracks.domain[1] - tracks.domain[0], tracks.domain[3] - tracks.domain[2])
+        rings = coincident_rings(pos, COINCIDENT * span)
+        self.balls.setData(pos=pos, brush=self._brushes,
+                           size=BALL_PX + RING_PX * rings if rings.any() else BALL_PX)
+        done = status == CONVERGED
+        self.rings.setData(pos=pos[done], size=CONVERGED_PX + RING_PX * rings[done])
         self.crosses.setData(pos=pos[status == DIVERGED])
+        self._show_marks(tracks, frame, pos, status)
+
+    def _show_marks(self, tracks: Tracks, frame: int, pos: np.ndarray,
+                    status: np.ndarray) -> None:
+        """An arrow at each ball drawn at the edge it left by, pointing the way it went,
+        and the state of the first few ("diverged" or "outside") on the map's side."""
+        idx, dirs, diverged = (edge_marks(tracks, frame, status) if tracks.fix.size
+                               else (np.zeros(0, int), np.zeros((0, 2)), np.zeros(0, bool)))
+        t = self._theme
+        trajectory = self.session.trajectory
+        if idx.size == 0 or trajectory is None:
+            self.arrows.clear()
+            for label in self._labels:
+                label.hide()
+            return
+        runs = self.session.scene.runs
+        ball_run = np.asarray(trajectory.ball_run)[idx]
+        colours = [t.diverged if diverged[k] else runs[int(ball_run[k])].color
+                   for k in range(idx.size)]
+        self.arrows.setData(pos=pos[idx], symbol=[_arrow(d) for d in dirs],
+                            brush=[pg.mkBrush(c) for c in colours])
+        n_balls = {rt.run: rt.n for rt in tracks.runs}
+        vb = self.getPlotItem().getViewBox()
+        px, py = (abs(v) for v in vb.viewPixelSize())
+        shown = 0
+        for k in range(idx.size):
+            if shown >= MAX_EDGE_LABELS:
+                break
+            if n_balls.get(int(ball_run[k]), 0) > SHORT_TRAIL_BALLS:
+                continue
+            if shown == len(self._labels):
+                label = pg.TextItem(anchor=(0.5, 0.5))
+                label.setZValue(22)
+                self.getPlotItem().addItem(label, ignoreBounds=True)
+                self._labels.append(label)
+            label = self._labels[shown]
+            shown += 1
+            label.setText("diverged" if diverged[k] else "outside", color=colours[k])
+            label.fill = pg.mkBrush(t.panel)
+            d = dirs[k]
+            # On the map's side of the ball, beyond the arrow's tail.
+            reach = ARROW_PX / 2 + 2
+            label.setAnchor((0.5 + 0.5 * d[0], 0.5 - 0.5 * d[1]))
+            label.setPos(QPointF(pos[idx[k], 0] - d[0] * reach * px,
+                                 pos[idx[k], 1] - d[1] * reach * py))
+            label.show()
+        for label in self._labels[shown:]:
+            label.hide()
 
     def set_time(self, t: float) -> None:
         """Draw the run at fractional step `t` (an export's frame between two steps): the

@@ -115,3 +115,60 @@ def isoline_segments(xs: np.ndarray, ys: np.ndarray, h: np.ndarray,
     if not out:
         return np.zeros((0, 2, 2))
     return np.concatenate(out)
+
+
+# ------------------------------------------------------------------ reading aids
+
+
+def axis_names(surface) -> tuple[str, str]:
+    """The names of the surface's two coordinates: w and b (weight and bias) for a data-fit
+    surface, whose loss is of a model `x*u + y` (docs/algorithms.md#presets); x and y
+    otherwise."""
+    return ("w", "b") if getattr(surface, "data", None) is not None else ("x", "y")
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """About `n` round values (1, 2 or 5 × 10^k apart) within [lo, hi]."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return np.array([lo]) if np.isfinite(lo) else np.zeros(0)
+    raw = (hi - lo) / max(n, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= raw * 0.999)
+    first = np.ceil(lo / step - 1e-9) * step
+    ticks = np.arange(first, hi + step * 1e-9, step)
+    return np.where(np.abs(ticks) < step * 1e-9, 0.0, ticks)
+
+
+def tick_text(value: float, step: float) -> str:
+    """A tick value with as many decimals as the spacing needs."""
+    if step <= 0 or not np.isfinite(step):
+        return f"{value:g}"
+    if abs(value) >= 1e5 or (0 < abs(value) < 1e-3):
+        return f"{value:.2g}"
+    decimals = max(0, int(-np.floor(np.log10(step) + 1e-9)))
+    return f"{value:.{decimals}f}"
+
+
+def loss_at_height(hm: HeightMap, h: np.ndarray) -> np.ndarray:
+    """Display heights → the loss they show (the inverse of `HeightMap.transform`)."""
+    h = np.asarray(h, float)
+    return hm.f_min + (np.expm1(h) if hm.mode == "log1p" else h)
+
+
+def loss_ticks(hm: HeightMap, n: int = 5) -> list[tuple[float, str]]:
+    """(display height, label) of round loss values over the map's colour range."""
+    lo, hi = hm.f_min, float(loss_at_height(hm, np.array(hm.h_max)))
+    if hm.mode == "log1p" and hi - lo > 100:
+        # Round powers of ten read best on a log-like scale.
+        top = int(np.floor(np.log10(max(hi - lo, 1e-300))))
+        values = hm.f_min + 10.0 ** np.arange(max(top - n + 1, -2), top + 1)
+        step = 0.0
+    else:
+        values = nice_ticks(lo, hi, n)
+        step = float(values[1] - values[0]) if len(values) > 1 else 0.0
+    out = []
+    for v in values:
+        h = float(hm.transform(np.array([v]))[0])
+        if 0.0 <= h <= hm.h_max * (1 + 1e-9):
+            out.append((h, tick_text(float(v), step) if step else f"{v:.3g}"))
+    return out

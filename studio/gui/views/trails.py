@@ -254,3 +254,79 @@ def trail_window(frame: int, trail_length: int | None, n_balls: int) -> int:
     if n_balls > SHORT_TRAIL_BALLS:
         length = SHORT_TRAIL_STEPS if length is None else min(length, SHORT_TRAIL_STEPS)
     return 0 if length is None else max(0, frame - length)
+
+
+# ------------------------------------------------------------------ reading aids
+
+RING_BALLS = 256   # balls beyond this (a start grid's) are not searched for coincident ones
+MAX_RINGS = 4      # at most this many rings round one spot (more balls share the last)
+
+
+def coincident_rings(xy: np.ndarray, tol: float) -> np.ndarray:
+    """(N,) how many rings to grow each ball by, so balls drawn at one spot stay apart.
+
+    Balls closer than `tol` to each other (transitively) form a group; within a group the
+    first ball gets the most rings and the last none, so drawing the larger first leaves a
+    target of coloured rings round the last. Non-finite positions and scenes of more than
+    `RING_BALLS` balls get none (a start grid converging is the point, not a clash).
+    """
+    n = xy.shape[0]
+    rings = np.zeros(n, np.int32)
+    if n < 2 or n > RING_BALLS:
+        return rings
+    with np.errstate(invalid="ignore"):
+        d = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+    near = d < tol
+    group = np.arange(n)
+    for _ in range(n):                       # connected components by label propagation
+        new = np.where(near, group[None, :], n).min(axis=1)
+        new = np.minimum(new, group)
+        if np.array_equal(new, group):
+            break
+        group = new
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        if members.size > 1:
+            rings[members] = np.minimum(np.arange(members.size)[::-1], MAX_RINGS)
+    return rings
+
+
+def outward(pinned: np.ndarray, raw: np.ndarray,
+            domain: tuple[float, float, float, float]) -> np.ndarray:
+    """Unit (…, 2) directions in which balls pinned at `pinned` left the domain: towards
+    their true position `raw` where it is finite, else away from the edge they are pinned
+    to (or from the domain's centre when not on an edge)."""
+    xmin, xmax, ymin, ymax = domain
+    span = np.array([xmax - xmin, ymax - ymin], float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = np.asarray(raw, float) - pinned
+        finite = np.isfinite(d).all(-1, keepdims=True)
+        d = np.where(finite, d, 0.0)
+        norm = np.linalg.norm(d, axis=-1, keepdims=True)
+    edge = np.zeros_like(pinned, dtype=float)
+    eps = 1e-9 * span
+    edge[..., 0] = np.where(pinned[..., 0] <= xmin + eps[0], -1.0,
+                            np.where(pinned[..., 0] >= xmax - eps[0], 1.0, 0.0))
+    edge[..., 1] = np.where(pinned[..., 1] <= ymin + eps[1], -1.0,
+                            np.where(pinned[..., 1] >= ymax - eps[1], 1.0, 0.0))
+    centre = (pinned - np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])) / span
+    fallback = np.where((edge != 0).any(-1, keepdims=True), edge, centre)
+    fallback_norm = np.linalg.norm(fallback, axis=-1, keepdims=True)
+    fallback = np.where(fallback_norm > 0, fallback / np.maximum(fallback_norm, 1e-300),
+                        np.array([1.0, 0.0]))
+    good = finite & (norm > 1e-12)
+    out = np.where(good, d / np.maximum(norm, 1e-300), fallback)
+    return out
+
+
+def edge_marks(tracks: Tracks, frame: int, status: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The balls drawn away from their true position at `frame` (outside the domain):
+    their indices (k,), unit outward directions (k, 2) in data coordinates, and whether
+    each has diverged (k,) (else it is only outside)."""
+    xy, pinned, _f = tracks.frame(frame)
+    idx = np.flatnonzero(pinned)
+    if idx.size == 0:
+        return idx, np.zeros((0, 2)), np.zeros(0, bool)
+    raw = np.asarray(tracks.positions[frame][idx], float)
+    return idx, outward(xy[idx], raw, tracks.domain), status[idx] == DIVERGED

@@ -6,26 +6,52 @@ loss, see trails.py); a frame change hands the ball scatter N points and each ru
 item a view of its laid-out trail (a start grid's short tails: a few steps built on the
 spot). World coordinates are normalised (the domain spans `WORLD` units, heights
 `Z_HEIGHT`), so camera presets and marker sizes suit every surface.
+
+Depth reads as depth (docs/architecture.md#views): the surface alone writes the depth
+buffer; trails and balls are drawn depth-tested against it, then again only where it
+hides them (`glDepthFunc(GL_GREATER)`, the x-ray pass) in a subdued style: a trail as a
+faint thin line, a ball as a hollow ring. A ball in a well therefore shows as a ring
+through the well's near side, never as a ball sitting on that slope. Balls at one spot
+grow rings round each other (`coincident_rings`); a ball outside the domain gets an
+arrow pointing the way it left and its state; optional axes name the coordinates.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6.QtCore import QCoreApplication, QEvent, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QPalette
+from PyQt6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPalette,
+    QPen,
+    QPolygonF,
+)
 from PyQt6.QtOpenGL import QOpenGLWindow
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+from pyqtgraph.opengl.items.GLScatterPlotItem import DirtyFlag
 
 from studio.gui.session import Session
 from studio.gui.theme import theme_for
-from studio.gui.views.camera_fit import fit_camera
-from studio.gui.views.heightmap import HeightMap, build_heightmap, isoline_segments
+from studio.gui.views.camera_fit import WORLD, Z_HEIGHT, auto_camera, fit_camera
+from studio.gui.views.heightmap import (
+    HeightMap,
+    axis_names,
+    build_heightmap,
+    isoline_segments,
+    nice_ticks,
+    tick_text,
+)
 from studio.gui.views.legend import legend_html
 from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
@@ -34,13 +60,13 @@ from studio.gui.views.trails import (
     SHORT_TRAIL_BALLS,
     RunTrack,
     Tracks,
+    coincident_rings,
     compact_segments,
+    edge_marks,
     status_at,
     trail_window,
 )
 
-WORLD = 10.0
-Z_HEIGHT = 4.0
 FLOOR = -0.4
 LIFT = 0.06          # balls and trails float this far above the mesh (it is piecewise linear)
 BALL_PX = 13
@@ -48,26 +74,157 @@ RIM_PX = 18
 WIREFRAME_PX = 1.0
 FLOOR_PX = 1.5
 WIREFRAME_EVERY = 6
+RING_PX = 5          # each ring round a ball sharing its spot with others
+XRAY_RING_PX = 3.5   # the width of the ring a ball seen through the surface is drawn as
+DEPTH_BIAS = 2.5     # ball radii a ball is drawn nearer the camera: the slope it sits on
+                     # must not cut its disc, while a hill in front still hides it
+COINCIDENT = 0.006   # balls nearer than this share of the domain count as one spot
 PRESETS = {          # azimuth, elevation
     "isometric": (-60.0, 32.0),
     "top": (-90.0, 90.0),
     "front": (-90.0, 4.0),
     "side": (0.0, 4.0),
 }
+AUTO = "auto"        # the camera preset that looks from where the paths are seen
+MAX_EDGE_LABELS = 8  # state labels of balls outside the domain (arrows for all)
+AXIS_TICKS = 5
+AXIS_ROOM = 1.1      # world units beyond the rim the framing keeps for the axes
 DEFAULT_DISTANCE = 17.0
 MIN_FIT_PX = 50      # below this the view is not laid out yet: framing waits for a resize
 # A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
 # this many points; beyond, and for start grids (short trails), it is built per frame.
 PRECOMPUTED_TRAIL_POINTS = 400_000
 
-# Balls are drawn over everything (a ball behind a hill must still be seen in a lecture);
-# trails twice: solid where visible, and a faint ghost through the hills that hide them
-# (a start grid's tails only once: see _set_trails).
-_ON_TOP = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
-           "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
-_DEPTH_WRITE = {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
-                "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA),
-                "glDepthMask": (True,)}
+
+
+def _gl(depth_func: int, write: bool, blend: bool = True) -> dict:
+    """GL options of an item: every item sets the depth function and mask it needs
+    (GL state carries over from the item painted before)."""
+    return {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: blend, GL.GL_CULL_FACE: False,
+            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA),
+            "glDepthFunc": (depth_func,), "glDepthMask": (write,)}
+
+
+# The surface (and the floor beneath it) write depth; wireframe, trails and balls only
+# test against it, visible parts with LEQUAL and the x-ray pass with GREATER (only where
+# the surface hides them), so trails never hide balls or each other.
+_OPAQUE = _gl(GL.GL_LESS, True, blend=False)
+_DEPTH_WRITE = _gl(GL.GL_LEQUAL, True)
+_VISIBLE = _gl(GL.GL_LEQUAL, False)
+_HIDDEN = _gl(GL.GL_GREATER, False)
+
+
+class _Restores:
+    """Mixin for items that leave the depth test changed: afterwards restore the defaults
+    (a depth mask left off would also stop the next frame's glClear of the depth buffer)."""
+
+    def paint(self) -> None:
+        try:
+            super().paint()  # type: ignore[misc]
+        finally:
+            GL.glDepthFunc(GL.GL_LESS)
+            GL.glDepthMask(GL.GL_TRUE)
+
+
+class _TrailLine(_Restores, gl.GLLinePlotItem):
+    """A trail, or its x-ray ghost (with `_HIDDEN` options)."""
+
+
+class _BallSprites(_Restores, gl.GLScatterPlotItem):
+    """Balls (or their rims, or their x-ray rings) drawn a little nearer the camera.
+
+    A point sprite has one depth, its centre's: on a slope facing the camera the surface
+    under the lower half of the disc is nearer than the centre and would cut the ball.
+    Each ball is moved `DEPTH_BIAS` of its radius towards the camera, along the line of
+    sight (so it stays where it was on screen and keeps its pixel size), at paint time,
+    so the bias follows the camera as the user turns it.
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.bias_px = BALL_PX / 2.0
+
+    def paint(self) -> None:
+        view = self.view()
+        if self.pos is None or len(self.pos) == 0 or view is None:
+            return super().paint()
+        eye = view.cameraPosition()
+        cam = np.array([eye.x(), eye.y(), eye.z()], np.float32)
+        along = cam[None, :] - self.pos
+        dist = np.linalg.norm(along, axis=1, keepdims=True)
+        px = 2.0 * dist * math.tan(math.radians(float(view.opts["fov"])) / 2) \
+            / max(view.width(), 1)
+        shift = np.minimum(DEPTH_BIAS * self.bias_px * px, 0.5 * dist)
+        surface = self.pos
+        self.pos = np.ascontiguousarray(surface + along / np.maximum(dist, 1e-9) * shift,
+                                        np.float32)
+        self.dirty_bits |= DirtyFlag.POSITION
+        try:
+            super().paint()
+        finally:
+            self.pos = surface
+            self.dirty_bits |= DirtyFlag.POSITION
+
+
+@dataclass
+class _Annotations:
+    """What the 2D overlay draws this frame."""
+
+    axes: bool = True
+    # Each (world point (3,), world direction (2,), colour, label or "").
+    marks: list[tuple[np.ndarray, np.ndarray, QColor, str]] | None = None
+
+
+class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
+    """Axes, and arrows for balls outside the domain, painted with QPainter over the GL
+    picture (last of all items): projected from world points each paint, so they follow
+    the camera; sized in pixels × the view's marker scale, like the balls."""
+
+    def __init__(self, scene: _Scene3D) -> None:
+        super().__init__()
+        self._scene = scene
+        self.setDepthValue(1000)
+
+    def _projector(self, dpr: float):
+        """World points → framebuffer pixels (x right, y down), and which are in front."""
+        view = self.view()
+        w, h = float(view.width()) * dpr, float(view.height()) * dpr
+        mvp = np.array(self.mvpMatrix().data(), float).reshape(4, 4).T
+
+        def to_px(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            pts = np.atleast_2d(np.asarray(points, float))
+            clip = np.c_[pts, np.ones(len(pts))] @ mvp.T
+            wc = clip[:, 3:4]
+            ok = wc[:, 0] > 1e-9
+            ndc = clip[:, :2] / np.where(ok[:, None], wc, 1.0)
+            return np.column_stack([(ndc[:, 0] + 1) * w / 2, (1 - ndc[:, 1]) * h / 2]), ok
+
+        return to_px
+
+    def paint(self) -> None:
+        scene = self._scene
+        view = self.view()
+        if view is None or scene._heightmap is None:
+            return
+        # Drawn in framebuffer pixels, as the balls' sizes are: a device pixel ratio of 2
+        # must not double the axes and arrows of an export.
+        ratio = getattr(view, "devicePixelRatioF", None) or view.devicePixelRatio
+        dpr = float(ratio()) or 1.0
+        scene._overlay_px = (float(view.width()) * dpr, float(view.height()) * dpr)
+        painter = QPainter(view)
+        try:
+            painter.scale(1 / dpr, 1 / dpr)
+            painter.setRenderHints(QPainter.RenderHint.Antialiasing
+                                   | QPainter.RenderHint.TextAntialiasing)
+            to_px = self._projector(dpr)
+            if scene._annotations.axes:
+                scene._paint_axes(painter, to_px)
+            if scene._annotations.marks:
+                scene._paint_marks(painter, to_px)
+        finally:
+            painter.end()
+            GL.glDepthFunc(GL.GL_LESS)
+            GL.glDepthMask(GL.GL_TRUE)
 
 
 def rgba(color: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -117,6 +274,8 @@ class _Scene3D:
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._world_scale = 1.0
+        self._rim: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._overlay_px = (1.0, 1.0)  # the framebuffer's size when the overlay last painted
         self._centre = (0.0, 0.0)
         self._status: np.ndarray | None = None
         self._tracks: Tracks | None = None
@@ -126,25 +285,36 @@ class _Scene3D:
         self._trails: list[_Trail] = []
         self._trail_items: list[tuple[gl.GLLinePlotItem, gl.GLLinePlotItem]] = []
 
+        self._annotations = _Annotations()
+        self._ball_colours = np.zeros((0, 4), np.float32)
+        self._ball_key: object = None  # the rings and scale the balls are styled for
+        self._auto: tuple[tuple[object, object], tuple[float, float]] | None = None
+
         cmap = pg.colormap.get("viridis")
         self._cmap = cmap
         self.surface_item = gl.GLSurfacePlotItem(smooth=False, computeNormals=False)
-        self.surface_item.setGLOptions("opaque")
+        self.surface_item.setGLOptions(_OPAQUE)
         self.wireframe_item = gl.GLLinePlotItem(mode="lines", width=WIREFRAME_PX, antialias=True)
-        self.wireframe_item.setGLOptions(_DEPTH_WRITE)
+        self.wireframe_item.setGLOptions(_VISIBLE)
         self.wireframe_item.setVisible(False)
         self.floor_item = gl.GLLinePlotItem(mode="lines", width=FLOOR_PX, antialias=False)
         self.floor_item.setGLOptions(_DEPTH_WRITE)
         self.floor_item.setVisible(False)
-        self.rim_item = gl.GLScatterPlotItem(size=RIM_PX, pxMode=True)
-        self.rim_item.setGLOptions(_ON_TOP)
-        self.ball_item = gl.GLScatterPlotItem(size=BALL_PX, pxMode=True)
-        self.ball_item.setGLOptions(_ON_TOP)
+        # Balls: rim and disc where seen; where the surface hides them, a ring in the run's
+        # colour round a hollow (the x-ray pass).
+        self.rim_item = _BallSprites(size=RIM_PX, pxMode=True, glOptions=_VISIBLE)
+        self.ball_item = _BallSprites(size=BALL_PX, pxMode=True, glOptions=_VISIBLE)
+        # One item, two points per ball (its ring, then its hollow), so the rings of balls
+        # sharing a spot nest instead of the hollows covering the smaller rings.
+        self.xray_item = _BallSprites(size=RIM_PX, pxMode=True, glOptions=_HIDDEN)
+        self._ball_items = (self.rim_item, self.ball_item, self.xray_item)
+        self.overlay_item = _Overlay(self)
         for item in (self.floor_item, self.surface_item, self.wireframe_item):
             self.addItem(item)
         # Trails are added in between (per run) and the balls stay last: see _set_trails.
-        self.addItem(self.rim_item)
-        self.addItem(self.ball_item)
+        for item in self._ball_items:
+            self.addItem(item)
+        self.addItem(self.overlay_item)
 
         # Mesh, wireframe and floor contours follow a slider drag at most once per frame
         # interval, always for the newest surface (see throttle.py).
@@ -166,6 +336,7 @@ class _Scene3D:
         t = self._theme
         self.setBackgroundColor(t.background)
         self.wireframe_item.setData(color=rgba(t.outline if dark else "#000000", 0.35))
+        self._ball_key = None  # the x-ray hollows take the background's colour
         self._status = None  # re-colour rims and legend
         self._refresh_overlays()
         if self.session.trajectory is not None:
@@ -175,8 +346,9 @@ class _Scene3D:
         """Balls, rims and trail widths × `factor` (they are sized in pixels for a window:
         an export to 1080p or 4K scales them so they read as they do at 720p)."""
         self._marker_scale = scale = float(factor)
-        self.ball_item.setData(size=BALL_PX * scale)
-        self.rim_item.setData(size=RIM_PX * scale)
+        for item in self._ball_items:
+            item.bias_px = BALL_PX * scale / 2.0
+        self._ball_key = None  # sizes are set per frame (rings), at this scale
         self.wireframe_item.setData(width=WIREFRAME_PX * scale)
         self.floor_item.setData(width=FLOOR_PX * scale)
         self._set_trails(self._trails)
@@ -197,9 +369,10 @@ class _Scene3D:
 
     def camera_preset(self, name: str) -> None:
         """Look from a preset angle with the surface framed to fill the view; the framing
-        follows resizes and new surfaces until the user turns or zooms the camera."""
+        follows resizes and new surfaces until the user turns or zooms the camera.
+        `AUTO` ("auto") looks from where the paths are best seen (`auto_camera`)."""
         self._preset = name
-        azimuth, elevation = PRESETS[name]
+        azimuth, elevation = self.preset_angles(name)
         self.opts["center"] = pg.Vector(0.0, 0.0, Z_HEIGHT * 0.2)
         self.set_camera(azimuth, elevation, DEFAULT_DISTANCE)
         if self.width() >= MIN_FIT_PX and self.height() >= MIN_FIT_PX:
@@ -207,6 +380,24 @@ class _Scene3D:
                        QRectF(0, 0, self.width(), self.height()), [], None, 0.0, 0.0,
                        apply=True)
         self.update()
+
+    def preset_angles(self, name: str) -> tuple[float, float]:
+        """(azimuth, elevation) of camera preset `name`; for `AUTO`, chosen once per
+        surface from the trajectory simulated on it (an edit that only moves the paths
+        does not swing the camera)."""
+        if name != AUTO:
+            return PRESETS[name]
+        hm = self._heightmap
+        trajectory = self.session.trajectory
+        current = trajectory is not None and self._simulated_on is self.session.surface
+        if self._auto is not None and self._auto[0][0] is hm and (self._auto[0][1] or not current):
+            return self._auto[1]
+        if hm is None or trajectory is None:
+            return PRESETS["isometric"]
+        aspect = self.width() / max(self.height(), 1)
+        az, el, _dist = auto_camera(hm, trajectory, aspect if aspect > 0 else 16 / 9)
+        self._auto = ((hm, current), (az, el))
+        return az, el
 
     def is_framed(self) -> bool:
         """True while the camera is a preset's framing (not turned or zoomed by the user):
@@ -244,6 +435,55 @@ class _Scene3D:
 
     def floor_contours(self) -> bool:
         return self.floor_item.visible()
+
+    def set_axes(self, on: bool) -> None:
+        """Axes with ticks along the domain's two edges nearest the camera, named after
+        the surface's coordinates (x, y; w, b for a data fit)."""
+        self._annotations.axes = bool(on)
+        if self._preset is not None:
+            self.camera_preset(self._preset)  # frame the axes too (or no longer)
+        self.overlay_item.update()
+
+    def axes(self) -> bool:
+        return self._annotations.axes
+
+    def fit_points(self) -> np.ndarray | None:
+        """World points a framing must show besides the mesh: with axes on, the rim of
+        the two sides they are drawn on (those nearest the camera) moved out by the room
+        their ticks and names take."""
+        if not self._annotations.axes or self._heightmap is None or self._rim is None:
+            return None
+        points = [self._axis_points(axis, np.array(values), AXIS_ROOM)
+                  for axis, values in enumerate(self._edge_values())]
+        return np.concatenate(points)
+
+    def _edge_values(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        assert self._heightmap is not None
+        xmin, xmax, ymin, ymax = self._heightmap.domain
+        return ((xmin, (xmin + xmax) / 2, xmax), (ymin, (ymin + ymax) / 2, ymax))
+
+    def _axis_points(self, axis: int, values: np.ndarray, off: float) -> np.ndarray:
+        """World points of data values `values` along axis `axis` (0: x, 1: y), on the
+        mesh's rim on the side nearest the camera, `off` world units further out."""
+        assert self._rim is not None
+        wx, wy, wz = self._rim
+        eye = self.cameraPosition()
+        k = self._world_scale
+        if axis == 0:   # along x, on the near y edge
+            near = eye.y() <= 0
+            profile, coords = (wz[:, 0] if near else wz[:, -1]), wx
+            edge = wy[0] if near else wy[-1]
+        else:           # along y, on the near x edge
+            near = eye.x() <= 0
+            profile, coords = (wz[0, :] if near else wz[-1, :]), wy
+            edge = wx[0] if near else wx[-1]
+        out = -1.0 if near else 1.0
+        along = (np.atleast_1d(np.asarray(values, float)) - self._centre[axis]) * k
+        pts = np.empty((along.size, 3))
+        pts[:, axis] = along
+        pts[:, 1 - axis] = edge + out * off
+        pts[:, 2] = np.interp(along, coords, profile)
+        return pts
 
     def to_world(self, xy: np.ndarray, f: np.ndarray) -> np.ndarray:
         """Data (x, y) and loss f → (…, 3) world points on the displayed mesh."""
@@ -286,6 +526,9 @@ class _Scene3D:
         wx = ((hm.xs - self._centre[0]) * self._world_scale).astype(np.float32)
         wy = ((hm.ys - self._centre[1]) * self._world_scale).astype(np.float32)
         wz = (hm.h * self._z_scale).astype(np.float32)
+        # The axes run along the mesh's rim (its four edge profiles): ticks sit on the
+        # surface's edge, so they add no height to the framing and never float below it.
+        self._rim = (wx.astype(float), wy.astype(float), wz.astype(float))
         unit = hm.h / max(hm.h_max, 1e-12)
         colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
         shade = hillshade(wz, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
@@ -335,6 +578,8 @@ class _Scene3D:
     def _on_new_trajectory(self, trajectory) -> None:
         self._simulated_on = self.session.surface
         self._on_trajectory(trajectory)
+        if self._preset == AUTO and self._auto is not None and not self._auto[0][1]:
+            self.camera_preset(AUTO)  # chosen before this surface's paths were known
 
     def _on_trajectory(self, trajectory) -> None:
         """Cheap: the trajectory's own positions and losses are the display (see trails.py);
@@ -358,7 +603,8 @@ class _Scene3D:
             world, ok = self._world_window(rt, 0, tracks.frames)
             segs, offsets = compact_segments(world, ok)
             trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets))
-        self.ball_item.setData(color=colours)
+        self._ball_colours = colours
+        self._ball_key = None
         self._set_trails(trails)
         self._status = None
         self._show(self.session.frame)
@@ -382,17 +628,15 @@ class _Scene3D:
     def _set_trails(self, trails: list[_Trail]) -> None:
         runs = self.session.scene.runs
         while len(self._trail_items) < len(trails):
-            solid = gl.GLLinePlotItem(mode="lines", width=3.0, antialias=True)
-            solid.setGLOptions(_DEPTH_WRITE)
-            ghost = gl.GLLinePlotItem(mode="lines", width=1.5, antialias=True)
-            ghost.setGLOptions(_ON_TOP)
+            solid = _TrailLine(mode="lines", width=3.0, antialias=True, glOptions=_VISIBLE)
+            ghost = _TrailLine(mode="lines", width=1.5, antialias=True, glOptions=_HIDDEN)
             # Insert before the balls so balls are painted over their own trails.
-            self.removeItem(self.rim_item)
-            self.removeItem(self.ball_item)
+            for item in self._ball_items:
+                self.removeItem(item)
             self.addItem(solid)
             self.addItem(ghost)
-            self.addItem(self.rim_item)
-            self.addItem(self.ball_item)
+            for item in self._ball_items:
+                self.addItem(item)
             self._trail_items.append((solid, ghost))
         self._trails = trails
         scale = self._marker_scale
@@ -402,8 +646,8 @@ class _Scene3D:
                 if rt.n <= SHORT_TRAIL_BALLS:
                     solid.setData(color=rgba(runs[rt.run].color, 0.95), width=3.0 * scale,
                                   antialias=True)
-                    ghost.setData(color=rgba(runs[rt.run].color, 0.95 * 0.35),
-                                  width=1.5 * scale)
+                    ghost.setData(color=rgba(runs[rt.run].color, 0.55),
+                                  width=1.6 * scale)
                 else:
                     # A start grid: hundreds of faint tails that only show the flow. Plain
                     # lines and no ghost through the hills halve a played frame of a 20×20
@@ -429,12 +673,12 @@ class _Scene3D:
             return
         frame = min(frame, tracks.frames - 1)
         has_balls = tracks.positions.shape[1] > 0
+        status = status_at(trajectory, frame)
+        status_changed = self._status is None or not np.array_equal(status, self._status)
         if has_balls:
-            pos = self.ball_world(frame)
-            self.ball_item.setData(pos=pos)
-            self.rim_item.setData(pos=pos)
-        self.ball_item.setVisible(has_balls)
-        self.rim_item.setVisible(has_balls)
+            self._show_balls(self.ball_world(frame), status, status_changed)
+        for item in self._ball_items:
+            item.setVisible(has_balls)
         for items, trail in zip(self._trail_items, self._trails):
             start = trail_window(frame, self._trail_length, trail.track.n)
             pos = self._trail_vertices(trail, start, frame) if frame > start else None
@@ -445,16 +689,153 @@ class _Scene3D:
                 item.setVisible(shown)
             if trail.track.n > SHORT_TRAIL_BALLS:
                 items[1].setVisible(False)
-        status = status_at(trajectory, frame)
-        if self._status is None or not np.array_equal(status, self._status):
+        self._show_marks(tracks, frame, status)
+        if status_changed:
             self._status = status
-            t = self._theme
+            self._refresh_overlays()
+
+    def _show_balls(self, pos: np.ndarray, status: np.ndarray, restyle: bool) -> None:
+        """Balls at world `pos`: balls sharing a spot grow rings (`coincident_rings`),
+        rims coloured by status, x-ray rings in the runs' colours."""
+        rings = coincident_rings(pos[:, :2], COINCIDENT * WORLD)
+        # Within a group the rings shrink with the ball's index, so drawing in ball order
+        # paints the widest first (groups lie apart, so their order does not matter).
+        key = (rings.tobytes() if rings.any() else None, self._marker_scale, len(pos))
+        if restyle or key != self._ball_key:
+            self._ball_key = key
+            scale, t = self._marker_scale, self._theme
+            size = ((BALL_PX + RING_PX * rings) * scale).astype(np.float32)
             rim = np.empty((status.size, 4), np.float32)
             rim[:] = rgba(t.outline, 0.9)
             rim[status == CONVERGED] = rgba(t.converged, 1.0)
             rim[status == DIVERGED] = rgba(t.diverged, 1.0)
-            self.rim_item.setData(color=rim)
-            self._refresh_overlays()
+            colours = self._ball_colours
+            if len(colours) != len(pos):
+                colours = np.ones((len(pos), 4), np.float32)
+            border = np.float32((RIM_PX - BALL_PX) * scale)
+            self.ball_item.setData(size=size, color=colours)
+            self.rim_item.setData(size=size + border, color=rim)
+            xray_size = np.empty(2 * len(size), np.float32)
+            xray_size[0::2] = size + border
+            xray_size[1::2] = size + border - 2 * XRAY_RING_PX * scale
+            xray = np.empty((2 * len(size), 4), np.float32)
+            xray[0::2] = colours
+            xray[0::2, 3] = 0.95
+            xray[1::2] = rgba(t.background, 0.8)
+            self.xray_item.setData(size=xray_size, color=xray)
+        self.ball_item.setData(pos=pos)
+        self.rim_item.setData(pos=pos)
+        self.xray_item.setData(pos=np.repeat(pos, 2, axis=0))
+
+    def _show_marks(self, tracks: Tracks, frame: int, status: np.ndarray) -> None:
+        """An arrow, and the state, for each ball drawn at the edge it left by."""
+        marks: list[tuple[np.ndarray, np.ndarray, QColor, str]] = []
+        if tracks.fix.size:
+            idx, dirs, diverged = edge_marks(tracks, frame, status)
+            if idx.size:
+                world = self.ball_world(frame)[idx]
+                runs = self.session.scene.runs
+                trajectory = self.session.trajectory
+                assert trajectory is not None
+                ball_run = np.asarray(trajectory.ball_run)[idx]
+                n_balls = {rt.run: rt.n for rt in tracks.runs}
+                labelled = 0
+                for k in range(idx.size):
+                    run = int(ball_run[k])
+                    colour = QColor(self._theme.diverged if diverged[k] else runs[run].color)
+                    label = ""
+                    if labelled < MAX_EDGE_LABELS and n_balls.get(run, 0) <= SHORT_TRAIL_BALLS:
+                        label = "diverged" if diverged[k] else "outside"
+                        labelled += 1
+                    marks.append((world[k], dirs[k], colour, label))
+        if marks or self._annotations.marks:
+            self._annotations.marks = marks or None
+            self.overlay_item.update()
+
+    # ------------------------------------------------------------------ overlay
+
+    def _paint_axes(self, painter: QPainter, to_px) -> None:
+        """Ticks and names along the mesh's rim on the two sides nearest the camera."""
+        hm = self._heightmap
+        if hm is None or self._rim is None:
+            return
+        scale = self._marker_scale
+        colour = QColor(self._theme.foreground)
+        pen = QPen(colour, 1.3 * scale)
+        tick_font = QFont()
+        tick_font.setPixelSize(max(1, round(12 * scale)))
+        name_font = QFont(tick_font)
+        name_font.setPixelSize(max(1, round(15 * scale)))
+        name_font.setBold(True)
+        names = axis_names(self.session.surface)
+        for axis, (lo, _mid, hi) in enumerate(self._edge_values()):
+            line, ok = to_px(self._axis_points(axis, np.linspace(lo, hi, 60), 0.0))
+            if not ok.all():
+                continue
+            painter.setPen(pen)
+            painter.drawPolyline(QPolygonF([QPointF(*p) for p in line]))
+            ticks = nice_ticks(lo, hi, AXIS_TICKS)
+            if ticks.size == 0:
+                continue
+            step = float(ticks[1] - ticks[0]) if ticks.size > 1 else 0.0
+            base, ok0 = to_px(self._axis_points(axis, ticks, 0.0))
+            tip, ok1 = to_px(self._axis_points(axis, ticks, 0.22))
+            at, ok2 = to_px(self._axis_points(axis, ticks, 0.55))
+            painter.setFont(tick_font)
+            for i, v in enumerate(ticks):
+                if not (ok0[i] and ok1[i] and ok2[i]):
+                    continue
+                painter.drawLine(QPointF(*base[i]), QPointF(*tip[i]))
+                _centred_text(painter, at[i], tick_text(float(v), step))
+            label, okn = to_px(self._axis_points(axis, np.array([(lo + hi) / 2]), 1.0))
+            if okn[0]:
+                painter.setFont(name_font)
+                _centred_text(painter, label[0], names[axis])
+
+    def _paint_marks(self, painter: QPainter, to_px) -> None:
+        """For each ball outside the domain: an arrow from the ball pointing the way it
+        left, outlined so it reads on any colour, and its state beyond the arrow's tip."""
+        scale = self._marker_scale
+        t = self._theme
+        font = QFont()
+        font.setPixelSize(max(1, round(12 * scale)))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        w, h = self._overlay_px
+        for point, direction, colour, label in self._annotations.marks or []:
+            ends, ok = to_px(np.array([point, point + np.r_[direction * 0.6, 0.0]]))
+            if not ok.all():
+                continue
+            a = ends[0]
+            u = ends[1] - a
+            norm = float(np.hypot(*u))
+            u = u / norm if norm > 1e-6 else np.array([1.0, 0.0])
+            n = np.array([-u[1], u[0]])
+            r = (RIM_PX / 2 + 2) * scale
+            tail, tip = a + u * r, a + u * (r + 20 * scale)
+            head = [tip - u * 8 * scale + n * 5 * scale, tip, tip - u * 8 * scale - n * 5 * scale]
+            for pen_colour, width in ((QColor(t.outline), 5.0), (colour, 2.6)):
+                pen = QPen(pen_colour, width * scale)
+                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+                painter.setPen(pen)
+                painter.drawLine(QPointF(*tail), QPointF(*tip))
+                painter.drawPolyline(QPolygonF([QPointF(*p) for p in head]))
+            if not label:
+                continue
+            tw, th = metrics.horizontalAdvance(label) + 8 * scale, metrics.height() + 2 * scale
+            centre = tip + u * (4 * scale + 0.5 * abs(u[0]) * tw + 0.5 * abs(u[1]) * th)
+            box = QRectF(centre[0] - tw / 2, centre[1] - th / 2, tw, th)
+            if not QRectF(0, 0, w, h).contains(box):
+                # No room beyond the arrow (the ball is at the frame's edge): the inner side.
+                centre = a - u * (r + 4 * scale + 0.5 * abs(u[0]) * tw + 0.5 * abs(u[1]) * th)
+                box = QRectF(centre[0] - tw / 2, centre[1] - th / 2, tw, th)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(t.panel))
+            painter.drawRoundedRect(box, 3 * scale, 3 * scale)
+            painter.setPen(colour)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
     def _refresh_overlays(self) -> None:
         """Hook: the status of some ball changed (the panel re-draws its legend)."""
@@ -486,6 +867,10 @@ class _Scene3D:
             for item in items[:1 if n > SHORT_TRAIL_BALLS else 2]:
                 item.setData(pos=vertices)
                 item.setVisible(True)
+
+
+def _centred_text(painter: QPainter, at: np.ndarray, text: str) -> None:
+    painter.drawText(QRectF(at[0] - 150, at[1] - 40, 300, 80), Qt.AlignmentFlag.AlignCenter, text)
 
 
 class View3D(_Scene3D, gl.GLViewWidget):
@@ -605,6 +990,12 @@ class View3DPanel(QWidget):
 
     def floor_contours(self) -> bool:
         return self.view.floor_contours()
+
+    def set_axes(self, on: bool) -> None:
+        self.view.set_axes(on)
+
+    def axes(self) -> bool:
+        return self.view.axes()
 
     def grab_scene(self) -> QImage:
         """The GL window's current picture (QWidget.grab() cannot see a native GL window)."""
