@@ -121,9 +121,12 @@ def isoline_segments(xs: np.ndarray, ys: np.ndarray, h: np.ndarray,
 
 
 def axis_names(surface) -> tuple[str, str]:
-    """The names of the surface's two coordinates: w and b (weight and bias) for a data-fit
-    surface, whose loss is of a model `x*u + y` (docs/algorithms.md#presets); x and y
-    otherwise."""
+    """The names of the surface's two coordinates: a network landscape's plane directions
+    ("PC1 81%", "PC2 11%"), w and b (weight and bias) for a data-fit surface, whose loss is of
+    a model `x*u + y` (docs/algorithms.md#presets), x and y otherwise."""
+    titles = getattr(surface, "axis_titles", None)
+    if titles is not None:
+        return (str(titles[0]), str(titles[1]))
     return ("w", "b") if getattr(surface, "data", None) is not None else ("x", "y")
 
 
