@@ -4,7 +4,7 @@
 scene together. Where two automatic labels would read the same (four Adam runs from four
 starts), it adds what differs: first the hyperparameters whose values differ within the
 group, then the start point, and a number only for runs that are otherwise identical. A
-label the user typed is kept as typed.
+label the user typed is kept as typed; disabled runs take part in no comparison.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def run_labels(runs: Sequence[object]) -> list[str]:
     labels = [run_label(run) for run in runs]
     groups: dict[str, list[int]] = defaultdict(list)
     for i, (run, label) in enumerate(zip(runs, labels)):
-        if not getattr(run, "label", ""):
+        # Only runs that are drawn can be confused (a disabled one appears in no legend).
+        if not getattr(run, "label", "") and getattr(run, "enabled", True):
             groups[label].append(i)
     for base, members in groups.items():
         if len(members) < 2:
