@@ -3,8 +3,8 @@
 Every edit goes through `Session.edit_scene`: one undo step per committed edit (Enter, a
 preset pick, a slider released), merged only while a slider or spin box is being dragged or
 a formula typed. The rules themselves (parameters, presets, leaving a preset) live in the
-Qt-free `studio.editing`, shared with the command line. The formula is validated while the user types, after a short pause:
-a formula that does not parse never reaches the scene, the error is shown in one red line
+Qt-free `studio.editing`, shared with the command line. The formula is validated while the
+user types, after a short pause: a formula that does not parse never reaches the scene, the error is shown in one red line
 with a caret under its column, and the last valid surface stays on screen.
 
 Picking a preset is one undo step that replaces the surface spec and also moves every run's
@@ -451,10 +451,14 @@ class SurfaceEditor(QWidget):
             return self._edit_surface(new_spec, "Custom surface")
         new_scene = pick_preset(scene, name)
         try:
-            surface_from_spec(new_scene.surface)
+            compiled = surface_if_compiled(new_scene.surface)
         except StudioError as exc:
             self.show_error(exc)
             return False
+        if compiled is None:  # first use: compiled in the worker, then picked from the scene
+            self.compiler.request(new_scene.surface, lambda: self.pick_preset(name))
+            return True
+        self.compiler.cancel()
         self.show_error(None)
         return self.session.edit_scene(new_scene, f"Preset {PRESETS[name].title}")
 
