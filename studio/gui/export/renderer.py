@@ -235,17 +235,11 @@ class OffscreenRenderer:
 
     @staticmethod
     def _auto_angles(view: OffscreenCamera) -> tuple[float, float]:
-        """The angles `--camera auto` looks from: `camera_fit.auto_camera(view)` where the
-        studio has it (angles scored by how much of the paths they show), else the
-        isometric preset."""
-        from studio.export.options import CAMERA_NAMES
-        from studio.gui.views import camera_fit
+        """The angles `--camera auto` looks from: the 3D view's "auto" preset, angles scored
+        by how much of the paths they show (`camera_fit.auto_camera`)."""
+        from studio.gui.views.view3d import AUTO
 
-        chooser = getattr(camera_fit, "auto_camera", None)
-        if chooser is not None:
-            angles = chooser(view)
-            return float(angles[0]), float(angles[1])
-        return CAMERA_NAMES["iso"]
+        return view.preset_angles(AUTO)
 
     # ------------------------------------------------------------------ frames
 
