@@ -1,13 +1,2 @@
-"""Shared test set-up: Qt attributes that must precede the QApplication (docs/architecture.md#tests)."""
-
-from __future__ import annotations
-
-from studio.gui.app import prepare_environment
-
-prepare_environment()
-
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication
-
-# pyqtgraph caches compiled shaders globally: every GL widget must share one context group.
-QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+"""Test set-up shared by every test: none. Qt's is in tests/gui/conftest.py, so the engine,
+surface, export and CLI tests import no Qt (docs/architecture.md#tests)."""

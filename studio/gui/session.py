@@ -121,9 +121,12 @@ class Session(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
-        executor, saved = self._executor, self._saved_switch
+        executor, saved, relay = self._executor, self._saved_switch, self._relay
 
         def shut_down() -> None:  # a closure, not a method: `self` is half gone by then
+            # A result still on its way must not reach the deleted session (the relay
+            # outlives it while the worker holds it).
+            relay.finished.disconnect()
             executor.shutdown(wait=False, cancel_futures=True)
             if saved:
                 sys.setswitchinterval(saved.pop())

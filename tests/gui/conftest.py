@@ -1,4 +1,8 @@
-"""GUI fixtures: an isolated QSettings store, a small scene file, a ready main window."""
+"""GUI fixtures: an isolated QSettings store, a small scene file, a ready main window.
+
+Qt's set-up lives here, not in tests/conftest.py, so tests outside tests/gui load no Qt:
+the attributes that must precede the QApplication (pytest-qt makes it on first use).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,18 @@ import json
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings
-from PyQt6.QtWidgets import QMessageBox
-from qt_helpers import shown
+
+from studio.gui.app import prepare_environment
+
+prepare_environment()  # before Qt and PyOpenGL read the environment at import
+
+from PyQt6.QtCore import QSettings, Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from qt_helpers import shown  # noqa: E402
+
+# pyqtgraph caches compiled shaders globally: every GL widget must share one context group.
+QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 SCENE = {
     "version": 1, "title": "", "steps": 120, "seed": 0,

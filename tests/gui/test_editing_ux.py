@@ -110,6 +110,7 @@ def test_a_preset_pick_is_not_merged_into_typing(qtbot, editor: SurfaceEditor,
     index = editor.preset_combo.findData("beale")
     editor.preset_combo.setCurrentIndex(index)
     editor.preset_combo.activated.emit(index)
+    qtbot.waitUntil(lambda: session.scene.surface.preset == "beale", timeout=10_000)
     session.undo_stack.undo()
     assert session.scene.surface.expression == "x^2 + y^2"
 

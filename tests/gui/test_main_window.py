@@ -143,11 +143,13 @@ def test_status_bar_keeps_the_selected_run_among_many(window: MainWindow) -> Non
     assert text.count("●") <= 6
 
 
-def test_a_new_preset_drops_the_scene_title(window: MainWindow) -> None:
+def test_a_new_preset_drops_the_scene_title(qtbot, window: MainWindow) -> None:
     session = window.session
     session.edit_scene(dataclasses.replace(session.scene, title="Rosenbrock race"))
     assert window.view3d.title.text() == "Rosenbrock race"
     assert window.surface_editor.pick_preset("beale")
+    # A preset's first pick compiles in the worker; the scene changes when it is ready.
+    qtbot.waitUntil(lambda: session.scene.surface.preset == "beale", timeout=10_000)
     assert session.scene.title == ""
     assert "Beale" in window.view3d.title.text()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication
 
 from studio.gui.panels.surface_editor import (
     DEBOUNCE_MS,
@@ -53,6 +55,12 @@ def pick(editor: SurfaceEditor, name: str | None) -> None:
     assert index >= 0
     editor.preset_combo.setCurrentIndex(index)
     editor.preset_combo.activated.emit(index)
+    # A preset's first pick compiles in the worker: wait until it has landed.
+    deadline = time.monotonic() + 10
+    while editor.compiler.busy and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.005)
+    assert not editor.compiler.busy
 
 
 # --------------------------------------------------------------------- model → widget

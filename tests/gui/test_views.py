@@ -96,6 +96,7 @@ def test_click_on_map_moves_selected_start(qtbot) -> None:
     assert np.allclose(session.trajectory.positions[0, 1], (x, y))
     session.undo_stack.undo()
     assert session.scene.runs[1].starts[0] == (1.5, -0.5)
+    assert session.wait_for_simulation()  # nothing in flight when the view goes
 
 
 def test_dragging_a_marker_is_one_undo_step(qtbot, session: Session) -> None:

@@ -38,6 +38,7 @@ import numpy as np
 from PyQt6.QtCore import QPointF, QRect, QRectF
 from PyQt6.QtGui import QColor, QImage, QPainter
 
+from studio.engine import RUNNING
 from studio.errors import StudioError
 from studio.export import format_of, open_writer, writer_class
 from studio.export.frames import ExportCancelled, FrameLoop, ProgressCallback
@@ -99,7 +100,7 @@ class OffscreenRenderer:
             self._raise_simulation_error(scene)
         # The moment each frame shows (fractional steps: the balls glide between steps),
         # and the step its counter reads.
-        self.times = plan_times(options, self.session.last_frame)
+        self.times = plan_times(options, self._last_moving_step(options))
         self.steps = np.floor(self.times + 1e-9).astype(int)
         self.theme: Theme = theme_for(options.dark)
         self.scale = ui_scale(options.size)
@@ -232,6 +233,18 @@ class OffscreenRenderer:
         if apply:
             self._camera = (az, el, fitted)
         return fitted
+
+    def _last_moving_step(self, options: RenderOptions) -> int:
+        """Where the clip ends by default: the last step, or, when every ball stopped before
+        it (converged, stopped early, diverged), the step after the last one stopped: the
+        clip spends its time on motion and then holds the ending, not on a still tail."""
+        last = self.session.last_frame
+        trajectory = self.session.trajectory
+        if options.to_step is not None or trajectory is None or trajectory.n_balls == 0:
+            return last
+        if bool(np.any(trajectory.status == RUNNING)):
+            return last
+        return max(min(last, int(np.max(trajectory.stop_step)) + 1), options.from_step, 1)
 
     @staticmethod
     def _auto_angles(view: OffscreenCamera) -> tuple[float, float]:
