@@ -19,7 +19,10 @@ race = studio.make_scene(
     studio.run("adagrad", lr=0.4),
     studio.run("rmsprop", lr=0.4),
     studio.run("adam", lr=0.4, start=(-6, -6)),
-    start=(-6, -3), steps=20, title="Five optimizers on 0.1x² + 2y²")
+    start=(-6, -3),
+    steps=20,
+    title="Five optimizers on 0.1x² + 2y²",
+)
 
 result = studio.simulate(race)
 for label, last in zip(result.labels, result.loss[-1], strict=True):

@@ -13,9 +13,13 @@ import studio
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 rates = np.geomspace(1e-4, 3e-3, 8)
-sweep = studio.make_scene("rosenbrock", *[studio.run("sgd", lr=float(lr), label=f"lr {lr:.1e}")
-                                     for lr in rates],
-                     start=(-1.5, 2), steps=400, title="SGD learning-rate sweep")
+sweep = studio.make_scene(
+    "rosenbrock",
+    *[studio.run("sgd", lr=float(lr), label=f"lr {lr:.1e}") for lr in rates],
+    start=(-1.5, 2),
+    steps=400,
+    title="SGD learning-rate sweep",
+)
 result = studio.simulate(sweep)
 final = result.loss[-1]
 for label, status, loss in zip(result.labels, result.status, final, strict=True):

@@ -1,6 +1,6 @@
 """A clip for a slide: the studio's default race as a 1280x720 MP4, 3D beside the loss plots.
 
-    python examples/slide_clip.py [OUTPUT_FOLDER]
+python examples/slide_clip.py [OUTPUT_FOLDER]
 """
 
 import sys

@@ -19,8 +19,8 @@ The Python API (the command line is built on it)::
 - `StudioError`: every error, with a one-line message a person can act on.
 
 `make_scene` and `make_surface` carry a verb because `studio.scene` and `studio.surface` are
-the package's modules of those names. `import studio` is light: NumPy, sympy and Qt load only when a function needs them, and Qt
-only for `render`.
+the package's modules of those names. `import studio` is light: NumPy, sympy and Qt load
+only when a function needs them, and Qt only for `render`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,20 @@ from studio.errors import StudioError
 
 __version__ = "0.2.0"
 
-__all__ = ["Clip", "Result", "RunDraft", "StudioError", "__version__", "load", "make_scene",
-           "make_surface", "render", "run", "save", "simulate"]
+__all__ = [
+    "Clip",
+    "Result",
+    "RunDraft",
+    "StudioError",
+    "__version__",
+    "load",
+    "make_scene",
+    "make_surface",
+    "render",
+    "run",
+    "save",
+    "simulate",
+]
 _API = frozenset(__all__) - {"StudioError", "__version__"}
 
 if TYPE_CHECKING:

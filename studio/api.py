@@ -28,17 +28,32 @@ from studio.scene import HyperValue, Scene, SceneError, SurfaceSpec
 if TYPE_CHECKING:
     from studio.engine import Trajectory
     from studio.export.options import RenderOptions
+    from studio.network.landscape import LandscapeSurface
     from studio.surface import Surface
 
 Point = tuple[float, float]
 
-__all__ = ["Clip", "Result", "RunDraft", "load", "make_scene", "make_surface", "render", "run",
-           "save", "simulate"]
+__all__ = [
+    "Clip",
+    "Result",
+    "RunDraft",
+    "load",
+    "make_scene",
+    "make_surface",
+    "render",
+    "run",
+    "save",
+    "simulate",
+]
 
 
-def make_surface(text: str = "rosenbrock", *, params: Mapping[str, float] | None = None,
-            domain: tuple[float, float, float, float] | None = None,
-            height: str | None = None) -> SurfaceSpec:
+def make_surface(
+    text: str = "rosenbrock",
+    *,
+    params: Mapping[str, float] | None = None,
+    domain: tuple[float, float, float, float] | None = None,
+    height: str | None = None,
+) -> SurfaceSpec:
     """A surface: a preset's name (`studio presets` lists them) or a formula in x and y.
 
     `params` sets named constants (`make_surface("a*x^2 + y^2", params={"a": 3})`, or a preset's
@@ -76,9 +91,16 @@ class RunDraft:
     color: str | None = None
 
 
-def run(optimizer: str, *, start: Point | None = None, starts: list[Point] | None = None,
-        grid: tuple[int, int] | None = None, label: str = "", color: str | None = None,
-        **hyper: HyperValue) -> RunDraft:
+def run(
+    optimizer: str,
+    *,
+    start: Point | None = None,
+    starts: list[Point] | None = None,
+    grid: tuple[int, int] | None = None,
+    label: str = "",
+    color: str | None = None,
+    **hyper: HyperValue,
+) -> RunDraft:
     """A run of `optimizer` ("sgd", "adam", ...; `studio.engine.OPTIMIZERS` lists them) with
     hyperparameters as keywords (`lr=0.05, beta2=0.99, schedule="step", step_size=50`).
 
@@ -88,15 +110,25 @@ def run(optimizer: str, *, start: Point | None = None, starts: list[Point] | Non
     if start is not None and starts is not None:
         raise StudioError(f"{optimizer}: give start or starts, not both")
     points = [start] if start is not None else starts
-    return RunDraft(optimizer=optimizer, hyper=dict(hyper),
-                    starts=tuple((float(x), float(y)) for x, y in points) if points else None,
-                    grid=tuple(grid) if grid is not None else None,  # type: ignore[arg-type]
-                    label=label, color=color)
+    return RunDraft(
+        optimizer=optimizer,
+        hyper=dict(hyper),
+        starts=tuple((float(x), float(y)) for x, y in points) if points else None,
+        grid=tuple(grid) if grid is not None else None,  # type: ignore[arg-type]
+        label=label,
+        color=color,
+    )
 
 
-def make_scene(surface_: str | SurfaceSpec = "rosenbrock", *runs: RunDraft | str,
-          steps: int = 500, seed: int = 0, start: Point | None = None,
-          grid: tuple[int, int] | None = None, title: str = "") -> Scene:
+def make_scene(
+    surface_: str | SurfaceSpec = "rosenbrock",
+    *runs: RunDraft | str,
+    steps: int = 500,
+    seed: int = 0,
+    start: Point | None = None,
+    grid: tuple[int, int] | None = None,
+    title: str = "",
+) -> Scene:
     """A validated scene: a surface (a `make_surface()`, a preset name or a formula) and runs
     (`run()` drafts, or bare optimizer names), simulated for `steps` updates with `seed`.
 
@@ -117,13 +149,15 @@ def make_scene(surface_: str | SurfaceSpec = "rosenbrock", *runs: RunDraft | str
         if starts is None and run_grid is None:
             starts, run_grid = default_starts, grid
         try:
-            made = new_run(draft, want.optimizer, hyper=want.hyper, starts=starts,
-                           grid=run_grid)
+            made = new_run(draft, want.optimizer, hyper=want.hyper, starts=starts, grid=run_grid)
         except NoStartError:
-            raise StudioError(f"{want.optimizer}: this surface has no classic start: give "
-                              "start=(x, y) or grid=(nx, ny)") from None
-        made = dataclasses.replace(made, label=want.label or made.label,
-                                   color=want.color or made.color)
+            raise StudioError(
+                f"{want.optimizer}: this surface has no classic start: give "
+                "start=(x, y) or grid=(nx, ny)"
+            ) from None
+        made = dataclasses.replace(
+            made, label=want.label or made.label, color=want.color or made.color
+        )
         draft = dataclasses.replace(draft, runs=draft.runs + (made,))
     built = Scene(surface=spec, runs=draft.runs, steps=int(steps), seed=int(seed), title=title)
     try:  # the structural limits of a scene file (step count, sizes, colours, text)
@@ -158,7 +192,7 @@ class Result:
     """
 
     scene: Scene
-    surface: Surface
+    surface: Surface | LandscapeSurface
     trajectory: Trajectory
 
     @property
@@ -231,8 +265,10 @@ class Clip:
         data = base64.b64encode(self.path.read_bytes()).decode("ascii")
         name = html.escape(self.path.name)
         if self.path.suffix.lower() == ".mp4":
-            return (f'<video controls loop autoplay muted playsinline title="{name}" '
-                    f'style="max-width:100%" src="data:video/mp4;base64,{data}"></video>')
+            return (
+                f'<video controls loop autoplay muted playsinline title="{name}" '
+                f'style="max-width:100%" src="data:video/mp4;base64,{data}"></video>'
+            )
         mime = "image/gif" if self.path.suffix.lower() == ".gif" else "image/png"
         return f'<img alt="{name}" style="max-width:100%" src="data:{mime};base64,{data}"/>'
 

@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # GUI thread. Set before NumPy loads; a user's own setting wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
+    if not args_list or (
+        args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
+    ):
         args_list.insert(0, "gui")  # `studio` alone opens the window
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -74,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still no traceback in front of the user
         if os.environ.get("STUDIO_DEBUG"):
             raise
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
-              "(set STUDIO_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+            "(set STUDIO_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 1

@@ -160,13 +160,15 @@ def _run_text_start(text: str, point: str) -> Point:
     return x, y
 
 
-def format_run_text(optimizer: str, hyper: Mapping[str, HyperValue],
-                    starts: Sequence[Point] = ()) -> str:
+def format_run_text(
+    optimizer: str, hyper: Mapping[str, HyperValue], starts: Sequence[Point] = ()
+) -> str:
     """The text `parse_run_text` reads back: `adam:lr=0.4@-6,-6`."""
     out = optimizer
     if hyper:
-        out += ":" + ",".join(f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in hyper.items())
+        out += ":" + ",".join(
+            f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}" for k, v in hyper.items()
+        )
     # repr: the shortest text that reads back as the same float.
     return out + "".join(f"@{float(x)!r},{float(y)!r}" for x, y in starts)
 
@@ -207,9 +209,16 @@ def domain_centre(domain: Domain) -> Point:
     return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
 
 
-def new_run(scene: Scene, optimizer: str, *, hyper: Mapping[str, HyperValue] | None = None,
-            starts: tuple[Point, ...] | None = None, grid: tuple[int, int] | None = None,
-            near: Point | None = None, domain: Domain | None = None) -> RunSpec:
+def new_run(
+    scene: Scene,
+    optimizer: str,
+    *,
+    hyper: Mapping[str, HyperValue] | None = None,
+    starts: tuple[Point, ...] | None = None,
+    grid: tuple[int, int] | None = None,
+    near: Point | None = None,
+    domain: Domain | None = None,
+) -> RunSpec:
     """A run of `optimizer` that fits `scene`'s surface, to append to `scene.runs`.
 
     Hyperparameters: the preset's suggestions overlaid with `hyper`. Starts: `starts` (or
@@ -225,8 +234,13 @@ def new_run(scene: Scene, optimizer: str, *, hyper: Mapping[str, HyperValue] | N
         if start is None:
             raise NoStartError("this surface has no classic start: give one")
         starts = (start,)
-    return RunSpec(optimizer=optimizer, hyper=merged, starts=starts or (), grid=grid,
-                   color=next_color(scene.runs))
+    return RunSpec(
+        optimizer=optimizer,
+        hyper=merged,
+        starts=starts or (),
+        grid=grid,
+        color=next_color(scene.runs),
+    )
 
 
 def change_optimizer(run: RunSpec, optimizer: str, spec: SurfaceSpec) -> RunSpec:
@@ -248,8 +262,9 @@ def retarget_run(run: RunSpec, preset: Preset) -> RunSpec:
         for key in DATA_FIT_KEYS:
             hyper.pop(key, None)
     hyper.update(preset.suggested.get(run.optimizer, {}))
-    starts = ((float(preset.starts[0][0]), float(preset.starts[0][1])),) if preset.starts \
-        else run.starts
+    starts = (
+        ((float(preset.starts[0][0]), float(preset.starts[0][1])),) if preset.starts else run.starts
+    )
     return dataclasses.replace(run, hyper=hyper, starts=starts)
 
 
@@ -260,8 +275,13 @@ def preset_spec(name: str, height: str) -> SurfaceSpec:
     """The spec of preset `name`, on its own domain, keeping the window's height mode."""
     preset = PRESETS[name]
     xmin, xmax, ymin, ymax = (float(v) for v in preset.domain)
-    return SurfaceSpec(preset=name, expression="", params=dict(preset.params),
-                       domain=(xmin, xmax, ymin, ymax), height=height)
+    return SurfaceSpec(
+        preset=name,
+        expression="",
+        params=dict(preset.params),
+        domain=(xmin, xmax, ymin, ymax),
+        height=height,
+    )
 
 
 def pick_preset(scene: Scene, name: str) -> Scene:
@@ -269,8 +289,9 @@ def pick_preset(scene: Scene, name: str) -> Scene:
     (it described the old function)."""
     preset = PRESETS[name]
     runs = tuple(retarget_run(run, preset) for run in scene.runs)
-    return dataclasses.replace(scene, surface=preset_spec(name, scene.surface.height),
-                               runs=runs, title="")
+    return dataclasses.replace(
+        scene, surface=preset_spec(name, scene.surface.height), runs=runs, title=""
+    )
 
 
 def effective_expression(spec: SurfaceSpec) -> str:
@@ -323,5 +344,6 @@ def custom_surface(spec: SurfaceSpec, expression: str, domain: Domain) -> Surfac
         params = {k: v for k, v in params.items() if k in kept or k not in preset.params}
         if height == preset.height:
             height = AUTO_HEIGHT
-    return SurfaceSpec(preset=None, expression=expression, params=params, domain=domain,
-                       height=height)
+    return SurfaceSpec(
+        preset=None, expression=expression, params=params, domain=domain, height=height
+    )

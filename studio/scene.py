@@ -44,8 +44,20 @@ HEIGHT_MODES = ("auto", "linear", "log1p")
 
 # Okabe-Ito, then Tableau: distinct for colour-blind viewers, legible on light and dark.
 PALETTE = (
-    "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
-    "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#f0e442",
+    "#0072b2",
+    "#d55e00",
+    "#cc79a7",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
 )
 
 HyperValue = float | int | str
@@ -82,8 +94,8 @@ class SurfaceSpec:
 class RunSpec:
     """One optimizer run: its rule, hyperparameters and start points (one ball per start).
 
-    `hyper` uses the canonical keys of docs/algorithms.md#common-keys (lr, momentum, beta1, schedule,
-    step_size, grad_noise, batch_size, delay, workers, ...); missing keys take the
+    `hyper` uses the canonical keys of docs/algorithms.md#common-keys (lr, momentum, beta1,
+    schedule, step_size, grad_noise, batch_size, delay, workers, ...); missing keys take the
     optimizer's defaults. `grid` = (nx, ny) replaces `starts` by an nx×ny grid over the domain.
     """
 
@@ -177,8 +189,9 @@ def load_scene(path: str | os.PathLike[str]) -> Scene:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SceneError(f"{path.name}: file is {size} bytes, a scene is at most "
-                             f"{MAX_FILE_BYTES}")
+            raise SceneError(
+                f"{path.name}: file is {size} bytes, a scene is at most {MAX_FILE_BYTES}"
+            )
         if not path.is_file():
             raise SceneError(f"{path.name}: not a regular file")
         with path.open("rb") as stream:  # read no more than the cap: the size can lie
@@ -190,13 +203,15 @@ def load_scene(path: str | os.PathLike[str]) -> Scene:
     except OSError as exc:
         raise SceneError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
-                          parse_int=_parse_int)
+        data = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_int=_parse_int
+        )
     except UnicodeDecodeError:
         raise SceneError(f"{path.name}: not a text file (not UTF-8)") from None
     except json.JSONDecodeError as exc:
-        raise SceneError(f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno})") from None
+        raise SceneError(
+            f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
     except RecursionError:
         raise SceneError(f"{path.name}: JSON nested too deeply") from None
     except ValueError as exc:
@@ -224,8 +239,10 @@ def scene_from_dict(data: Any) -> Scene:
     if not isinstance(version, int) or isinstance(version, bool):
         raise SceneError("'version' must be an integer")
     if version > SCENE_VERSION:
-        raise SceneError(f"scene version {version} is newer than this studio understands "
-                         f"({SCENE_VERSION}); update Descent Studio")
+        raise SceneError(
+            f"scene version {version} is newer than this studio understands "
+            f"({SCENE_VERSION}); update Descent Studio"
+        )
     if version < 1:
         raise SceneError(f"unknown scene version {version}")
     runs_raw = d.get("runs", [])
@@ -243,8 +260,9 @@ def scene_from_dict(data: Any) -> Scene:
 
 
 def _surface_from_dict(data: Any) -> SurfaceSpec:
-    d = _mapping(data, "surface", {"preset", "expression", "params", "domain", "height",
-                                   "network", "plane"})
+    d = _mapping(
+        data, "surface", {"preset", "expression", "params", "domain", "height", "network", "plane"}
+    )
     network = _network_from_dict(d["network"]) if d.get("network") is not None else None
     preset = d.get("preset")
     if preset is not None:
@@ -260,8 +278,10 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
     params_raw = _mapping(d.get("params", {}), "surface.params", None)
     if len(params_raw) > MAX_HYPER:
         raise SceneError(f"surface.params has {len(params_raw)} entries, at most {MAX_HYPER}")
-    params = {_text(k, "parameter name", 32): _float(v, f"surface.params.{k}")
-              for k, v in params_raw.items()}
+    params = {
+        _text(k, "parameter name", 32): _float(v, f"surface.params.{k}")
+        for k, v in params_raw.items()
+    }
     domain_raw = d.get("domain")
     domain = None
     if domain_raw is not None:
@@ -272,8 +292,15 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
     height = d.get("height", "auto")
     if height not in HEIGHT_MODES:
         raise SceneError(f"surface.height must be one of {', '.join(HEIGHT_MODES)}")
-    return SurfaceSpec(preset=preset, expression=expression, params=params, domain=domain,
-                       height=height, network=network, plane=plane)
+    return SurfaceSpec(
+        preset=preset,
+        expression=expression,
+        params=params,
+        domain=domain,
+        height=height,
+        network=network,
+        plane=plane,
+    )
 
 
 def _network_from_dict(data: Any) -> NetworkSpec:
@@ -287,8 +314,7 @@ def _network_from_dict(data: Any) -> NetworkSpec:
 
 def _run_from_dict(data: Any, index: int) -> RunSpec:
     where = f"runs[{index}]"
-    d = _mapping(data, where, {"optimizer", "label", "color", "enabled", "hyper", "starts",
-                               "grid"})
+    d = _mapping(data, where, {"optimizer", "label", "color", "enabled", "hyper", "starts", "grid"})
     if "optimizer" not in d:
         raise SceneError(f"{where} has no 'optimizer'")
     hyper_raw = _mapping(d.get("hyper", {}), f"{where}.hyper", None)
@@ -306,20 +332,26 @@ def _run_from_dict(data: Any, index: int) -> RunSpec:
     starts_raw = d.get("starts", [[0.0, 0.0]])
     if not isinstance(starts_raw, list) or len(starts_raw) > MAX_STARTS:
         raise SceneError(f"{where}.starts must be a list of at most {MAX_STARTS} [x, y] pairs")
-    starts = tuple(tuple(_float_list(p, f"{where}.starts[{j}]", 2)) for j, p in
-                   enumerate(starts_raw))
+    starts = tuple(
+        tuple(_float_list(p, f"{where}.starts[{j}]", 2)) for j, p in enumerate(starts_raw)
+    )
     grid_raw = d.get("grid")
     grid = None
     if grid_raw is not None:
         if not isinstance(grid_raw, list) or len(grid_raw) != 2:
             raise SceneError(f"{where}.grid must be [nx, ny] or null")
-        grid = (_int(grid_raw[0], f"{where}.grid", 1, MAX_GRID),
-                _int(grid_raw[1], f"{where}.grid", 1, MAX_GRID))
+        grid = (
+            _int(grid_raw[0], f"{where}.grid", 1, MAX_GRID),
+            _int(grid_raw[1], f"{where}.grid", 1, MAX_GRID),
+        )
     if not starts and grid is None:
         raise SceneError(f"{where} has no start point")
     color = _text(d.get("color", PALETTE[index % len(PALETTE)]), f"{where}.color", 16)
-    if not (len(color) == 7 and color.startswith("#")
-            and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+    if not (
+        len(color) == 7
+        and color.startswith("#")
+        and all(c in "0123456789abcdefABCDEF" for c in color[1:])
+    ):
         raise SceneError(f"{where}.color must look like #1f77b4")
     enabled = d.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -356,8 +388,10 @@ def _text(value: Any, where: str, limit: int = MAX_TEXT) -> str:
     try:  # a lone surrogate ("\ud800") parses from JSON but no file or terminal can take it
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise SceneError(f"'{where}' holds a character that is not valid Unicode "
-                         f"(U+{ord(value[exc.start]):04X} at position {exc.start})") from None
+        raise SceneError(
+            f"'{where}' holds a character that is not valid Unicode "
+            f"(U+{ord(value[exc.start]):04X} at position {exc.start})"
+        ) from None
     return value
 
 

@@ -38,8 +38,9 @@ def _say(config: pytest.Config, line: str) -> None:
 
 
 def _run(cmd: list[str], *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                          **kwargs)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
     assert done.returncode == 0, (
         f"{cmd} exited {done.returncode}\n--- stdout\n{done.stdout[-4000:]}"
         f"\n--- stderr\n{done.stderr[-4000:]}"
@@ -51,11 +52,24 @@ def _without_python(tmp: Path) -> dict[str, str]:
     """This environment, minus every trace of a Python installation."""
     venvs = [os.environ.get("VIRTUAL_ENV", ""), sys.prefix if sys.prefix != sys.base_prefix else ""]
     python_dirs = {Path(p).resolve() for p in venvs if p}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
-                        "PYTHONUSERBASE", "CONDA_PREFIX")}
-    path = [p for p in env.get("PATH", "").split(os.pathsep)
-            if p and not any(Path(p).resolve().is_relative_to(d) for d in python_dirs)]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "VIRTUAL_ENV",
+            "PYTHONPATH",
+            "PYTHONHOME",
+            "PYTHONSTARTUP",
+            "PYTHONUSERBASE",
+            "CONDA_PREFIX",
+        )
+    }
+    path = [
+        p
+        for p in env.get("PATH", "").split(os.pathsep)
+        if p and not any(Path(p).resolve().is_relative_to(d) for d in python_dirs)
+    ]
     env["PATH"] = os.pathsep.join(path)
     env["HOME"] = str(tmp)  # no user site-packages, no user Qt settings
     env.setdefault("LANG", "C.UTF-8")  # Qt warns on a C locale
@@ -80,19 +94,37 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
     py = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    _run([str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-          f"{src}[build]"], timeout=1500)
+    _run(
+        [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", f"{src}[build]"],
+        timeout=1500,
+    )
     t1 = time.perf_counter()
     _say(pytestconfig, f"fresh venv + pip install .[build]: {t1 - t0:.0f} s")
 
-    _run([str(py), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-          "--distpath", str(work / "dist"), "--workpath", str(work / "build"),
-          str(src / "build.spec")], timeout=1500, cwd=work)
+    _run(
+        [
+            str(py),
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(src / "build.spec"),
+        ],
+        timeout=1500,
+        cwd=work,
+    )
     t2 = time.perf_counter()
     app = work / "dist" / "studio"
     size = sum(f.stat().st_size for f in app.rglob("*") if f.is_file() and not f.is_symlink())
-    _say(pytestconfig, f"pyinstaller build.spec: {t2 - t1:.0f} s; "
-                       f"dist/studio is {size / 2**20:.0f} MiB")
+    _say(
+        pytestconfig,
+        f"pyinstaller build.spec: {t2 - t1:.0f} s; dist/studio is {size / 2**20:.0f} MiB",
+    )
     return app
 
 
@@ -115,8 +147,17 @@ def test_bundle_layout(bundle: Path) -> None:
     assert (internal / "studio" / "assets" / "icon.png").is_file()
     assert list((internal / "imageio_ffmpeg" / "binaries").glob("ffmpeg*")), "no ffmpeg"
     assert (internal / "pyqtgraph").is_dir()
-    for unwanted in ("PySide6", "PySide2", "PyQt5", "matplotlib", "tkinter", "IPython",
-                     "pytest", "scipy", "torch"):
+    for unwanted in (
+        "PySide6",
+        "PySide2",
+        "PyQt5",
+        "matplotlib",
+        "tkinter",
+        "IPython",
+        "pytest",
+        "scipy",
+        "torch",
+    ):
         assert not list(internal.rglob(unwanted)), f"{unwanted} is in the bundle"
     assert not list(internal.rglob("*Qt6WebEngine*")) and not list(internal.rglob("*Qt6Qml*"))
     assert not list(internal.rglob("translations/*.qm"))
@@ -133,8 +174,17 @@ def test_presets(run_bundle) -> None:
 
 
 def test_trace(run_bundle) -> None:
-    out = run_bundle("trace", "--surface", "rosenbrock", "--optimizer", "adam",
-                     "--start", "-1,1", "--steps", "10").stdout
+    out = run_bundle(
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam",
+        "--start",
+        "-1,1",
+        "--steps",
+        "10",
+    ).stdout
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) >= 11  # a header and a row per step (sympy + lambdify ran in the bundle)
 
@@ -142,9 +192,23 @@ def test_trace(run_bundle) -> None:
 def test_render_gif(run_bundle, tmp_path: Path) -> None:
     import imageio.v3 as iio
 
-    run_bundle("render", "--surface", "rosenbrock", "--optimizer", "adam:lr=0.05",
-               "--start", "-1.5,2", "--steps", "60", "--frames", "20", "--size", "320x240",
-               "-o", "x.gif")
+    run_bundle(
+        "render",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam:lr=0.05",
+        "--start",
+        "-1.5,2",
+        "--steps",
+        "60",
+        "--frames",
+        "20",
+        "--size",
+        "320x240",
+        "-o",
+        "x.gif",
+    )
     frames = iio.imread(tmp_path / "x.gif", index=None)
     assert frames.shape[:3] == (20, 240, 320)
     assert len(np.unique(frames[-1].reshape(-1, frames.shape[-1]), axis=0)) > 16
@@ -153,9 +217,23 @@ def test_render_gif(run_bundle, tmp_path: Path) -> None:
 def test_render_mp4(run_bundle, tmp_path: Path) -> None:
     from readback import read_mp4
 
-    run_bundle("render", "--surface", "beale", "--optimizer", "adam:lr=0.05",
-               "--start", "1,1.5", "--steps", "60", "--frames", "12", "--size", "320x240",
-               "-o", "x.mp4")
+    run_bundle(
+        "render",
+        "--surface",
+        "beale",
+        "--optimizer",
+        "adam:lr=0.05",
+        "--start",
+        "1,1.5",
+        "--steps",
+        "60",
+        "--frames",
+        "12",
+        "--size",
+        "320x240",
+        "-o",
+        "x.mp4",
+    )
     meta, frames = read_mp4(tmp_path / "x.mp4")
     assert meta["codec"] == "h264" and meta["size"] == (320, 240) and len(frames) == 12
 

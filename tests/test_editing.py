@@ -31,8 +31,10 @@ def cli_scene(*argv: str) -> Scene:
 
 
 def test_loads_no_qt() -> None:
-    code = ("import sys, studio.editing\n"
-            "print(','.join(m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph')))")
+    code = (
+        "import sys, studio.editing\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -40,8 +42,13 @@ def test_loads_no_qt() -> None:
 def test_parse_params() -> None:
     assert parse_params("a=1, b=100") == {"a": 1.0, "b": 100.0}
     assert parse_params(" k = -2.5e-3 ,") == {"k": -0.0025}
-    for text, reason in (("a", "not name=value"), ("a=1, a=2", "twice"),
-                         ("a=x", "not a number"), ("a=inf", "finite"), ("1a=2", "name=value")):
+    for text, reason in (
+        ("a", "not name=value"),
+        ("a=1, a=2", "twice"),
+        ("a=x", "not a number"),
+        ("a=inf", "finite"),
+        ("1a=2", "name=value"),
+    ):
         with pytest.raises(ParamsError, match=reason):
             parse_params(text)
 
@@ -60,13 +67,22 @@ def test_every_name_the_line_accepts_the_parser_accepts() -> None:
 
 def test_cli_surface_param_uses_the_same_rule() -> None:
     with pytest.raises(SystemExit):
-        cli_scene("--surface", "x**2 + u*y**2", "--surface-param", "u=2", "--optimizer", "sgd",
-                  "--start", "1,1")
+        cli_scene(
+            "--surface",
+            "x**2 + u*y**2",
+            "--surface-param",
+            "u=2",
+            "--optimizer",
+            "sgd",
+            "--start",
+            "1,1",
+        )
 
 
 def test_new_run_defaults() -> None:
-    scene = Scene(surface=SurfaceSpec(preset="himmelblau"),
-                  runs=(RunSpec("sgd", color=PALETTE[0]),))
+    scene = Scene(
+        surface=SurfaceSpec(preset="himmelblau"), runs=(RunSpec("sgd", color=PALETTE[0]),)
+    )
     run = new_run(scene, "adam", hyper={"beta2": 0.99})
     preset = PRESETS["himmelblau"]
     assert run.hyper == {**preset.suggested["adam"], "beta2": 0.99}
@@ -114,7 +130,8 @@ def test_leaving_a_preset_drops_what_the_new_formula_does_not_use() -> None:
     # ...and a formula typed after that leaves them behind too.
     assert dict(custom_surface(same, "x^2 + y^2", domain).params) == {}
     # Parameters the user declared for a custom formula stay while typing.
-    declared = SurfaceSpec(preset=None, expression="k*x^2", params={"k": 2.0, "m": 1.0},
-                           height="linear")
+    declared = SurfaceSpec(
+        preset=None, expression="k*x^2", params={"k": 2.0, "m": 1.0}, height="linear"
+    )
     kept = custom_surface(declared, "k*x^2 + y^2", domain)
     assert dict(kept.params) == {"k": 2.0, "m": 1.0} and kept.height == "linear"

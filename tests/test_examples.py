@@ -18,9 +18,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _run(script: str, out: Path) -> str:
-    done = subprocess.run([sys.executable, str(EXAMPLES / script), str(out)],
-                          capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     return done.stdout
@@ -59,8 +64,9 @@ def test_slide_clip(tmp_path: Path) -> None:
     assert _moving(np.asarray(frames)) > 0.5
 
 
-def test_the_notebook_runs_inline_and_is_stripped(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_notebook_runs_inline_and_is_stripped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("IPython")
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -75,6 +81,6 @@ def test_the_notebook_runs_inline_and_is_stripped(tmp_path: Path,
         assert result.success, result.error_in_exec or result.error_before_exec
         if result.result is not None:
             shown.append(shell.display_formatter.format(result.result)[0])
-    assert "image/png" in shown[0]          # the scene as a still
+    assert "image/png" in shown[0]  # the scene as a still
     assert "<video" in shown[-1]["text/html"]  # the clip as an inline video
     InteractiveShell.clear_instance()

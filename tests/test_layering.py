@@ -8,9 +8,18 @@ from pathlib import Path
 
 import studio
 
-CORE = ["studio", "studio.cli", "studio.scene", "studio.surface", "studio.engine",
-        "studio.export", "studio.errors", "studio.commands", "studio.bench",
-        "studio.gui.display"]
+CORE = [
+    "studio",
+    "studio.cli",
+    "studio.scene",
+    "studio.surface",
+    "studio.engine",
+    "studio.export",
+    "studio.errors",
+    "studio.commands",
+    "studio.bench",
+    "studio.gui.display",
+]
 STUDIO = Path(studio.__file__).parent
 
 
@@ -23,7 +32,8 @@ def test_core_modules_do_not_load_qt() -> None:
         "    if hasattr(mod, '__path__') and name != 'studio':\n"
         "        for info in pkgutil.walk_packages(mod.__path__, name + '.'):\n"
         "            importlib.import_module(info.name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL'))\n"
+        "bad = sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL'))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -44,9 +54,11 @@ def imported_modules(path: Path) -> set[str]:
 
 def importers_of(package: str, forbidden: str) -> list[str]:
     folder = STUDIO / package.removeprefix("studio.").replace(".", "/")
-    return sorted(str(path.relative_to(STUDIO.parent)) for path in folder.rglob("*.py")
-                  if any(m == forbidden or m.startswith(forbidden + ".")
-                         for m in imported_modules(path)))
+    return sorted(
+        str(path.relative_to(STUDIO.parent))
+        for path in folder.rglob("*.py")
+        if any(m == forbidden or m.startswith(forbidden + ".") for m in imported_modules(path))
+    )
 
 
 def test_gui_never_imports_commands() -> None:

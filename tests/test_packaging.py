@@ -18,24 +18,29 @@ def listed_packages() -> set[str]:
 
 def test_every_package_is_listed_in_pyproject() -> None:
     found = {
-        ".".join(p.parent.relative_to(ROOT).parts)
-        for p in (ROOT / "studio").rglob("__init__.py")
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "studio").rglob("__init__.py")
     }
     assert found - listed_packages() == set(), "add these to [tool.setuptools] packages"
 
 
 def test_assets_and_their_data_folders_are_packages_of_studio() -> None:
-    folders = {"studio." + ".".join(("assets", *d.relative_to(ROOT / "assets").parts))
-               for d in [ROOT / "assets", *(ROOT / "assets").rglob("*")]
-               if d.is_dir() and d.name != "__pycache__"}
+    folders = {
+        "studio." + ".".join(("assets", *d.relative_to(ROOT / "assets").parts))
+        for d in [ROOT / "assets", *(ROOT / "assets").rglob("*")]
+        if d.is_dir() and d.name != "__pycache__"
+    }
     assert folders - listed_packages() == set(), "add these to [tool.setuptools] packages"
 
 
 @pytest.mark.slow
 def test_building_the_wheel_prints_no_packaging_warning(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps",
-                          "-w", str(tmp_path), str(ROOT)],
-                         capture_output=True, text=True, timeout=600, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     log = out.stdout + out.stderr
     assert "absent from the `packages` configuration" not in log

@@ -30,8 +30,14 @@ import numpy as np
 
 from studio.bench.table import BenchRow
 
-OPTIMIZERS = (("sgd", 0.001), ("momentum", 0.001), ("nesterov", 0.001), ("rmsprop", 0.01),
-              ("adam", 0.05), ("adagrad", 0.5))
+OPTIMIZERS = (
+    ("sgd", 0.001),
+    ("momentum", 0.001),
+    ("nesterov", 0.001),
+    ("rmsprop", 0.01),
+    ("adam", 0.05),
+    ("adagrad", 0.5),
+)
 STEPS = 300
 NO_MATPLOTLIB = "matplotlib not installed"
 SAMPLE_S = 0.02  # how often the memory sampler reads /proc
@@ -40,8 +46,10 @@ SAMPLE_S = 0.02  # how often the memory sampler reads /proc
 def _scene():
     from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 
-    runs = tuple(RunSpec(name, {"lr": lr}, ((-1.5, 2.0),), label=name, color=PALETTE[i])
-                 for i, (name, lr) in enumerate(OPTIMIZERS))
+    runs = tuple(
+        RunSpec(name, {"lr": lr}, ((-1.5, 2.0),), label=name, color=PALETTE[i])
+        for i, (name, lr) in enumerate(OPTIMIZERS)
+    )
     return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=STEPS)
 
 
@@ -50,8 +58,7 @@ def _ours(folder: Path, name: str, view: str, size: tuple[int, int], frames: int
     from studio.gui.export.renderer import export
 
     start = time.perf_counter()
-    export(_scene(), folder / name, RenderOptions(size=size, view=view, frames=frames,
-                                                   fps=30))
+    export(_scene(), folder / name, RenderOptions(size=size, view=view, frames=frames, fps=30))
     return frames / (time.perf_counter() - start)
 
 
@@ -67,8 +74,7 @@ def studio_command() -> list[str]:
     return [sys.executable, "-m", "studio"]
 
 
-def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
-                frames: int) -> float:
+def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int], frames: int) -> float:
     """The notebooks' way: FuncAnimation redrawing a 3D surface or contourf plus 6 paths."""
     import matplotlib
 
@@ -88,8 +94,9 @@ def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
     ys = np.linspace(-1, 3, 150)
     gx, gy = np.meshgrid(xs, ys)
     z = np.log1p(surface.value(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape))
-    path_z = np.log1p(surface.value(traj.positions.reshape(-1, 2)).reshape(
-        traj.positions.shape[:2]))
+    path_z = np.log1p(
+        surface.value(traj.positions.reshape(-1, 2)).reshape(traj.positions.shape[:2])
+    )
     fig = plt.figure(figsize=(size[0] / 100, size[1] / 100), dpi=100)
     ax = fig.add_subplot(projection="3d" if view == "3d" else None)
     if view == "3d":
@@ -97,7 +104,7 @@ def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
     else:
         ax.contourf(gx, gy, z, levels=30, cmap="viridis")
     lines = []
-    for i, run in enumerate(scene.runs):
+    for _i, run in enumerate(scene.runs):
         kw = {"color": run.color, "label": run.label}
         line = ax.plot([], [], [], **kw)[0] if view == "3d" else ax.plot([], [], **kw)[0]
         lines.append(line)
@@ -115,8 +122,11 @@ def _matplotlib(folder: Path, name: str, view: str, size: tuple[int, int],
 
     matplotlib.rcParams["animation.ffmpeg_path"] = ffmpeg_exe()
     anim = FuncAnimation(fig, update, frames=frames, blit=False)
-    writer = PillowWriter(fps=30) if name.endswith(".gif") else FFMpegWriter(
-        fps=30, codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
+    writer = (
+        PillowWriter(fps=30)
+        if name.endswith(".gif")
+        else FFMpegWriter(fps=30, codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
+    )
     anim.save(str(folder / name), writer=writer, dpi=100)
     plt.close(fig)
     return frames / (time.perf_counter() - start)
@@ -247,38 +257,92 @@ def export_section(quick: bool) -> tuple[str, list[BenchRow]]:
         app = get_app()  # noqa: F841 - held for the widgets' lifetime
         folder = Path(tmp)
         for label, view, size, name, target in (
-                ("3D 1280x720 MP4", "3d", (1280, 720), "a.mp4", ">= 30 frames/s"),
-                ("contour 1280x720 MP4", "contour", (1280, 720), "b.mp4", ""),
-                ("3D 800x450 GIF", "3d", (800, 450), "c.gif", "")):
+            ("3D 1280x720 MP4", "3d", (1280, 720), "a.mp4", ">= 30 frames/s"),
+            ("contour 1280x720 MP4", "contour", (1280, 720), "b.mp4", ""),
+            ("3D 800x450 GIF", "3d", (800, 450), "c.gif", ""),
+        ):
             ours = _ours(folder, name, view, size, ours_n)
             theirs = _matplotlib(folder, "mpl_" + name, view, size, mpl_n) if mpl else None
-            rows.append(BenchRow(f"export {label}, 6 paths, end to end", ours, "frames/s",
-                                 baseline=theirs, baseline_name=baseline_name,
-                                 target=target))
+            rows.append(
+                BenchRow(
+                    f"export {label}, 6 paths, end to end",
+                    ours,
+                    "frames/s",
+                    baseline=theirs,
+                    baseline_name=baseline_name,
+                    target=target,
+                )
+            )
         frames = 40 if quick else 120
-        render = [*studio_command(), "render", "--surface", "rosenbrock",
-                  *[a for n, lr in OPTIMIZERS for a in ("--optimizer", f"{n}:lr={lr}")],
-                  "--start", "-1.5,2", "--steps", str(STEPS), "--frames", str(frames), "-q"]
+        render = [
+            *studio_command(),
+            "render",
+            "--surface",
+            "rosenbrock",
+            *[a for n, lr in OPTIMIZERS for a in ("--optimizer", f"{n}:lr={lr}")],
+            "--start",
+            "-1.5,2",
+            "--steps",
+            str(STEPS),
+            "--frames",
+            str(frames),
+            "-q",
+        ]
         ours_run = _wall([*render, "-o", str(folder / "r.mp4"), "--size", "1280x720"])
         # The baseline script needs an interpreter: a frozen bundle has none to offer.
-        mpl_s = (_wall([sys.executable, "-c", _MPL_SCRIPT, str(folder), str(frames)]).seconds
-                 if mpl and not getattr(sys, "frozen", False) else None)
-        rows.append(BenchRow(f"studio render {frames} frames 1280x720 MP4 (with start-up)",
-                             ours_run.seconds, "s", baseline=mpl_s,
-                             baseline_name="matplotlib script" if mpl_s is not None
-                             else (NO_MATPLOTLIB if not mpl else "-"),
-                             lower_is_better=True))
+        mpl_s = (
+            _wall([sys.executable, "-c", _MPL_SCRIPT, str(folder), str(frames)]).seconds
+            if mpl and not getattr(sys, "frozen", False)
+            else None
+        )
+        rows.append(
+            BenchRow(
+                f"studio render {frames} frames 1280x720 MP4 (with start-up)",
+                ours_run.seconds,
+                "s",
+                baseline=mpl_s,
+                baseline_name="matplotlib script"
+                if mpl_s is not None
+                else (NO_MATPLOTLIB if not mpl else "-"),
+                lower_is_better=True,
+            )
+        )
         # Start-up: a one-frame PNG is almost all of it (imports, display, GL set-up,
         # simulating and the first GL paint); the best of a few runs.
-        still = [*studio_command(), "render", "--surface", "rosenbrock", "--optimizer",
-                 "adam", "--steps", "20", "-q", "-o", str(folder / "s.png")]
+        still = [
+            *studio_command(),
+            "render",
+            "--surface",
+            "rosenbrock",
+            "--optimizer",
+            "adam",
+            "--steps",
+            "20",
+            "-q",
+            "-o",
+            str(folder / "s.png"),
+        ]
         startup = min(_wall(still).seconds for _ in range(2 if quick else 3))
-        rows.append(BenchRow("studio render start-up: a 1-frame PNG 1280x720, wall", startup,
-                             "s", lower_is_better=True, target="< 0.8 s"))
+        rows.append(
+            BenchRow(
+                "studio render start-up: a 1-frame PNG 1280x720, wall",
+                startup,
+                "s",
+                lower_is_better=True,
+                target="< 0.8 s",
+            )
+        )
         for fmt in ("mp4", "gif"):
             run = _wall([*render, "-o", str(folder / f"big.{fmt}"), "--size", "1920x1080"])
-            rows.append(BenchRow(memory_label(frames, fmt, run), run.total_mb, "MB",
-                                 lower_is_better=True, target="< 500 MB"))
+            rows.append(
+                BenchRow(
+                    memory_label(frames, fmt, run),
+                    run.total_mb,
+                    "MB",
+                    lower_is_better=True,
+                    target="< 500 MB",
+                )
+            )
     return "Export (render + encode, end to end)", rows
 
 

@@ -60,8 +60,10 @@ def format_table(rows: Sequence[BenchRow], title: str = "") -> str:
     right = {1, 3, 5}
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        ).rstrip()
 
     out = [title] if title else []
     out += [line(header), line(["-" * w for w in widths])]

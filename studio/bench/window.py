@@ -28,17 +28,33 @@ from studio.bench.table import BenchRow
 
 WINDOW_SIZE = (1600, 1000)
 REQUESTED_FPS = 60
-RUNS = (("sgd", 1e-3), ("momentum", 5e-4), ("adam", 0.02), ("rmsprop", 0.01),
-        ("nesterov", 5e-4), ("adagrad", 0.3), ("adamw", 0.02), ("amsgrad", 0.02),
-        ("nadam", 0.02), ("adadelta", 1.0))
+RUNS = (
+    ("sgd", 1e-3),
+    ("momentum", 5e-4),
+    ("adam", 0.02),
+    ("rmsprop", 0.01),
+    ("nesterov", 5e-4),
+    ("adagrad", 0.3),
+    ("adamw", 0.02),
+    ("amsgrad", 0.02),
+    ("nadam", 0.02),
+    ("adadelta", 1.0),
+)
 
 
 def _scene(steps: int = 5000):
     from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 
-    runs = tuple(RunSpec(name, {"lr": lr}, ((-1.8 + 0.35 * i, 2.5 - 0.3 * i),),
-                         label=name, color=PALETTE[i % len(PALETTE)])
-                 for i, (name, lr) in enumerate(RUNS))
+    runs = tuple(
+        RunSpec(
+            name,
+            {"lr": lr},
+            ((-1.8 + 0.35 * i, 2.5 - 0.3 * i),),
+            label=name,
+            color=PALETTE[i % len(PALETTE)],
+        )
+        for i, (name, lr) in enumerate(RUNS)
+    )
     return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=steps)
 
 
@@ -141,12 +157,26 @@ def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
         latency_big = edit_latency_ms(big, repeats)
     w, h = WINDOW_SIZE
     return "Studio window (software GL unless the display has a GPU)", [
-        BenchRow(f"window {w}x{h} playing 10 balls + trails, 150x150 mesh, all docks",
-                 ours, "frames/s", baseline=theirs, baseline_name="3D view as QOpenGLWidget",
-                 target=">= 30 frames/s"),
-        BenchRow(f"edit -> new paths painted, default scene ({len(default.runs)} optimizers x "
-                 f"{default.steps} steps)", latency_default, "ms", lower_is_better=True,
-                 target="<= 50 ms"),
-        BenchRow(f"edit -> new paths painted, {len(big.runs)} optimizers x {big.steps} steps",
-                 latency_big, "ms", lower_is_better=True),
+        BenchRow(
+            f"window {w}x{h} playing 10 balls + trails, 150x150 mesh, all docks",
+            ours,
+            "frames/s",
+            baseline=theirs,
+            baseline_name="3D view as QOpenGLWidget",
+            target=">= 30 frames/s",
+        ),
+        BenchRow(
+            f"edit -> new paths painted, default scene ({len(default.runs)} optimizers x "
+            f"{default.steps} steps)",
+            latency_default,
+            "ms",
+            lower_is_better=True,
+            target="<= 50 ms",
+        ),
+        BenchRow(
+            f"edit -> new paths painted, {len(big.runs)} optimizers x {big.steps} steps",
+            latency_big,
+            "ms",
+            lower_is_better=True,
+        ),
     ]

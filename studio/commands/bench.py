@@ -13,13 +13,17 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     from studio.bench import SECTIONS
 
-    p = sub.add_parser("bench", help="measure the engine, export and window against baselines",
-                       description="Benchmarks printed as tables: our figure, a baseline "
-                                   "measured on this machine in the same run (a per-ball "
-                                   "Python loop, or matplotlib), and the ratio.")
+    p = sub.add_parser(
+        "bench",
+        help="measure the engine, export and window against baselines",
+        description="Benchmarks printed as tables: our figure, a baseline "
+        "measured on this machine in the same run (a per-ball "
+        "Python loop, or matplotlib), and the ratio.",
+    )
     p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure)")
-    p.add_argument("--only", choices=[s.name for s in SECTIONS], default=None,
-                   help="run one section")
+    p.add_argument(
+        "--only", choices=[s.name for s in SECTIONS], default=None, help="run one section"
+    )
     p.set_defaults(run=run)
 
 

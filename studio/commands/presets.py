@@ -57,8 +57,10 @@ def preset_lines(width: int) -> list[str]:
     table = [HEADER, *((n, f, d, "; ".join(m) or "none") for n, f, d, m in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
     if sum(widths) + len(GAP) * (len(widths) - 1) <= width:
-        return [GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                for row in table]
+        return [
+            GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in table
+        ]
 
     name_width = widths[0]
     beside = width - name_width - len(GAP) >= MIN_DETAIL_WIDTH
@@ -73,8 +75,9 @@ def preset_lines(width: int) -> list[str]:
             details.append(joined)
         else:
             for i, minimum in enumerate(minima):
-                details.extend(_wrap(("minima " if i == 0 else "       ") + minimum,
-                                     detail_width, " " * 9))
+                details.extend(
+                    _wrap(("minima " if i == 0 else "       ") + minimum, detail_width, " " * 9)
+                )
         if beside:
             lines.append(name.ljust(name_width) + GAP + details[0])
             lines.extend(indent + d for d in details[1:])

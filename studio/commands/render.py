@@ -37,69 +37,156 @@ def register(sub: argparse._SubParsersAction) -> None:
     from studio.export.views import VIEW_NAMES, views_help
 
     p = sub.add_parser(
-        "render", help="export a scene as GIF, MP4 or PNG without opening a window",
+        "render",
+        help="export a scene as GIF, MP4 or PNG without opening a window",
         description="Render a scene (a file, or the inline flags of `studio trace`) to an "
-                    "animated GIF, an MP4 for slides, or a PNG of one step.")
+        "animated GIF, an MP4 for slides, or a PNG of one step.",
+    )
     add_scene_arguments(p)
     out = p.add_argument_group("output")
-    out.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                     help=f"{_either('OUT' + w.suffix for w in WRITERS.values())} "
-                          "(the format follows the suffix)")
-    out.add_argument("--size", type=parse_size, default=None, metavar="WxH",
-                     help=f"frame size ({_defaults(lambda w: '{}x{}'.format(*w.default_size))})")
-    out.add_argument("--fps", type=_positive_float, default=None,
-                     help=f"frames per second ({_defaults(lambda w: f'{w.default_fps:g}')}). "
-                          "MP4: 1 to 120. GIF: "
-                          "1 to 50, and every frame lasts the same whole number of "
-                          "hundredths of a second, so other rates round to 100/N: "
-                          "50, 33.3, 25, 20, 16.7, ... (30 plays at 33.3)")
+    out.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help=f"{_either('OUT' + w.suffix for w in WRITERS.values())} "
+        "(the format follows the suffix)",
+    )
+    out.add_argument(
+        "--size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
+        help=f"frame size ({_defaults(lambda w: '{}x{}'.format(*w.default_size))})",
+    )
+    out.add_argument(
+        "--fps",
+        type=_positive_float,
+        default=None,
+        help=f"frames per second ({_defaults(lambda w: f'{w.default_fps:g}')}). "
+        "MP4: 1 to 120. GIF: "
+        "1 to 50, and every frame lasts the same whole number of "
+        "hundredths of a second, so other rates round to 100/N: "
+        "50, 33.3, 25, 20, 16.7, ... (30 plays at 33.3)",
+    )
     length = out.add_mutually_exclusive_group()
-    length.add_argument("--frames", type=_positive_int, default=None, metavar="N",
-                        help="number of frames, steps spread evenly")
-    length.add_argument("--duration", type=_positive_float, default=None, metavar="S",
-                        help="clip length in seconds (frames = duration × fps)")
-    length.add_argument("--steps-per-frame", type=_positive_int, default=None, metavar="K",
-                        help="advance K steps per frame")
-    out.add_argument("--hold", type=_non_negative_float, default=None, metavar="S",
-                     help="seconds the last frame is held at the end (default 1)")
-    out.add_argument("--preset", choices=_preset_names(), default=None,
-                     help="named output choices: " + _presets_help())
-    out.add_argument("--msaa", type=_non_negative_int, default=None, metavar="N",
-                     help="antialias the 3D view with N samples per pixel (default 0, or 4 "
-                          "with a preset; it slows a software-GL export by about 40%%)")
-    out.add_argument("--transparent", action="store_true",
-                     help="PNG only: a transparent background, for overlaying on a slide")
-    out.add_argument("--from", dest="from_step", type=_non_negative_int, default=0, metavar="STEP",
-                     help="first step shown (default 0)")
-    out.add_argument("--to", dest="to_step", type=_non_negative_int, default=None, metavar="STEP",
-                     help="last step shown (default: the last step; the step a PNG shows)")
+    length.add_argument(
+        "--frames",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="number of frames, steps spread evenly",
+    )
+    length.add_argument(
+        "--duration",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="clip length in seconds (frames = duration × fps)",
+    )
+    length.add_argument(
+        "--steps-per-frame",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="advance K steps per frame",
+    )
+    out.add_argument(
+        "--hold",
+        type=_non_negative_float,
+        default=None,
+        metavar="S",
+        help="seconds the last frame is held at the end (default 1)",
+    )
+    out.add_argument(
+        "--preset",
+        choices=_preset_names(),
+        default=None,
+        help="named output choices: " + _presets_help(),
+    )
+    out.add_argument(
+        "--msaa",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="antialias the 3D view with N samples per pixel (default 0, or 4 "
+        "with a preset; it slows a software-GL export by about 40%%)",
+    )
+    out.add_argument(
+        "--transparent",
+        action="store_true",
+        help="PNG only: a transparent background, for overlaying on a slide",
+    )
+    out.add_argument(
+        "--from",
+        dest="from_step",
+        type=_non_negative_int,
+        default=0,
+        metavar="STEP",
+        help="first step shown (default 0)",
+    )
+    out.add_argument(
+        "--to",
+        dest="to_step",
+        type=_non_negative_int,
+        default=None,
+        metavar="STEP",
+        help="last step shown (default: the last step; the step a PNG shows)",
+    )
     look = p.add_argument_group("look")
     look.add_argument("--view", choices=VIEW_NAMES, default=VIEW_NAMES[0], help=views_help())
-    look.add_argument("--orbit", type=float, default=0.0, metavar="DEG",
-                      help="turn the 3D camera DEG degrees over the clip")
-    look.add_argument("--camera", default=None, metavar="auto|top|front|iso|AZ,EL[,DIST]",
-                      help="the 3D camera: auto (angles that show the paths), a preset, or "
-                           "azimuth and elevation in degrees (and a distance; default: "
-                           "fitted to the frame)")
-    look.add_argument("--lower-plot", choices=("grad", "lr"), default="grad",
-                      help="the loss view's lower plot: gradient norm (default) or learning "
-                           "rate")
-    look.add_argument("--floor-contours", action="store_true",
-                      help="draw isolines on the 3D view's floor")
-    look.add_argument("--ghost", action="store_true",
-                      help="show the loss curves' future faintly while they grow")
-    look.add_argument("--title", default=None, metavar="TEXT",
-                      help="title text (default: the scene title or the formula; '' for none)")
-    look.add_argument("--no-legend", dest="legend", action="store_false",
-                      help="leave out the legend")
-    look.add_argument("--no-step", dest="step_counter", action="store_false",
-                      help="leave out the step counter")
+    look.add_argument(
+        "--orbit",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="turn the 3D camera DEG degrees over the clip",
+    )
+    look.add_argument(
+        "--camera",
+        default=None,
+        metavar="auto|top|front|iso|AZ,EL[,DIST]",
+        help="the 3D camera: auto (angles that show the paths), a preset, or "
+        "azimuth and elevation in degrees (and a distance; default: "
+        "fitted to the frame)",
+    )
+    look.add_argument(
+        "--lower-plot",
+        choices=("grad", "lr"),
+        default="grad",
+        help="the loss view's lower plot: gradient norm (default) or learning rate",
+    )
+    look.add_argument(
+        "--floor-contours", action="store_true", help="draw isolines on the 3D view's floor"
+    )
+    look.add_argument(
+        "--ghost", action="store_true", help="show the loss curves' future faintly while they grow"
+    )
+    look.add_argument(
+        "--title",
+        default=None,
+        metavar="TEXT",
+        help="title text (default: the scene title or the formula; '' for none)",
+    )
+    look.add_argument(
+        "--no-legend", dest="legend", action="store_false", help="leave out the legend"
+    )
+    look.add_argument(
+        "--no-step", dest="step_counter", action="store_false", help="leave out the step counter"
+    )
     theme = look.add_mutually_exclusive_group()
-    theme.add_argument("--dark", dest="dark", action="store_true", default=True,
-                       help="dark background (default)")
+    theme.add_argument(
+        "--dark", dest="dark", action="store_true", default=True, help="dark background (default)"
+    )
     theme.add_argument("--light", dest="dark", action="store_false", help="light background")
-    look.add_argument("--trail", type=_non_negative_int, default=None, metavar="N",
-                      help="trail length in steps (default: the whole path)")
+    look.add_argument(
+        "--trail",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="trail length in steps (default: the whole path)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -113,9 +200,10 @@ def _preset_names() -> list[str]:
 def _presets_help() -> str:
     from studio.export.options import EXPORT_PRESETS
 
-    return "; ".join(f"{p.name}: {p.label}" + ("" if p.max_bytes else
-                                               f", {p.size[0]}x{p.size[1]} {p.fps:g} fps")
-                     for p in EXPORT_PRESETS.values())
+    return "; ".join(
+        f"{p.name}: {p.label}" + ("" if p.max_bytes else f", {p.size[0]}x{p.size[1]} {p.fps:g} fps")
+        for p in EXPORT_PRESETS.values()
+    )
 
 
 def _non_negative_float(text: str) -> float:
@@ -129,7 +217,7 @@ def _non_negative_float(text: str) -> float:
 
 
 def _either(items: Iterable[str]) -> str:
-    """"a, b or c"."""
+    """ "a, b or c"."""
     *first, last = items
     return f"{', '.join(first)} or {last}" if first else last
 
@@ -142,7 +230,7 @@ def _defaults(show: Callable[[type[FrameWriter]], str]) -> str:
     writers = list(WRITERS.values())
     values = [show(w) for w in writers]
     common = max(values, key=values.count)
-    others = [f"{v} for {w.name}" for w, v in zip(writers, values) if v != common]
+    others = [f"{v} for {w.name}" for w, v in zip(writers, values, strict=False) if v != common]
     return "; ".join([f"default {common}", *others])
 
 
@@ -191,8 +279,9 @@ def run(args: argparse.Namespace) -> int:
     writer = writer_class(fmt)
     preset = EXPORT_PRESETS[args.preset] if args.preset else None
     if preset is not None and preset.fmt != fmt:
-        raise StudioError(f"--preset {preset.name} writes {preset.fmt.upper()}: name the "
-                          f"output .{preset.fmt}")
+        raise StudioError(
+            f"--preset {preset.name} writes {preset.fmt.upper()}: name the output .{preset.fmt}"
+        )
     if args.transparent and fmt != "png":
         raise StudioError("--transparent needs a PNG (GIF and MP4 have no such background)")
     camera = None if args.camera is None else parse_camera(args.camera)
@@ -220,17 +309,29 @@ def run(args: argparse.Namespace) -> int:
         still = not writer.animated
         options = RenderOptions(
             size=args.size or (preset.size if preset else writer.default_size),
-            fps=fps, view=args.view, title=args.title, legend=args.legend,
-            step_counter=args.step_counter, dark=args.dark, trail=args.trail,
-            orbit=args.orbit, from_step=args.from_step, to_step=args.to_step,
-            frames=1 if still else args.frames, duration=args.duration,
-            steps_per_frame=args.steps_per_frame, still=still,
+            fps=fps,
+            view=args.view,
+            title=args.title,
+            legend=args.legend,
+            step_counter=args.step_counter,
+            dark=args.dark,
+            trail=args.trail,
+            orbit=args.orbit,
+            from_step=args.from_step,
+            to_step=args.to_step,
+            frames=1 if still else args.frames,
+            duration=args.duration,
+            steps_per_frame=args.steps_per_frame,
+            still=still,
             hold=DEFAULT_HOLD if args.hold is None else args.hold,
-            lower_plot=args.lower_plot, ghost=args.ghost, floor_contours=args.floor_contours,
+            lower_plot=args.lower_plot,
+            ghost=args.ghost,
+            floor_contours=args.floor_contours,
             transparent=args.transparent,
             msaa=args.msaa if args.msaa is not None else (preset.msaa if preset else 0),
             camera=camera if isinstance(camera, tuple) else None,
-            auto_camera=camera == "auto")
+            auto_camera=camera == "auto",
+        )
         bar = _ProgressBar(str(args.output)) if not args.quiet and sys.stderr.isatty() else None
 
         def progress(done: int, total: int) -> None:
@@ -240,12 +341,17 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             if preset is not None and preset.max_bytes is not None:
-                export_under(scene, args.output, options, preset.max_bytes,
-                             fixed=args.size is not None, progress_cb=progress,
-                             cancel_flag=cancel)
+                export_under(
+                    scene,
+                    args.output,
+                    options,
+                    preset.max_bytes,
+                    fixed=args.size is not None,
+                    progress_cb=progress,
+                    cancel_flag=cancel,
+                )
             else:
-                export(scene, args.output, options, progress_cb=progress,
-                       cancel_flag=cancel)
+                export(scene, args.output, options, progress_cb=progress, cancel_flag=cancel)
         except (ExportCancelled, KeyboardInterrupt):
             if bar is not None:
                 bar.clear()
@@ -260,8 +366,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                   if hasattr(signal, name))
+INTERRUPTS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @contextlib.contextmanager
@@ -306,8 +413,10 @@ class _ProgressBar:
         filled = int(width * done / max(total, 1))
         rate = done / max(now - self.start, 1e-6)
         left = (total - done) / rate if rate > 0 else 0.0
-        sys.stderr.write(f"\r{self.name}  [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{done}/{total} frames  {rate:5.1f} fps  {left:4.0f} s left ")
+        sys.stderr.write(
+            f"\r{self.name}  [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done}/{total} frames  {rate:5.1f} fps  {left:4.0f} s left "
+        )
         sys.stderr.flush()
 
     def clear(self) -> None:

@@ -55,8 +55,9 @@ class SceneArgsError(StudioError):
 def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != n or not all(re.fullmatch(_NUMBER, p) for p in parts):
-        raise argparse.ArgumentTypeError(f"{what} must be {n} numbers separated by commas, "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"{what} must be {n} numbers separated by commas, got {text!r}"
+        )
     return tuple(float(p) for p in parts)
 
 
@@ -78,8 +79,9 @@ def parse_grid(text: str) -> tuple[int, int]:
     """`8x6` -> (8, 6)."""
     m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
     if not m or not (1 <= int(m.group(1)) <= 64 and 1 <= int(m.group(2)) <= 64):
-        raise argparse.ArgumentTypeError(f"a start grid must look like 8x6 (1..64 each), "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"a start grid must look like 8x6 (1..64 each), got {text!r}"
+        )
     return int(m.group(1)), int(m.group(2))
 
 
@@ -88,43 +90,81 @@ def parse_param(text: str) -> tuple[str, float]:
     try:
         return parse_surface_param(text)
     except ParamsError as exc:
-        raise argparse.ArgumentTypeError(f"a surface parameter must look like a=2.5: {exc}"
-                                         ) from None
+        raise argparse.ArgumentTypeError(
+            f"a surface parameter must look like a=2.5: {exc}"
+        ) from None
 
 
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the scene file and the inline scene flags to `parser`."""
     # Let "-1.5,2" be a value, not an option: none of these flags looks like a number.
     parser._negative_number_matcher = re.compile(r"^-\.?\d")
-    parser.add_argument("scene", nargs="?", type=Path, metavar="SCENE.json",
-                        help="a scene file; the flags below override parts of it")
+    parser.add_argument(
+        "scene",
+        nargs="?",
+        type=Path,
+        metavar="SCENE.json",
+        help="a scene file; the flags below override parts of it",
+    )
     g = parser.add_argument_group("scene")
-    g.add_argument("--surface", metavar="PRESET|EXPR",
-                   help="a preset name (e.g. rosenbrock) or a formula in x and y")
-    g.add_argument("--surface-param", action="append", type=parse_param, default=[],
-                   metavar="NAME=VALUE", help="a value for a parameter of the formula")
-    g.add_argument("--domain", type=parse_domain, metavar="XMIN,XMAX,YMIN,YMAX",
-                   help="the region shown (and where a start grid lies)")
-    g.add_argument("--network", metavar="TASK[:key=value,...]",
-                   help="train a network instead of descending a surface, e.g. "
-                        "digits01:hidden=16x8,activation=sigmoid,init_seed=0 (tasks: digits01, "
-                        "digits; activations: sigmoid, tanh, relu); every run starts from the "
-                        "same initial weights")
-    g.add_argument("--plane", choices=("pca", "random"), default=None,
-                   help="the landscape plane of a network: the paths' principal directions "
-                        "(pca, default) or filter-normalised random directions")
-    g.add_argument("--optimizer", action="append", default=[],
-                   metavar="NAME[:key=value,...][@X,Y...]",
-                   help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable); "
-                        "@X,Y gives this run its own start (adam:lr=0.4@-6,-6; repeat @ for "
-                        "more), the others start at --start / --start-grid")
+    g.add_argument(
+        "--surface",
+        metavar="PRESET|EXPR",
+        help="a preset name (e.g. rosenbrock) or a formula in x and y",
+    )
+    g.add_argument(
+        "--surface-param",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for a parameter of the formula",
+    )
+    g.add_argument(
+        "--domain",
+        type=parse_domain,
+        metavar="XMIN,XMAX,YMIN,YMAX",
+        help="the region shown (and where a start grid lies)",
+    )
+    g.add_argument(
+        "--network",
+        metavar="TASK[:key=value,...]",
+        help="train a network instead of descending a surface, e.g. "
+        "digits01:hidden=16x8,activation=sigmoid,init_seed=0 (tasks: digits01, "
+        "digits; activations: sigmoid, tanh, relu); every run starts from the "
+        "same initial weights",
+    )
+    g.add_argument(
+        "--plane",
+        choices=("pca", "random"),
+        default=None,
+        help="the landscape plane of a network: the paths' principal directions "
+        "(pca, default) or filter-normalised random directions",
+    )
+    g.add_argument(
+        "--optimizer",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...][@X,Y...]",
+        help="an optimizer run, e.g. adam:lr=0.05,beta2=0.99 (repeatable); "
+        "@X,Y gives this run its own start (adam:lr=0.4@-6,-6; repeat @ for "
+        "more), the others start at --start / --start-grid",
+    )
     starts = g.add_mutually_exclusive_group()
-    starts.add_argument("--start", action="append", type=parse_point, default=[],
-                        metavar="X,Y", help="a start point of every run that gives none with "
-                                            "@X,Y (repeatable)")
-    starts.add_argument("--start-grid", type=parse_grid, metavar="NXxNY",
-                        help="an NX × NY grid of starts over the domain, for every run that "
-                             "gives none with @X,Y")
+    starts.add_argument(
+        "--start",
+        action="append",
+        type=parse_point,
+        default=[],
+        metavar="X,Y",
+        help="a start point of every run that gives none with @X,Y (repeatable)",
+    )
+    starts.add_argument(
+        "--start-grid",
+        type=parse_grid,
+        metavar="NXxNY",
+        help="an NX × NY grid of starts over the domain, for every run that gives none with @X,Y",
+    )
     g.add_argument("--steps", type=int, metavar="N", help="number of updates (default 500)")
     g.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
 
@@ -153,10 +193,14 @@ def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
     network_text = getattr(args, "network", None)
     if network_text is not None:
         if args.surface is not None or args.surface_param or args.domain is not None:
-            raise SceneArgsError("--network replaces the surface: leave out --surface, "
-                                 "--surface-param and --domain")
-        spec = SurfaceSpec(preset=None, network=parse_network(network_text),
-                           plane=spec.plane if spec.network is not None else "pca")
+            raise SceneArgsError(
+                "--network replaces the surface: leave out --surface, --surface-param and --domain"
+            )
+        spec = SurfaceSpec(
+            preset=None,
+            network=parse_network(network_text),
+            plane=spec.plane if spec.network is not None else "pca",
+        )
     if getattr(args, "plane", None) is not None:
         if spec.network is None:
             raise SceneArgsError("--plane applies to a network (--network)")
@@ -184,8 +228,10 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     surface = _surface(args, base.surface if base else None)
     network = surface.network is not None
     if network and (args.start or grid_given(args)):
-        raise SceneArgsError("a network run starts from the network's initial weights: "
-                             "--start and --start-grid apply to surfaces only")
+        raise SceneArgsError(
+            "a network run starts from the network's initial weights: "
+            "--start and --start-grid apply to surfaces only"
+        )
     starts: tuple[tuple[float, float], ...] | None = tuple(args.start) or None
     grid: tuple[int, int] | None = args.start_grid
 
@@ -196,16 +242,24 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
             parsed = parse_run_text(text)
             own = parsed.starts or None
             if network and own:
-                raise SceneArgsError("a network run starts from the network's initial "
-                                     "weights: @X,Y applies to surfaces only")
+                raise SceneArgsError(
+                    "a network run starts from the network's initial "
+                    "weights: @X,Y applies to surfaces only"
+                )
             try:
-                run = new_run(draft, parsed.optimizer, hyper=parsed.hyper,
-                              starts=((0.0, 0.0),) if network else (own or starts),
-                              grid=None if (own or network) else grid)
+                run = new_run(
+                    draft,
+                    parsed.optimizer,
+                    hyper=parsed.hyper,
+                    starts=((0.0, 0.0),) if network else (own or starts),
+                    grid=None if (own or network) else grid,
+                )
             except NoStartError:
-                raise SceneArgsError(f"{parsed.optimizer}: this surface has no classic start: "
-                                     "give --start X,Y, --start-grid NXxNY or "
-                                     f"--optimizer {parsed.optimizer}@X,Y") from None
+                raise SceneArgsError(
+                    f"{parsed.optimizer}: this surface has no classic start: "
+                    "give --start X,Y, --start-grid NXxNY or "
+                    f"--optimizer {parsed.optimizer}@X,Y"
+                ) from None
             draft = replace(draft, runs=draft.runs + (run,))
         runs = list(draft.runs)
     elif base is not None and base.runs:
@@ -215,10 +269,13 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     else:
         raise SceneArgsError("nothing to trace: give a SCENE.json or at least one --optimizer")
 
-    scene = Scene(surface=surface, runs=tuple(runs),
-                  steps=args.steps if args.steps is not None else (base.steps if base else 500),
-                  seed=args.seed if args.seed is not None else (base.seed if base else 0),
-                  title=base.title if base else "")
+    scene = Scene(
+        surface=surface,
+        runs=tuple(runs),
+        steps=args.steps if args.steps is not None else (base.steps if base else 500),
+        seed=args.seed if args.seed is not None else (base.seed if base else 0),
+        title=base.title if base else "",
+    )
     try:  # the same structural limits as a file (step count, sizes, colours)
         scene = scene_from_dict(scene_to_dict(scene))
     except SceneError as exc:
@@ -228,11 +285,9 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
     if scene.surface.network is not None:  # too large to keep: refused before training
         from studio.engine import check_size
 
-        check_size(sum(r.enabled for r in scene.runs), scene.steps,
-                   scene.surface.network.n_params)
+        check_size(sum(r.enabled for r in scene.runs), scene.steps, scene.surface.network.n_params)
     return scene
 
 
 def grid_given(args: argparse.Namespace) -> bool:
     return getattr(args, "start_grid", None) is not None
-

@@ -55,6 +55,8 @@ def _values(traj: Trajectory) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
         names += NETWORK_EXTRA
         arrays += [getattr(traj, k) for k in NETWORK_EXTRA]
     return (*names, "grad_norm", "lr"), (*arrays, traj.grad_norm, traj.lr)
+
+
 # Rows turned into Python objects at a time by the CSV and JSON writers: a few MB, so
 # memory does not grow with the trajectory, and large enough that slicing costs nothing.
 CHUNK_ROWS = 8192
@@ -68,15 +70,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     from studio.commands.scene_args import add_scene_arguments
 
     p = sub.add_parser(
-        "trace", help="simulate a scene and write the trajectories (CSV, JSON or NPZ)",
+        "trace",
+        help="simulate a scene and write the trajectories (CSV, JSON or NPZ)",
         description="Simulate a scene (a file, or inline flags) and write every ball's path. "
-                    "Example: studio trace --surface rosenbrock --optimizer adam:lr=0.05 "
-                    "--optimizer momentum:lr=0.0002 --start -1.5,2 --steps 500 -o run.csv")
+        "Example: studio trace --surface rosenbrock --optimizer adam:lr=0.05 "
+        "--optimizer momentum:lr=0.0002 --start -1.5,2 --steps 500 -o run.csv",
+    )
     add_scene_arguments(p)
-    p.add_argument("-o", "--output", type=Path, metavar="OUT",
-                   help="OUT.csv, OUT.json or OUT.npz (default: CSV on stdout)")
-    p.add_argument("--compress", action="store_true",
-                   help="compress an .npz output (smaller, several times slower to write)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="OUT.csv, OUT.json or OUT.npz (default: CSV on stdout)",
+    )
+    p.add_argument(
+        "--compress",
+        action="store_true",
+        help="compress an .npz output (smaller, several times slower to write)",
+    )
     p.set_defaults(run=run)
 
 
@@ -98,11 +110,15 @@ def run(args: argparse.Namespace) -> int:
         where = f"ball {b}, {traj.ball_label[b]}"
         if not math.isfinite(float(traj.loss[0, b])):
             x, y = traj.positions[0, b]
-            print(f"studio: warning: {where}: f is not finite at its start ({x:g}, {y:g})",
-                  file=sys.stderr)
+            print(
+                f"studio: warning: {where}: f is not finite at its start ({x:g}, {y:g})",
+                file=sys.stderr,
+            )
         else:
-            print(f"studio: warning: {where} diverged at step {int(traj.stop_step[b]) + 1}",
-                  file=sys.stderr)
+            print(
+                f"studio: warning: {where} diverged at step {int(traj.stop_step[b]) + 1}",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -116,8 +132,7 @@ def output_format(out: Path | None, compress: bool = False) -> str:
     return fmt
 
 
-def write_trace(traj: Trajectory, scene: Scene, out: Path | None,
-                compress: bool = False) -> None:
+def write_trace(traj: Trajectory, scene: Scene, out: Path | None, compress: bool = False) -> None:
     """Write `traj` as CSV, JSON or NPZ by `out`'s suffix (CSV on standard output for None),
     atomically: a failed write leaves no file."""
     fmt = output_format(out, compress)
@@ -171,8 +186,15 @@ def write_csv(traj: Trajectory, fh: IO[str]) -> None:
     for b in range(traj.n_balls):
         label = traj.ball_label[b]
         for t0, t1 in _chunks(_last_row(traj, b) + 1):
-            w.writerows(zip(repeat(label), repeat(b), range(t0, t1),
-                            *(a[t0:t1, b].tolist() for a in arrays), strict=False))
+            w.writerows(
+                zip(
+                    repeat(label),
+                    repeat(b),
+                    range(t0, t1),
+                    *(a[t0:t1, b].tolist() for a in arrays),
+                    strict=False,
+                )
+            )
             fh.write(buf.getvalue())
             buf.seek(0)
             buf.truncate()
@@ -198,17 +220,21 @@ def _json_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
     from studio.scene import scene_to_dict
 
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-    head = json.dumps({"scene": scene_to_dict(scene), "steps": traj.steps, "balls": []},
-                      allow_nan=False)
-    text.write(head[:-len("]}")])
+    head = json.dumps(
+        {"scene": scene_to_dict(scene), "steps": traj.steps, "balls": []}, allow_nan=False
+    )
+    text.write(head[: -len("]}")])
     columns = tuple(zip(*_values(traj), strict=True))
     for b in range(traj.n_balls):
         end = _last_row(traj, b) + 1
         run = scene.runs[int(traj.ball_run[b])]
         meta = {
-            "label": traj.ball_label[b], "optimizer": run.optimizer,
-            "run": int(traj.ball_run[b]), "color": run.color,
-            "status": STATUS_NAMES[int(traj.status[b])], "stop_step": int(traj.stop_step[b]),
+            "label": traj.ball_label[b],
+            "optimizer": run.optimizer,
+            "run": int(traj.ball_run[b]),
+            "color": run.color,
+            "status": STATUS_NAMES[int(traj.status[b])],
+            "stop_step": int(traj.stop_step[b]),
         }
         text.write((", " if b else "") + json.dumps(meta, allow_nan=False)[:-1])
         for key, column in columns:
@@ -238,21 +264,38 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
         # A network scene: the validation metrics, every ball's full weights, the plane
         # (θ = origin + x·directions[0] + y·directions[1]) and the loss grid drawn on it.
         plane, surface = traj.plane, traj.surface
-        extra = {"val_loss": traj.val_loss, "accuracy": traj.accuracy, "params": traj.params,
-                 "plane_origin": plane.origin, "plane_directions": plane.directions,
-                 "plane_explained": np.array(plane.explained or (np.nan, np.nan)),
-                 "grid_x": surface.xs, "grid_y": surface.ys, "grid_loss": surface.z}
-    save(fh, positions=traj.positions, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
-         status=traj.status, stop_step=traj.stop_step, ball_run=traj.ball_run,
-         ball_label=np.array(traj.ball_label, dtype=str), scene=np.array(scene_to_json(scene)),
-         **extra)
+        extra = {
+            "val_loss": traj.val_loss,
+            "accuracy": traj.accuracy,
+            "params": traj.params,
+            "plane_origin": plane.origin,
+            "plane_directions": plane.directions,
+            "plane_explained": np.array(plane.explained or (np.nan, np.nan)),
+            "grid_x": surface.xs,
+            "grid_y": surface.ys,
+            "grid_loss": surface.z,
+        }
+    save(
+        fh,
+        positions=traj.positions,
+        loss=traj.loss,
+        grad_norm=traj.grad_norm,
+        lr=traj.lr,
+        status=traj.status,
+        stop_step=traj.stop_step,
+        ball_run=traj.ball_run,
+        ball_label=np.array(traj.ball_label, dtype=str),
+        scene=np.array(scene_to_json(scene)),
+        **extra,
+    )
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write through `write` into a temporary file beside `path`, then rename it onto `path`."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                   dir=path.parent if str(path.parent) else ".")
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."
+        )
     except OSError as exc:
         raise TraceError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:

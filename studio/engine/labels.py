@@ -18,22 +18,25 @@ from studio.engine.registry import OPTIMIZERS, run_label
 def _hyper(run: object) -> dict[str, object]:
     """The run's hyperparameters with the optimizer's defaults filled in."""
     info = OPTIMIZERS.get(getattr(run, "optimizer", ""))
-    values: dict[str, object] = {} if info is None else {
-        k: h.default for k, h in info.hyper.items()}
+    values: dict[str, object] = (
+        {} if info is None else {k: h.default for k, h in info.hyper.items()}
+    )
     values.update(getattr(run, "hyper", {}) or {})
     return values
 
 
 def _number(value: object) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) \
+    return (
+        f"{value:g}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
         else str(value)
+    )
 
 
 def _start(run: object) -> str:
     grid = getattr(run, "grid", None)
     if grid is not None:
-        return "grid " + "×".join(str(g) for g in grid) if isinstance(grid, tuple) \
-            else "grid"
+        return "grid " + "×".join(str(g) for g in grid) if isinstance(grid, tuple) else "grid"
     starts = getattr(run, "starts", ()) or ()
     if not starts:
         return ""
@@ -46,7 +49,7 @@ def run_labels(runs: Sequence[object]) -> list[str]:
     """One label per run (in order), distinct wherever the runs differ (see module doc)."""
     labels = [run_label(run) for run in runs]
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, (run, label) in enumerate(zip(runs, labels)):
+    for i, (run, label) in enumerate(zip(runs, labels, strict=False)):
         # Only runs that are drawn can be confused (a disabled one appears in no legend).
         if not getattr(run, "label", "") and getattr(run, "enabled", True):
             groups[label].append(i)
@@ -55,10 +58,13 @@ def run_labels(runs: Sequence[object]) -> list[str]:
             continue
         hypers = [_hyper(runs[i]) for i in members]
         keys = sorted({k for h in hypers for k in h})
-        differing = [k for k in keys if k != "lr"
-                     and len({_number(h.get(k, "")) for h in hypers}) > 1]
-        extra = {i: [f"{k} {_number(h.get(k, ''))}" for k in differing if k in h]
-                 for i, h in zip(members, hypers)}
+        differing = [
+            k for k in keys if k != "lr" and len({_number(h.get(k, "")) for h in hypers}) > 1
+        ]
+        extra = {
+            i: [f"{k} {_number(h.get(k, ''))}" for k in differing if k in h]
+            for i, h in zip(members, hypers, strict=False)
+        }
         named = {i: ", ".join(extra[i]) for i in members}
         if len(set(named.values())) < len(members):  # the hyperparameters do not tell
             starts = {i: _start(runs[i]) for i in members}
@@ -78,7 +84,7 @@ def run_labels(runs: Sequence[object]) -> list[str]:
 
 
 def _join(base: str, note: str) -> str:
-    """"Adam (lr 0.05)" + "from (1, 2)" → "Adam (lr 0.05, from (1, 2))"."""
+    """ "Adam (lr 0.05)" + "from (1, 2)" → "Adam (lr 0.05, from (1, 2))"."""
     if not note:
         return base
     if base.endswith(")") and "(" in base:

@@ -88,20 +88,23 @@ def scene_balls(scene: Scene) -> tuple[int, int, int]:
         if not run.enabled:
             continue
         starts = run.grid[0] * run.grid[1] if run.grid is not None else len(run.starts)
-        workers = (int(validate_hyper(run.optimizer, run.hyper)["workers"])
-                   if run.optimizer == "easgd" else 0)
+        workers = (
+            int(validate_hyper(run.optimizer, run.hyper)["workers"])
+            if run.optimizer == "easgd"
+            else 0
+        )
         n += starts * (workers + 1)
         label = run_label(run)
-        chars = (len(label) + (_START_SUFFIX if starts > 1 else 0)
-                 + (_WORKER_SUFFIX if workers else 0))
+        chars = (
+            len(label) + (_START_SUFFIX if starts > 1 else 0) + (_WORKER_SUFFIX if workers else 0)
+        )
         longest = max(longest, chars)
         top = max(map(ord, label), default=0)
         width = max(width, 1 if top < 0x100 else 2 if top < 0x10000 else 4)
     return n, longest, width
 
 
-def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str,
-                char_bytes: int = 4) -> int:
+def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str, char_bytes: int = 4) -> int:
     """Estimated peak bytes of `studio trace` writing `fmt` (".csv", ".json", ".npz"); the
     CSV and JSON writers stream, so they add only a chunk of rows (in BASE_BYTES)."""
     total = BASE_BYTES + n_balls * (steps + 1) * BALL_STEP_BYTES
@@ -120,4 +123,5 @@ def check_trace_memory(scene: Scene, fmt: str) -> None:
         raise MemoryLimitError(
             f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "
             f"{need / 1e9:.1f} GB, more than the {MEMORY_LIMIT / 1e9:.0f} GB limit; "
-            "use fewer starts, runs or steps")
+            "use fewer starts, runs or steps"
+        )

@@ -22,8 +22,9 @@ class NoiseState(NamedTuple):
     rng: np.random.Generator
 
 
-def add_gradient_noise(eta: float, gamma: float,
-                       rng: np.random.Generator) -> GradientTransformation:
+def add_gradient_noise(
+    eta: float, gamma: float, rng: np.random.Generator
+) -> GradientTransformation:
     """g ← g + N(0, σ_k²) with σ_k² = η_noise / (1 + k)^γ, k = 0, 1, …
 
     Neelakantan et al. 2015, "Adding Gradient Noise Improves Learning for Very Deep
@@ -43,7 +44,8 @@ def add_gradient_noise(eta: float, gamma: float,
 
 
 def noise_source(kind: str, rng: np.random.Generator) -> GradientTransformation:
-    """Noise training (Seo 2018; docs/algorithms.md#noise-training): ignore the gradient, emit ξ per coordinate.
+    """Noise training (Seo 2018; docs/algorithms.md#noise-training): ignore the gradient,
+    emit ξ per coordinate.
 
     ξ ~ Gumbel(0, 1) (`noise=gumbel`) or N(0, 1) (`noise=gaussian`). Followed by the learning
     rate it moves the ball by θ ← θ − ηξ; followed by Adam it is "Adam noise training".

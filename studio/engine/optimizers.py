@@ -46,8 +46,9 @@ class Optimizer(NamedTuple):
     stochastic: bool = False
 
 
-def build_optimizer(name: str, hyper: Mapping[str, HyperValue],
-                    rng_for: Callable[[str], np.random.Generator]) -> Optimizer:
+def build_optimizer(
+    name: str, hyper: Mapping[str, HyperValue], rng_for: Callable[[str], np.random.Generator]
+) -> Optimizer:
     """The optimizer `name` with validated `hyper`; `rng_for(purpose)` gives its generators."""
     info = OPTIMIZERS[name]
     schedule = make_schedule(float(hyper["lr"]), hyper)
@@ -55,14 +56,14 @@ def build_optimizer(name: str, hyper: Mapping[str, HyperValue],
     if int(hyper["delay"]) > 0:
         links.append(delay_gradients(int(hyper["delay"]), random=False))
     elif int(hyper["max_delay"]) > 0:
-        links.append(delay_gradients(int(hyper["max_delay"]), random=True,
-                                     rng=rng_for("delay")))
+        links.append(delay_gradients(int(hyper["max_delay"]), random=True, rng=rng_for("delay")))
     if info.gradient_free:
         links.append(noise_source(str(hyper["noise"]), rng_for("xi")))
     grad_noise = float(hyper["grad_noise"])
     if grad_noise > 0:
-        links.append(add_gradient_noise(grad_noise, float(hyper["noise_gamma"]),
-                                        rng_for("grad_noise")))
+        links.append(
+            add_gradient_noise(grad_noise, float(hyper["noise_gamma"]), rng_for("grad_noise"))
+        )
     wd = float(hyper["weight_decay"])
     if wd > 0 and info.l2:
         links.append(add_decayed_weights(wd))

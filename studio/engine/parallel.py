@@ -1,4 +1,6 @@
-"""Parallel and distributed SGD, simulated on one machine (docs/algorithms.md#stale-gradients, #easgd).
+"""Parallel and distributed SGD, simulated on one machine.
+
+The rules: docs/algorithms.md#stale-gradients and #easgd.
 
 * Stale gradients (Downpour SGD, Dean et al. 2012; Hogwild!, Recht et al. 2011): each update
   uses the gradient computed τ updates ago, θ_{t+1} = θ_t − η g(θ_{t−τ}). `delay_gradients`
@@ -30,8 +32,9 @@ class DelayState(NamedTuple):
     rng: np.random.Generator | None
 
 
-def delay_gradients(tau: int, random: bool,
-                    rng: np.random.Generator | None = None) -> GradientTransformation:
+def delay_gradients(
+    tau: int, random: bool, rng: np.random.Generator | None = None
+) -> GradientTransformation:
     """Output the gradient of τ updates ago (or of a uniform random 0..τ ago per ball)."""
     if tau < 0:
         raise ValueError("delay must be >= 0")

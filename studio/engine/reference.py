@@ -23,8 +23,18 @@ from studio.engine.registry import HyperValue, validate_hyper
 
 Grad = Callable[[np.ndarray], np.ndarray]  # ∇f at one point: (D,) -> (D,)
 
-GRADIENT_RULES = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
-                  "adamw", "amsgrad", "nadam")
+GRADIENT_RULES = (
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "adadelta",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "amsgrad",
+    "nadam",
+)
 
 
 def reference_lr(hyper: Mapping[str, HyperValue], k: int) -> float:
@@ -58,8 +68,9 @@ def _check_deterministic(optimizer: str, h: Mapping[str, HyperValue]) -> None:
             raise ValueError(f"the reference has no {key} (it draws random numbers)")
 
 
-def reference_path(optimizer: str, hyper: Mapping[str, object], start: np.ndarray,
-                   grad: Grad, steps: int) -> np.ndarray:
+def reference_path(
+    optimizer: str, hyper: Mapping[str, object], start: np.ndarray, grad: Grad, steps: int
+) -> np.ndarray:
     """Positions (steps + 1, D) of one ball of `optimizer` from `start` after each update.
 
     `hyper` as a run gives it (defaults filled in by `validate_hyper`): every gradient rule
@@ -128,8 +139,11 @@ def reference_path(optimizer: str, hyper: Mapping[str, object], start: np.ndarra
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
             d = np.sqrt(v / (1 - b2**t)) + eps
-            theta = (theta - lr * (1 - mu_t) / (1 - mu_product) * g / d
-                     - lr * mu_next / (1 - mu_product * mu_next) * m / d)
+            theta = (
+                theta
+                - lr * (1 - mu_t) / (1 - mu_product) * g / d
+                - lr * mu_next / (1 - mu_product * mu_next) * m / d
+            )
         else:  # adam, adamw, amsgrad
             if optimizer == "adamw":
                 theta = theta * (1 - lr * wd)
@@ -137,8 +151,7 @@ def reference_path(optimizer: str, hyper: Mapping[str, object], start: np.ndarra
             v = b2 * v + (1 - b2) * g * g
             if optimizer == "amsgrad":
                 v_max = np.maximum(v_max, v)
-                theta = theta - lr / (1 - b1**t) * m / (np.sqrt(v_max) / math.sqrt(1 - b2**t)
-                                                        + eps)
+                theta = theta - lr / (1 - b1**t) * m / (np.sqrt(v_max) / math.sqrt(1 - b2**t) + eps)
             else:
                 m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
                 theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
@@ -146,8 +159,9 @@ def reference_path(optimizer: str, hyper: Mapping[str, object], start: np.ndarra
     return np.array(path)
 
 
-def reference_easgd(hyper: Mapping[str, object], start: np.ndarray, grad: Grad,
-                    steps: int) -> np.ndarray:
+def reference_easgd(
+    hyper: Mapping[str, object], start: np.ndarray, grad: Grad, steps: int
+) -> np.ndarray:
     """EASGD from one start: positions (steps + 1, 1 + workers, D), the centre first.
 
     θ_i ← θ_i − η(g_i + ρ(θ_i − θ̃)); θ̃ ← θ̃ + ηρ Σ_i(θ_i − θ̃), both from the values before
@@ -162,7 +176,7 @@ def reference_easgd(hyper: Mapping[str, object], start: np.ndarray, grad: Grad,
     workers = [centre.copy() for _ in range(n)]
     recent = [deque[np.ndarray](maxlen=int(h["delay"]) + 1) for _ in range(n)]
     path = [np.array([centre, *workers])]
-    for k, lr in enumerate([reference_lr(h, k) for k in range(steps)]):
+    for _k, lr in enumerate([reference_lr(h, k) for k in range(steps)]):
         new = []
         for i, w in enumerate(workers):
             recent[i].append(grad(w))

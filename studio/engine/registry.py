@@ -81,7 +81,8 @@ class HyperInfo:
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 raise HyperparameterError(
-                    f"{where}: {self.key} must be one of {', '.join(self.choices)}, got {value!r}")
+                    f"{where}: {self.key} must be one of {', '.join(self.choices)}, got {value!r}"
+                )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise HyperparameterError(f"{where}: {self.key} must be a number, got {value!r}")
@@ -95,15 +96,18 @@ class HyperInfo:
         if self.kind == "int":
             if float(value) != int(value):
                 raise HyperparameterError(
-                    f"{where}: {self.key} must be a whole number, got {value!r}")
+                    f"{where}: {self.key} must be a whole number, got {value!r}"
+                )
             out = int(value)
         else:
             out = float(value)
-        if self.minimum is not None and (out < self.minimum or (self.min_open and
-                                                                  out == self.minimum)):
+        if self.minimum is not None and (
+            out < self.minimum or (self.min_open and out == self.minimum)
+        ):
             raise HyperparameterError(f"{where}: {self.key} must be {self._range()}, got {value!r}")
-        if self.maximum is not None and (out > self.maximum or (self.max_open and
-                                                                  out == self.maximum)):
+        if self.maximum is not None and (
+            out > self.maximum or (self.max_open and out == self.maximum)
+        ):
             raise HyperparameterError(f"{where}: {self.key} must be {self._range()}, got {value!r}")
         return out
 
@@ -117,19 +121,37 @@ class HyperInfo:
 
 
 def _lr(default: float) -> HyperInfo:
-    return HyperInfo("lr", default, 1e-5, 10.0, log=True, help="learning rate η",
-                     minimum=0.0, min_open=True, label="learning rate η")
+    return HyperInfo(
+        "lr",
+        default,
+        1e-5,
+        10.0,
+        log=True,
+        help="learning rate η",
+        minimum=0.0,
+        min_open=True,
+        label="learning rate η",
+    )
 
 
 def _unit(key: str, default: float, help: str, label: str, hi: float = 0.999) -> HyperInfo:
     """A decay rate in [0, 1)."""
-    return HyperInfo(key, default, 0.0, hi, help=help, minimum=0.0, maximum=1.0, max_open=True,
-                     label=label)
+    return HyperInfo(
+        key, default, 0.0, hi, help=help, minimum=0.0, maximum=1.0, max_open=True, label=label
+    )
 
 
 def _eps(default: float) -> HyperInfo:
-    return HyperInfo("eps", default, 1e-12, 1e-1, log=True,
-                     help="ε added to the denominator for stability", minimum=0.0, label="ε")
+    return HyperInfo(
+        "eps",
+        default,
+        1e-12,
+        1e-1,
+        log=True,
+        help="ε added to the denominator for stability",
+        minimum=0.0,
+        label="ε",
+    )
 
 
 MOMENTUM = _unit("momentum", 0.9, "momentum μ", "momentum μ")
@@ -151,35 +173,115 @@ class ScheduleInfo:
 
 
 SCHEDULES: dict[str, ScheduleInfo] = {
-    s.name: s for s in (
-        ScheduleInfo("constant", "Constant", (), "η_k = η",
-                     lambda lr, h: schedules.constant(lr)),
-        ScheduleInfo("step", "Step decay", (
-            HyperInfo("step_size", 100, 1, 1000, kind="int", help="s: updates between decays",
-                      minimum=1, label="step size s"),
-            HyperInfo("gamma", 0.5, 0.01, 1.0, help="γ: factor at each decay",
-                      minimum=0.0, maximum=1.0, min_open=True, label="factor γ"),
-        ), "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)",
-            lambda lr, h: schedules.step_decay(lr, int(h["step_size"]), float(h["gamma"]))),
-        ScheduleInfo("exponential", "Exponential decay", (
-            HyperInfo("gamma", 0.99, 0.9, 1.0, help="γ: factor per update",
-                      minimum=0.0, maximum=1.0, min_open=True, label="factor γ"),
-        ), "η_k = η·γᵏ", lambda lr, h: schedules.exponential_decay(lr, float(h["gamma"]))),
-        ScheduleInfo("cosine_restarts", "Cosine with warm restarts (SGDR)", (
-            HyperInfo("T0", 50, 1, 1000, kind="int", help="T_0: length of the first cycle",
-                      minimum=1, label="T₀"),
-            HyperInfo("T_mult", 1, 1, 4, kind="int", help="cycle length factor after a restart",
-                      minimum=1, maximum=100, label="cycle growth"),
-            HyperInfo("eta_min", 0.0, 0.0, 1.0, help="η_min: the rate at the end of a cycle",
-                      minimum=0.0, label="η min"),
-        ), "η_min + (η − η_min)(1 + cos(π T_cur/T_i))/2, T_i ← T_i·T_mult at each restart",
-            lambda lr, h: schedules.cosine_restarts(lr, int(h["T0"]), int(h["T_mult"]),
-                                                    float(h["eta_min"]))),
-        ScheduleInfo("warmup", "Warm-up (Noam)", (
-            HyperInfo("warmup", 50, 1, 1000, kind="int", help="w: updates to reach η",
-                      minimum=1, label="warm-up w"),
-        ), "η·√w·min(s^−½, s·w^−3/2), s = k + 1",
-            lambda lr, h: schedules.warmup(lr, int(h["warmup"]))),
+    s.name: s
+    for s in (
+        ScheduleInfo("constant", "Constant", (), "η_k = η", lambda lr, h: schedules.constant(lr)),
+        ScheduleInfo(
+            "step",
+            "Step decay",
+            (
+                HyperInfo(
+                    "step_size",
+                    100,
+                    1,
+                    1000,
+                    kind="int",
+                    help="s: updates between decays",
+                    minimum=1,
+                    label="step size s",
+                ),
+                HyperInfo(
+                    "gamma",
+                    0.5,
+                    0.01,
+                    1.0,
+                    help="γ: factor at each decay",
+                    minimum=0.0,
+                    maximum=1.0,
+                    min_open=True,
+                    label="factor γ",
+                ),
+            ),
+            "η_k = η·γ^⌊k/s⌋ (halving at fixed steps)",
+            lambda lr, h: schedules.step_decay(lr, int(h["step_size"]), float(h["gamma"])),
+        ),
+        ScheduleInfo(
+            "exponential",
+            "Exponential decay",
+            (
+                HyperInfo(
+                    "gamma",
+                    0.99,
+                    0.9,
+                    1.0,
+                    help="γ: factor per update",
+                    minimum=0.0,
+                    maximum=1.0,
+                    min_open=True,
+                    label="factor γ",
+                ),
+            ),
+            "η_k = η·γᵏ",
+            lambda lr, h: schedules.exponential_decay(lr, float(h["gamma"])),
+        ),
+        ScheduleInfo(
+            "cosine_restarts",
+            "Cosine with warm restarts (SGDR)",
+            (
+                HyperInfo(
+                    "T0",
+                    50,
+                    1,
+                    1000,
+                    kind="int",
+                    help="T_0: length of the first cycle",
+                    minimum=1,
+                    label="T₀",
+                ),
+                HyperInfo(
+                    "T_mult",
+                    1,
+                    1,
+                    4,
+                    kind="int",
+                    help="cycle length factor after a restart",
+                    minimum=1,
+                    maximum=100,
+                    label="cycle growth",
+                ),
+                HyperInfo(
+                    "eta_min",
+                    0.0,
+                    0.0,
+                    1.0,
+                    help="η_min: the rate at the end of a cycle",
+                    minimum=0.0,
+                    label="η min",
+                ),
+            ),
+            "η_min + (η − η_min)(1 + cos(π T_cur/T_i))/2, T_i ← T_i·T_mult at each restart",
+            lambda lr, h: schedules.cosine_restarts(
+                lr, int(h["T0"]), int(h["T_mult"]), float(h["eta_min"])
+            ),
+        ),
+        ScheduleInfo(
+            "warmup",
+            "Warm-up (Noam)",
+            (
+                HyperInfo(
+                    "warmup",
+                    50,
+                    1,
+                    1000,
+                    kind="int",
+                    help="w: updates to reach η",
+                    minimum=1,
+                    label="warm-up w",
+                ),
+            ),
+            "η·√w·min(s^−½, s·w^−3/2), s = k + 1",
+            lambda lr, h: schedules.warmup(lr, int(h["warmup"])),
+        ),
     )
 }
 SCHEDULE_KEYS: frozenset[str] = frozenset(h.key for s in SCHEDULES.values() for h in s.keys)
@@ -191,29 +293,95 @@ def make_schedule(lr: float, hyper: Hyper) -> Schedule:
 
 
 COMMON: tuple[HyperInfo, ...] = (
-    HyperInfo("weight_decay", 0.0, 0.0, 1.0, help="λ: L2 penalty, g ← g + λθ", minimum=0.0,
-              label="weight decay λ"),
-    HyperInfo("schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
-              help="learning-rate schedule", label="schedule"),
-    HyperInfo("grad_noise", 0.0, 0.0, 2.0,
-              help="η_noise: add N(0, η_noise/(1+k)^γ) to the gradient (Neelakantan 2015)",
-              minimum=0.0, label="gradient noise"),
-    HyperInfo("noise_gamma", 0.55, 0.0, 2.0, help="γ: decay exponent of the gradient noise",
-              minimum=0.0, label="noise γ"),
-    HyperInfo("batch_size", 0, 0, 64, kind="int",
-              help="rows per mini-batch on a data-fit surface (0: all rows)", minimum=0,
-              label="batch size"),
-    HyperInfo("delay", 0, 0, 50, kind="int", help="τ: use the gradient of τ updates ago",
-              minimum=0, maximum=1000, label="delay τ"),
-    HyperInfo("max_delay", 0, 0, 50, kind="int",
-              help="random staleness: gradient of 0..τ updates ago", minimum=0, maximum=1000,
-              label="max delay"),
-    HyperInfo("tol", 1e-8, 1e-12, 1e-1, log=True,
-              help="stop (converged) when ‖∇f‖ < tol", minimum=0.0, label="tolerance"),
-    HyperInfo("patience", 0, 0, 1000, kind="int",
-              help="also stop (stopped early) when the loss improves by < tol over this "
-                   "many updates (0: off)",
-              minimum=0, maximum=100_000, label="patience"),
+    HyperInfo(
+        "weight_decay",
+        0.0,
+        0.0,
+        1.0,
+        help="λ: L2 penalty, g ← g + λθ",
+        minimum=0.0,
+        label="weight decay λ",
+    ),
+    HyperInfo(
+        "schedule",
+        "constant",
+        kind="choice",
+        choices=tuple(SCHEDULES),
+        help="learning-rate schedule",
+        label="schedule",
+    ),
+    HyperInfo(
+        "grad_noise",
+        0.0,
+        0.0,
+        2.0,
+        help="η_noise: add N(0, η_noise/(1+k)^γ) to the gradient (Neelakantan 2015)",
+        minimum=0.0,
+        label="gradient noise",
+    ),
+    HyperInfo(
+        "noise_gamma",
+        0.55,
+        0.0,
+        2.0,
+        help="γ: decay exponent of the gradient noise",
+        minimum=0.0,
+        label="noise γ",
+    ),
+    HyperInfo(
+        "batch_size",
+        0,
+        0,
+        64,
+        kind="int",
+        help="rows per mini-batch on a data-fit surface (0: all rows)",
+        minimum=0,
+        label="batch size",
+    ),
+    HyperInfo(
+        "delay",
+        0,
+        0,
+        50,
+        kind="int",
+        help="τ: use the gradient of τ updates ago",
+        minimum=0,
+        maximum=1000,
+        label="delay τ",
+    ),
+    HyperInfo(
+        "max_delay",
+        0,
+        0,
+        50,
+        kind="int",
+        help="random staleness: gradient of 0..τ updates ago",
+        minimum=0,
+        maximum=1000,
+        label="max delay",
+    ),
+    HyperInfo(
+        "tol",
+        1e-8,
+        1e-12,
+        1e-1,
+        log=True,
+        help="stop (converged) when ‖∇f‖ < tol",
+        minimum=0.0,
+        label="tolerance",
+    ),
+    HyperInfo(
+        "patience",
+        0,
+        0,
+        1000,
+        kind="int",
+        help="also stop (stopped early) when the loss improves by < tol over this "
+        "many updates (0: off)",
+        minimum=0,
+        maximum=100_000,
+        label="patience",
+    ),
 )
 
 RuleBuilder = Callable[[Hyper, Schedule], Rule]
@@ -242,8 +410,10 @@ class OptimizerInfo:
     hyper: dict[str, HyperInfo] = field(init=False)
 
     def __post_init__(self) -> None:
-        common = tuple(replace(h, default=self.overrides[h.key]) if h.key in self.overrides
-                       else h for h in COMMON)
+        common = tuple(
+            replace(h, default=self.overrides[h.key]) if h.key in self.overrides else h
+            for h in COMMON
+        )
         object.__setattr__(self, "hyper", {h.key: h for h in (*self.own, *common)})
 
     @property
@@ -272,8 +442,11 @@ def _nesterov(h: Hyper, schedule: Schedule) -> Rule:
     # v' = −v accumulates −η_k g: v' ← μv' − η_k ∇f(θ + μv'); θ ← θ + v', so the next
     # gradient is taken at θ + μv' (the look-ahead form of docs/algorithms.md).
     mu = float(h["momentum"])
-    return Rule((scale_by_learning_rate(schedule), trace(mu)), scaled=True,
-                lookahead=lambda state, params: params + mu * state.trace)
+    return Rule(
+        (scale_by_learning_rate(schedule), trace(mu)),
+        scaled=True,
+        lookahead=lambda state, params: params + mu * state.trace,
+    )
 
 
 def _adagrad(h: Hyper, schedule: Schedule) -> Rule:
@@ -290,8 +463,9 @@ def _rmsprop(h: Hyper, schedule: Schedule) -> Rule:
 
 def _adam(amsgrad: bool = False) -> RuleBuilder:
     def rule(h: Hyper, schedule: Schedule) -> Rule:
-        return Rule((scale_by_adam(float(h["beta1"]), float(h["beta2"]), float(h["eps"]),
-                                   amsgrad=amsgrad),))
+        return Rule(
+            (scale_by_adam(float(h["beta1"]), float(h["beta2"]), float(h["eps"]), amsgrad=amsgrad),)
+        )
 
     return rule
 
@@ -304,8 +478,13 @@ def _adamw(h: Hyper, schedule: Schedule) -> Rule:
 
 
 def _nadam(h: Hyper, schedule: Schedule) -> Rule:
-    return Rule((scale_by_nadam(float(h["beta1"]), float(h["beta2"]), float(h["eps"]),
-                                float(h["momentum_decay"])),))
+    return Rule(
+        (
+            scale_by_nadam(
+                float(h["beta1"]), float(h["beta2"]), float(h["eps"]), float(h["momentum_decay"])
+            ),
+        )
+    )
 
 
 def _easgd(h: Hyper, schedule: Schedule) -> Rule:
@@ -313,62 +492,157 @@ def _easgd(h: Hyper, schedule: Schedule) -> Rule:
 
 
 def _noise(help: str = "distribution of ξ") -> HyperInfo:
-    return HyperInfo("noise", "gumbel", kind="choice", choices=NOISE_KINDS, help=help,
-                     label="noise ξ")
+    return HyperInfo(
+        "noise", "gumbel", kind="choice", choices=NOISE_KINDS, help=help, label="noise ξ"
+    )
 
 
 _ADAM = (BETA1, BETA2, _eps(1e-8))
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {
-    o.name: o for o in (
+    o.name: o
+    for o in (
         OptimizerInfo("sgd", "SGD", (_lr(0.01),), "θ ← θ − ηg (Robbins & Monro 1951)", _plain),
-        OptimizerInfo("momentum", "Momentum", (_lr(0.01), MOMENTUM),
-                      "b ← μb + g; θ ← θ − ηb (Qian 1999; torch SGD momentum)", _momentum),
-        OptimizerInfo("nesterov", "Nesterov", (_lr(0.01), MOMENTUM),
-                      "v ← μv + η∇f(θ − μv); θ ← θ − v (Sutskever 2013, look-ahead form)",
-                      _nesterov),
-        OptimizerInfo("adagrad", "Adagrad", (_lr(0.01), _eps(1e-10)),
-                      "G ← G + g²; θ ← θ − ηg/(√G + ε) (Duchi 2011)", _adagrad),
-        OptimizerInfo("adadelta", "Adadelta", (_lr(1.0), _unit("rho", 0.9, "ρ: decay of the "
-                      "running averages", "decay ρ"), _eps(1e-6)),
-                      "E ← ρE + (1−ρ)g²; Δ = √(D+ε)/√(E+ε)·g; D ← ρD + (1−ρ)Δ²; θ ← θ − ηΔ "
-                      "(Zeiler 2012)", _adadelta),
-        OptimizerInfo("rmsprop", "RMSprop", (_lr(0.001), _unit("alpha", 0.9, "α: decay of "
-                      "the mean square", "decay α"), _eps(1e-8)),
-                      "E ← αE + (1−α)g²; θ ← θ − ηg/(√E + ε) (Hinton, lecture 6e)", _rmsprop),
-        OptimizerInfo("adam", "Adam", (_lr(0.001), *_ADAM),
-                      "bias-corrected moments m̂, v̂; θ ← θ − ηm̂/(√v̂ + ε) (Kingma & Ba 2014)",
-                      _adam()),
-        OptimizerInfo("adamw", "AdamW", (_lr(0.001), *_ADAM),
-                      "θ ← θ(1 − ηλ), then the Adam step (Loshchilov & Hutter 2017); "
-                      "weight_decay defaults to 0.01", _adamw, {"weight_decay": 0.01}, l2=False),
-        OptimizerInfo("amsgrad", "AMSGrad", (_lr(0.001), *_ADAM),
-                      "Adam with v_max ← max(v_max, v) in the denominator (Reddi 2018)",
-                      _adam(amsgrad=True)),
-        OptimizerInfo("nadam", "Nadam", (_lr(0.001), *_ADAM, HyperInfo(
-                          "momentum_decay", 0.004, 0.0, 0.05,
-                          help="ψ: momentum schedule μ_t = β1(1 − ½·0.96^(tψ))", minimum=0.0,
-                          label="momentum decay ψ")),
-                      "Adam with Nesterov momentum (Dozat 2016; torch NAdam)", _nadam),
-        OptimizerInfo("noise_training", "Noise training", (_lr(0.01), _noise()),
-                      "θ ← θ − ηξ, ξ ~ Gumbel(0, 1) per coordinate: no gradient at all (Seo 2018)",
-                      _plain, gradient_free=True),
-        OptimizerInfo("noise_training_gaussian", "Noise training + Gaussian noise",
-                      (_lr(0.01), _noise()),
-                      "noise training plus annealed Gaussian additive noise (Seo 2018); "
-                      "grad_noise defaults to 0.3", _plain, {"grad_noise": 0.3},
-                      gradient_free=True),
-        OptimizerInfo("adam_noise_training", "Adam noise training", (_lr(0.01), *_ADAM, _noise()),
-                      "Adam fed with the noise ξ instead of the gradient (Seo 2018)", _adam(),
-                      gradient_free=True),
-        OptimizerInfo("easgd", "EASGD", (_lr(0.01), HyperInfo(
-                          "workers", 4, 1, 16, kind="int", help="k: worker balls per start",
-                          minimum=1, maximum=64, label="workers k"),
-                      HyperInfo("rho", 1.0, 0.0, 10.0, help="ρ: strength of the elastic pull",
-                                minimum=0.0, label="elastic pull ρ")),
-                      "workers θ_i ← θ_i − η(g_i + ρ(θ_i − θ̃)); centre θ̃ ← θ̃ + ηρΣ(θ_i − θ̃) "
-                      "(Zhang et al. 2015); workers see noisy gradients, grad_noise defaults "
-                      "to 1.0", _easgd, {"grad_noise": 1.0}),
+        OptimizerInfo(
+            "momentum",
+            "Momentum",
+            (_lr(0.01), MOMENTUM),
+            "b ← μb + g; θ ← θ − ηb (Qian 1999; torch SGD momentum)",
+            _momentum,
+        ),
+        OptimizerInfo(
+            "nesterov",
+            "Nesterov",
+            (_lr(0.01), MOMENTUM),
+            "v ← μv + η∇f(θ − μv); θ ← θ − v (Sutskever 2013, look-ahead form)",
+            _nesterov,
+        ),
+        OptimizerInfo(
+            "adagrad",
+            "Adagrad",
+            (_lr(0.01), _eps(1e-10)),
+            "G ← G + g²; θ ← θ − ηg/(√G + ε) (Duchi 2011)",
+            _adagrad,
+        ),
+        OptimizerInfo(
+            "adadelta",
+            "Adadelta",
+            (
+                _lr(1.0),
+                _unit("rho", 0.9, "ρ: decay of the running averages", "decay ρ"),
+                _eps(1e-6),
+            ),
+            "E ← ρE + (1−ρ)g²; Δ = √(D+ε)/√(E+ε)·g; D ← ρD + (1−ρ)Δ²; θ ← θ − ηΔ (Zeiler 2012)",
+            _adadelta,
+        ),
+        OptimizerInfo(
+            "rmsprop",
+            "RMSprop",
+            (_lr(0.001), _unit("alpha", 0.9, "α: decay of the mean square", "decay α"), _eps(1e-8)),
+            "E ← αE + (1−α)g²; θ ← θ − ηg/(√E + ε) (Hinton, lecture 6e)",
+            _rmsprop,
+        ),
+        OptimizerInfo(
+            "adam",
+            "Adam",
+            (_lr(0.001), *_ADAM),
+            "bias-corrected moments m̂, v̂; θ ← θ − ηm̂/(√v̂ + ε) (Kingma & Ba 2014)",
+            _adam(),
+        ),
+        OptimizerInfo(
+            "adamw",
+            "AdamW",
+            (_lr(0.001), *_ADAM),
+            "θ ← θ(1 − ηλ), then the Adam step (Loshchilov & Hutter 2017); "
+            "weight_decay defaults to 0.01",
+            _adamw,
+            {"weight_decay": 0.01},
+            l2=False,
+        ),
+        OptimizerInfo(
+            "amsgrad",
+            "AMSGrad",
+            (_lr(0.001), *_ADAM),
+            "Adam with v_max ← max(v_max, v) in the denominator (Reddi 2018)",
+            _adam(amsgrad=True),
+        ),
+        OptimizerInfo(
+            "nadam",
+            "Nadam",
+            (
+                _lr(0.001),
+                *_ADAM,
+                HyperInfo(
+                    "momentum_decay",
+                    0.004,
+                    0.0,
+                    0.05,
+                    help="ψ: momentum schedule μ_t = β1(1 − ½·0.96^(tψ))",
+                    minimum=0.0,
+                    label="momentum decay ψ",
+                ),
+            ),
+            "Adam with Nesterov momentum (Dozat 2016; torch NAdam)",
+            _nadam,
+        ),
+        OptimizerInfo(
+            "noise_training",
+            "Noise training",
+            (_lr(0.01), _noise()),
+            "θ ← θ − ηξ, ξ ~ Gumbel(0, 1) per coordinate: no gradient at all (Seo 2018)",
+            _plain,
+            gradient_free=True,
+        ),
+        OptimizerInfo(
+            "noise_training_gaussian",
+            "Noise training + Gaussian noise",
+            (_lr(0.01), _noise()),
+            "noise training plus annealed Gaussian additive noise (Seo 2018); "
+            "grad_noise defaults to 0.3",
+            _plain,
+            {"grad_noise": 0.3},
+            gradient_free=True,
+        ),
+        OptimizerInfo(
+            "adam_noise_training",
+            "Adam noise training",
+            (_lr(0.01), *_ADAM, _noise()),
+            "Adam fed with the noise ξ instead of the gradient (Seo 2018)",
+            _adam(),
+            gradient_free=True,
+        ),
+        OptimizerInfo(
+            "easgd",
+            "EASGD",
+            (
+                _lr(0.01),
+                HyperInfo(
+                    "workers",
+                    4,
+                    1,
+                    16,
+                    kind="int",
+                    help="k: worker balls per start",
+                    minimum=1,
+                    maximum=64,
+                    label="workers k",
+                ),
+                HyperInfo(
+                    "rho",
+                    1.0,
+                    0.0,
+                    10.0,
+                    help="ρ: strength of the elastic pull",
+                    minimum=0.0,
+                    label="elastic pull ρ",
+                ),
+            ),
+            "workers θ_i ← θ_i − η(g_i + ρ(θ_i − θ̃)); centre θ̃ ← θ̃ + ηρΣ(θ_i − θ̃) "
+            "(Zhang et al. 2015); workers see noisy gradients, grad_noise defaults "
+            "to 1.0",
+            _easgd,
+            {"grad_noise": 1.0},
+        ),
     )
 }
 
@@ -410,8 +684,9 @@ def hyper_info(optimizer: str, key: str) -> HyperInfo | None:
 def _info(optimizer: str) -> OptimizerInfo:
     info = OPTIMIZERS.get(optimizer)
     if info is None:
-        raise HyperparameterError(f"unknown optimizer {optimizer!r} (known: "
-                                  f"{', '.join(OPTIMIZERS)})")
+        raise HyperparameterError(
+            f"unknown optimizer {optimizer!r} (known: {', '.join(OPTIMIZERS)})"
+        )
     return info
 
 
@@ -425,7 +700,8 @@ def validate_hyper(optimizer: str, hyper: Mapping[str, object]) -> dict[str, Hyp
         if key not in info.allowed:
             raise HyperparameterError(
                 f"{optimizer}: unknown hyperparameter {key!r} (allowed: "
-                f"{', '.join(sorted(info.allowed))})")
+                f"{', '.join(sorted(info.allowed))})"
+            )
     out = optimizer_defaults(optimizer)
     for key, h in info.hyper.items():
         if key in hyper:

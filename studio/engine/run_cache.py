@@ -29,8 +29,15 @@ CACHE_BYTES = trajectory_bytes(CACHE_BALL_STEPS, 0)
 def _run_key(index: int, run: RunSpec, start: np.ndarray | None) -> tuple[object, ...]:
     """Everything about a run that its balls depend on (not its colour)."""
     given = None if start is None else (np.shape(start), np.asarray(start, float).tobytes())
-    return (index, run.optimizer, tuple(sorted(run.hyper.items())),
-            tuple(tuple(p) for p in run.starts), run.grid, run.label, given)
+    return (
+        index,
+        run.optimizer,
+        tuple(sorted(run.hyper.items())),
+        tuple(tuple(p) for p in run.starts),
+        run.grid,
+        run.label,
+        given,
+    )
 
 
 class RunCache:
@@ -43,42 +50,75 @@ class RunCache:
         self._context: tuple[object, int, int] | None = None
         self._parts: dict[tuple[object, ...], Trajectory] = {}
 
-    def simulate(self, objective: Objective, runs: Sequence[RunSpec], steps: int, seed: int,
-                 starts: Sequence[np.ndarray | None] | None = None) -> Trajectory:
+    def simulate(
+        self,
+        objective: Objective,
+        runs: Sequence[RunSpec],
+        steps: int,
+        seed: int,
+        starts: Sequence[np.ndarray | None] | None = None,
+    ) -> Trajectory:
         context = (objective, steps, seed)
-        if self._context is None or self._context[0] is not objective or \
-                self._context[1:] != context[1:]:
+        if (
+            self._context is None
+            or self._context[0] is not objective
+            or self._context[1:] != context[1:]
+        ):
             self._parts.clear()
         self._context = context
         enabled = [i for i, run in enumerate(runs) if run.enabled]
-        keys = {i: _run_key(i, runs[i], None if starts is None else starts[i])
-                for i in enabled}
+        keys = {i: _run_key(i, runs[i], None if starts is None else starts[i]) for i in enabled}
         missing = [i for i in enabled if keys[i] not in self._parts]
         if len(missing) == len(enabled):  # nothing to reuse: the plain call
             trajectory = simulate(objective, runs, steps, seed, starts=starts)
-            self._keep(keys, {i: (trajectory, trajectory.run_slices[i]) for i in enabled},
-                       steps, objective.dim)
+            self._keep(
+                keys,
+                {i: (trajectory, trajectory.run_slices[i]) for i in enabled},
+                steps,
+                objective.dim,
+            )
             return trajectory
-        fresh = simulate(objective, [runs[i] for i in missing], steps, seed, rng_keys=missing,
-                         starts=None if starts is None else [starts[i] for i in missing])
-        parts = self._keep(keys, {i: (fresh, fresh.run_slices[j])
-                                  for j, i in enumerate(missing)}, steps, objective.dim)
-        return _join([parts[keys[i]] if i in keys else None for i in range(len(runs))], steps,
-                     objective.dim)
+        fresh = simulate(
+            objective,
+            [runs[i] for i in missing],
+            steps,
+            seed,
+            rng_keys=missing,
+            starts=None if starts is None else [starts[i] for i in missing],
+        )
+        parts = self._keep(
+            keys,
+            {i: (fresh, fresh.run_slices[j]) for j, i in enumerate(missing)},
+            steps,
+            objective.dim,
+        )
+        return _join(
+            [parts[keys[i]] if i in keys else None for i in range(len(runs))], steps, objective.dim
+        )
 
-    def _keep(self, keys: dict[int, tuple[object, ...]],
-              new: dict[int, tuple[Trajectory, slice]], steps: int,
-              dim: int) -> dict[tuple, Trajectory]:
+    def _keep(
+        self,
+        keys: dict[int, tuple[object, ...]],
+        new: dict[int, tuple[Trajectory, slice]],
+        steps: int,
+        dim: int,
+    ) -> dict[tuple, Trajectory]:
         """The scene's parts, old and new; kept for the next call if the scene is small
         enough (parts of runs the scene no longer has are dropped)."""
         parts = {keys[i]: self._parts[keys[i]] for i in keys if keys[i] in self._parts}
         for i, (tr, sl) in new.items():
             n = sl.stop - sl.start
             parts[keys[i]] = Trajectory(  # run i's balls, as a trajectory of one run
-                positions=tr.positions[:, sl], loss=tr.loss[:, sl], grad_norm=tr.grad_norm[:, sl],
-                lr=tr.lr[:, sl], status=tr.status[sl], stop_step=tr.stop_step[sl],
-                ball_run=np.zeros(n, np.int64), ball_label=tr.ball_label[sl],
-                run_slices=(slice(0, n),))
+                positions=tr.positions[:, sl],
+                loss=tr.loss[:, sl],
+                grad_norm=tr.grad_norm[:, sl],
+                lr=tr.lr[:, sl],
+                status=tr.status[sl],
+                stop_step=tr.stop_step[sl],
+                ball_run=np.zeros(n, np.int64),
+                ball_label=tr.ball_label[sl],
+                run_slices=(slice(0, n),),
+            )
         total = sum(part.n_balls for part in parts.values())
         try:
             check_size(total, steps, dim)
@@ -114,4 +154,5 @@ def _join(parts: list[Trajectory | None], steps: int, dim: int) -> Trajectory:
         stop_step=join("stop_step", 0, (0,), np.int64),
         ball_run=np.array(ball_run, dtype=np.int64),
         ball_label=tuple(label for p in present for label in p.ball_label),
-        run_slices=tuple(slices))
+        run_slices=tuple(slices),
+    )

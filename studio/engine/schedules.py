@@ -56,4 +56,3 @@ def warmup(lr: float, warmup_steps: int) -> Schedule:
     (Vaswani et al. 2017, the "Noam" schedule normalised to peak at η)."""
     w = float(warmup_steps)
     return lambda k: lr * math.sqrt(w) * min((k + 1) ** -0.5, (k + 1) * w**-1.5)
-

@@ -61,7 +61,7 @@ class _Batches:
             self.perm = self.rng.permuted(order, axis=1)
         j = self.index
         self.index = (j + 1) % n_batches
-        return self.perm[:, j * self.size:(j + 1) * self.size]
+        return self.perm[:, j * self.size : (j + 1) * self.size]
 
 
 @dataclass
@@ -72,7 +72,7 @@ class _Group:
     state: Any
     la: slice | None  # rows of the look-ahead points in the evaluation array
     batches: _Batches | None
-    tol: float       # the loss-progress threshold of the patience rule
+    tol: float  # the loss-progress threshold of the patience rule
     grad_tol: float  # converged when ‖∇f‖ < grad_tol (0: never, for a noisy gradient)
     patience: int
 
@@ -109,13 +109,14 @@ def check_size(n_balls: int, steps: int, dim: int = 2) -> None:
         what = "" if dim == 2 else f" x {dim:,} parameters"
         raise SimulationError(
             f"{n_balls:,} balls x {steps:,} steps{what} is {need / 1e6:,.0f} MB to keep, more "
-            f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use fewer starts or steps")
+            f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use fewer starts or steps"
+        )
 
 
 def _ball_labels(base: str, starts: np.ndarray, workers: int) -> list[str]:
     labels = []
     for j, start in enumerate(starts):
-        where = (f"({start[0]:.4g}, {start[1]:.4g})" if len(start) == 2 else f"start {j + 1}")
+        where = f"({start[0]:.4g}, {start[1]:.4g})" if len(start) == 2 else f"start {j + 1}"
         name = base if len(starts) == 1 else f"{base} @ {where}"
         if workers:
             labels.append(f"{name} centre")
@@ -133,25 +134,37 @@ def _rng_factory(seed: int, run: int) -> Any:
     return rng_for
 
 
-def _start_points(objective: Objective, domain: tuple[float, float, float, float] | None,
-                  run: RunSpec, given: np.ndarray | None, dim: int) -> np.ndarray:
+def _start_points(
+    objective: Objective,
+    domain: tuple[float, float, float, float] | None,
+    run: RunSpec,
+    given: np.ndarray | None,
+    dim: int,
+) -> np.ndarray:
     """The (s, D) start points of a run: `given` if any, else the run's own (a surface)."""
     if given is None:
         if domain is None:
-            raise SimulationError(f"{run_label(run)}: an objective of {dim} parameters needs "
-                                  "its start points given")
+            raise SimulationError(
+                f"{run_label(run)}: an objective of {dim} parameters needs its start points given"
+            )
         return run_starts(run, domain)
     points = np.array(given, dtype=float)
     points = points.reshape(1, -1) if points.ndim == 1 else points
     if points.ndim != 2 or points.shape[1] != dim or not len(points):
-        raise SimulationError(f"{run_label(run)}: start points must have shape (s, {dim}), "
-                              f"got {np.shape(given)}")
+        raise SimulationError(
+            f"{run_label(run)}: start points must have shape (s, {dim}), got {np.shape(given)}"
+        )
     return points
 
 
-def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: int,
-             rng_keys: Sequence[int] | None = None,
-             starts: Sequence[np.ndarray | None] | None = None) -> Trajectory:
+def simulate(
+    objective: Objective,
+    runs: Sequence[RunSpec],
+    steps: int,
+    seed: int,
+    rng_keys: Sequence[int] | None = None,
+    starts: Sequence[np.ndarray | None] | None = None,
+) -> Trajectory:
     """Simulate `steps` updates of every enabled run; see `Trajectory` for the result.
 
     `objective`: a 2-D surface, or any `Objective` of D parameters. `starts[i]`: run i's
@@ -168,8 +181,16 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
     tune_allocator()
     dim = int(objective.dim)
     raw_domain = getattr(objective, "domain", None)
-    domain = None if raw_domain is None else (
-        float(raw_domain[0]), float(raw_domain[1]), float(raw_domain[2]), float(raw_domain[3]))
+    domain = (
+        None
+        if raw_domain is None
+        else (
+            float(raw_domain[0]),
+            float(raw_domain[1]),
+            float(raw_domain[2]),
+            float(raw_domain[3]),
+        )
+    )
     n_rows = int(getattr(objective, "n_rows", 0) or 0)
 
     starts_all: list[np.ndarray] = []
@@ -184,8 +205,7 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
             slices.append(slice(n, n))
             continue
         hyper = validate_hyper(run.optimizer, run.hyper)
-        points = _start_points(objective, domain, run,
-                               None if starts is None else starts[ri], dim)
+        points = _start_points(objective, domain, run, None if starts is None else starts[ri], dim)
         # An optimizer with a `workers` key lays out each start as a centre and its workers.
         workers = int(hyper["workers"]) if "workers" in OPTIMIZERS[run.optimizer].hyper else 0
         starts_rows = np.repeat(points, workers + 1, axis=0) if workers else points
@@ -221,8 +241,19 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
         # noise that lets it escape), so for those runs only the patience rule can stop a ball.
         noisy = opt.stochastic or batches is not None
         tol = float(hyper["tol"])
-        groups.append(_Group(ri, sl, opt, opt.init(positions0[sl]), la, batches, tol,
-                             0.0 if noisy else tol, int(hyper["patience"])))
+        groups.append(
+            _Group(
+                ri,
+                sl,
+                opt,
+                opt.init(positions0[sl]),
+                la,
+                batches,
+                tol,
+                0.0 if noisy else tol,
+                int(hyper["patience"]),
+            )
+        )
     if domain is not None:
         centre = np.array([(domain[0] + domain[1]) / 2, (domain[2] + domain[3]) / 2])
         bound = DIVERGENCE_FACTOR * max(domain[1] - domain[0], domain[3] - domain[2])
@@ -231,13 +262,21 @@ def simulate(objective: Objective, runs: Sequence[RunSpec], steps: int, seed: in
         centre = np.zeros(dim)
         scale = float(np.abs(positions0).max()) if n and np.isfinite(positions0).all() else 1.0
         bound = DIVERGENCE_FACTOR * max(1.0, scale)
-    return _run(objective, groups, positions0, m, steps, centre, bound, labels, ball_run,
-                slices)
+    return _run(objective, groups, positions0, m, steps, centre, bound, labels, ball_run, slices)
 
 
-def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: int,
-         steps: int, centre: np.ndarray, bound: float, labels: list[str], ball_run: list[int],
-         slices: list[slice]) -> Trajectory:
+def _run(
+    objective: Objective,
+    groups: list[_Group],
+    positions0: np.ndarray,
+    m: int,
+    steps: int,
+    centre: np.ndarray,
+    bound: float,
+    labels: list[str],
+    ball_run: list[int],
+    slices: list[slice],
+) -> Trajectory:
     n, dim = positions0.shape
     T = steps
     pos_out = np.empty((T + 1, n, dim))
@@ -327,9 +366,9 @@ def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: 
             if t == T:
                 break
             if n_active == 0:
-                pos_out[t + 1:] = p
-                loss_out[t + 1:] = fn
-                gn_out[t + 1:] = gn
+                pos_out[t + 1 :] = p
+                loss_out[t + 1 :] = fn
+                gn_out[t + 1 :] = gn
                 break
             for g, any_active, all_active in live:
                 if not any_active:
@@ -349,9 +388,16 @@ def _run(objective: Objective, groups: list[_Group], positions0: np.ndarray, m: 
                     x[g.la] = g.opt.lookahead(g.state, params)
 
     return Trajectory(
-        positions=pos_out, loss=loss_out, grad_norm=gn_out, lr=lr_out, status=status,
-        stop_step=stop_step, ball_run=np.array(ball_run, dtype=np.int64),
-        ball_label=tuple(labels), run_slices=tuple(slices))
+        positions=pos_out,
+        loss=loss_out,
+        grad_norm=gn_out,
+        lr=lr_out,
+        status=status,
+        stop_step=stop_step,
+        ball_run=np.array(ball_run, dtype=np.int64),
+        ball_label=tuple(labels),
+        run_slices=tuple(slices),
+    )
 
 
 def simulate_scene(scene: Scene) -> tuple[Surface | LandscapeSurface, Trajectory]:

@@ -25,8 +25,8 @@ class Trajectory:
 
     status (N,) int8: RUNNING, CONVERGED, DIVERGED or STOPPED (STATUS_NAMES has the words).
     stop_step (N,): the last step with meaningful values (T for a ball that never stopped);
-    a diverged ball went bad at stop_step + 1. ball_run (N,): index of the ball's run in the `runs` passed to
-    `simulate`; run_slices[i]: the balls of runs[i] (empty for a disabled run).
+    a diverged ball went bad at stop_step + 1. ball_run (N,): index of the ball's run in the
+    `runs` passed to `simulate`; run_slices[i]: the balls of runs[i] (empty for a disabled run).
     The arrays are read-only.
     """
 

@@ -4,7 +4,8 @@ A transformation is a pair of pure functions: `init(params) -> state` and
 `update(grads, state, params) -> (updates, state)`. Arrays are `(n, D)` float64, one row
 per ball (D = 2 on a surface); states are immutable NamedTuples (a random generator held in
 a state is the one mutable thing, and it is seeded, so a run is reproducible). Optimizers
-are `chain(...)`s of these; the last link (`scale_by_learning_rate`) turns a direction into a step `-η d`.
+are `chain(...)`s of these; the last link (`scale_by_learning_rate`) turns a direction into a
+step `-η d`.
 
 Per-step scalars (bias corrections, learning rates) are plain Python floats computed with
 `math`, so a step over ten balls costs a handful of NumPy calls.
@@ -41,7 +42,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
     def update(grads: Array, state: tuple[Any, ...], params: Array) -> tuple[Array, Any]:
         new_state = []
-        for t, s in zip(transforms, state):
+        for t, s in zip(transforms, state, strict=False):
             grads, s = t.update(grads, s, params)
             new_state.append(s)
         return grads, tuple(new_state)
@@ -184,8 +185,9 @@ class AdamState(NamedTuple):
     nu_max: Array | None
 
 
-def scale_by_adam(beta1: float, beta2: float, eps: float,
-                  amsgrad: bool = False) -> GradientTransformation:
+def scale_by_adam(
+    beta1: float, beta2: float, eps: float, amsgrad: bool = False
+) -> GradientTransformation:
     """m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; d = m/(1−β1ᵗ) / (√v/√(1−β2ᵗ) + ε).
 
     Adam (Kingma & Ba 2014) in torch's arrangement of the bias corrections. With `amsgrad`,
@@ -221,8 +223,9 @@ class NadamState(NamedTuple):
     mu_product: float
 
 
-def scale_by_nadam(beta1: float, beta2: float, eps: float,
-                   momentum_decay: float) -> GradientTransformation:
+def scale_by_nadam(
+    beta1: float, beta2: float, eps: float, momentum_decay: float
+) -> GradientTransformation:
     """Nadam (Dozat 2016) as torch.optim.NAdam.
 
     μ_t = β1(1 − ½·0.96^(tψ)); Π_t = ∏_{i≤t} μ_i; m, v as Adam; d_t = √(v/(1−β2ᵗ)) + ε;

@@ -25,7 +25,8 @@ from studio.export.png import PngWriter
 
 # The formats, in the order a menu offers them; the key is the file name's suffix.
 WRITERS: dict[str, type[FrameWriter]] = {
-    cls.suffix.lstrip("."): cls for cls in (GifWriter, Mp4Writer, PngWriter)}
+    cls.suffix.lstrip("."): cls for cls in (GifWriter, Mp4Writer, PngWriter)
+}
 FORMATS = tuple(WRITERS)
 
 
@@ -33,8 +34,10 @@ def format_of(path: str | os.PathLike[str]) -> str:
     """`gif`, `mp4` or `png` from the file name; ExportError for anything else."""
     ext = Path(path).suffix.lower().lstrip(".")
     if ext not in WRITERS:
-        raise ExportError(f"cannot export to '{Path(path).name}': the file name must end in "
-                          f"{', '.join('.' + f for f in FORMATS)}")
+        raise ExportError(
+            f"cannot export to '{Path(path).name}': the file name must end in "
+            f"{', '.join('.' + f for f in FORMATS)}"
+        )
     return ext
 
 
@@ -56,13 +59,26 @@ def playback_fps(fmt: str, fps: float) -> float:
     return WRITERS[fmt].playback_fps(fps)
 
 
-def open_writer(path: str | os.PathLike[str], fps: float, size: tuple[int, int],
-                fmt: str | None = None) -> FrameWriter:
+def open_writer(
+    path: str | os.PathLike[str], fps: float, size: tuple[int, int], fmt: str | None = None
+) -> FrameWriter:
     """A writer for `path` (format from its suffix unless `fmt` is given)."""
     fmt = format_of(path) if fmt is None else fmt
     return writer_class(fmt)(path, fps, size)
 
 
-__all__ = ["FORMATS", "WRITERS", "ExportError", "FrameWriter", "GifWriter", "Mp4Writer",
-           "PngWriter", "check_target", "format_of", "fps_range", "open_writer", "playback_fps",
-           "writer_class"]
+__all__ = [
+    "FORMATS",
+    "WRITERS",
+    "ExportError",
+    "FrameWriter",
+    "GifWriter",
+    "Mp4Writer",
+    "PngWriter",
+    "check_target",
+    "format_of",
+    "fps_range",
+    "open_writer",
+    "playback_fps",
+    "writer_class",
+]

@@ -39,7 +39,7 @@ def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-TEMP_PREFIX = ".studio-tmp-"   # hidden files beside the target
+TEMP_PREFIX = ".studio-tmp-"  # hidden files beside the target
 SCRATCH_PREFIX = "studio-gif-"  # scratch folders in the system's temporary folder
 
 
@@ -96,8 +96,10 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: folder {folder} does not exist")
     if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder; give a file name "
-                          f"such as {path / ('clip' + (path.suffix or '.mp4'))}")
+        raise ExportError(
+            f"cannot write {path}: it is a folder; give a file name "
+            f"such as {path / ('clip' + (path.suffix or '.mp4'))}"
+        )
     return path
 
 
@@ -108,12 +110,12 @@ class FrameWriter(ABC):
     Used as a context manager, a clean exit closes and an exception aborts.
     """
 
-    suffix = ""           # the file name's ending, with the dot
-    name = ""             # short, in messages: "MP4"
-    label = ""            # what a menu offers: "MP4 (H.264, for slides)"
-    animated = True       # False: one picture (the frame at the last step asked for)
-    alpha = False         # True: also takes RGBA frames (h, w, 4), keeping their alpha
-    even_sides = False    # width and height must be even (an odd size is refused)
+    suffix = ""  # the file name's ending, with the dot
+    name = ""  # short, in messages: "MP4"
+    label = ""  # what a menu offers: "MP4 (H.264, for slides)"
+    animated = True  # False: one picture (the frame at the last step asked for)
+    alpha = False  # True: also takes RGBA frames (h, w, 4), keeping their alpha
+    even_sides = False  # width and height must be even (an odd size is refused)
     default_fps = 30.0
     default_size = (1280, 720)
     # Frame rates players of the format handle (None: any positive rate).
@@ -134,8 +136,10 @@ class FrameWriter(ABC):
         where the format needs even ones)."""
         w, h = int(size[0]), int(size[1])
         if cls.even_sides and (w % 2 or h % 2):
-            raise ExportError(f"{cls.name} needs an even width and height, got {w}x{h} "
-                              f"(try {w + w % 2}x{h + h % 2})")
+            raise ExportError(
+                f"{cls.name} needs an even width and height, got {w}x{h} "
+                f"(try {w + w % 2}x{h + h % 2})"
+            )
         if w < 1 or h < 1:
             raise ExportError(f"frame size {w}x{h} is empty")
         return (w, h)
@@ -151,8 +155,9 @@ class FrameWriter(ABC):
             lo, hi = cls.fps_range
             if not lo <= fps <= hi:
                 why = f" ({cls.fps_why})" if cls.fps_why else ""
-                raise ExportError(f"{cls.name} frame rate must be {lo:g} to {hi:g} frames/s"
-                                  f"{why}, got {fps:g}")
+                raise ExportError(
+                    f"{cls.name} frame rate must be {lo:g} to {hi:g} frames/s{why}, got {fps:g}"
+                )
         return fps
 
     # ------------------------------------------------------------------ temp file
@@ -163,8 +168,11 @@ class FrameWriter(ABC):
         folder = self.path.parent
         remove_stale(folder, TEMP_PREFIX)
         try:
-            fd, name = tempfile.mkstemp(prefix=f"{temp_prefix(TEMP_PREFIX)}{self.path.stem}.",
-                                        suffix=self.suffix, dir=folder)
+            fd, name = tempfile.mkstemp(
+                prefix=f"{temp_prefix(TEMP_PREFIX)}{self.path.stem}.",
+                suffix=self.suffix,
+                dir=folder,
+            )
         except OSError as exc:
             raise ExportError(f"cannot write {self.path}: {os_reason(exc)}") from None
         os.close(fd)
@@ -189,10 +197,13 @@ class FrameWriter(ABC):
     def check_frame(self, frame: np.ndarray) -> np.ndarray:
         w, h = self.size
         channels = (3, 4) if self.alpha else (3,)
-        if frame.dtype != np.uint8 or frame.shape[:2] != (h, w) or frame.ndim != 3 \
-                or frame.shape[2] not in channels:
-            raise ExportError(f"frame is {frame.dtype} {frame.shape}, expected uint8 "
-                              f"({h}, {w}, 3)")
+        if (
+            frame.dtype != np.uint8
+            or frame.shape[:2] != (h, w)
+            or frame.ndim != 3
+            or frame.shape[2] not in channels
+        ):
+            raise ExportError(f"frame is {frame.dtype} {frame.shape}, expected uint8 ({h}, {w}, 3)")
         return np.ascontiguousarray(frame)
 
     def write(self, frame: np.ndarray) -> None:
@@ -229,8 +240,12 @@ class FrameWriter(ABC):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -246,5 +261,5 @@ class FrameWriter(ABC):
     def _finish(self) -> None:
         """Complete the temp file (the base class renames it afterwards)."""
 
-    def _cleanup(self) -> None:
+    def _cleanup(self) -> None:  # noqa: B027 - a hook: most writers hold nothing to release
         """Release processes and scratch files; called on abort and on a failed close."""

@@ -16,11 +16,13 @@ terminal's foreground group, and ffmpeg must not die of it before we have decide
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import queue
 import re
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from fractions import Fraction
@@ -41,14 +43,17 @@ QUEUE_FRAMES = 2
 AHEAD = 12
 PROGRESS_S = 0.05
 STALL_S = 1.0
-FFMPEG_HINT = ("ffmpeg not found: reinstall imageio-ffmpeg (pip install imageio-ffmpeg) or "
-               "set IMAGEIO_FFMPEG_EXE to an ffmpeg binary")
+FFMPEG_HINT = (
+    "ffmpeg not found: reinstall imageio-ffmpeg (pip install imageio-ffmpeg) or "
+    "set IMAGEIO_FFMPEG_EXE to an ffmpeg binary"
+)
 
 
 def ffmpeg_exe() -> str:
     """The ffmpeg binary bundled with imageio-ffmpeg (or IMAGEIO_FFMPEG_EXE)."""
     try:
         import imageio_ffmpeg
+
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
         raise ExportError(FFMPEG_HINT) from None
@@ -59,8 +64,13 @@ def _can_pace(exe: str) -> bool:
     """`-stats_period` (ffmpeg 4.4+) is needed for timely progress; a system ffmpeg set in
     IMAGEIO_FFMPEG_EXE may be older (unrecognised versions, git builds, are taken as new)."""
     try:
-        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True,
-                             check=False, timeout=10, **_own_group()).stdout
+        out = subprocess.run(
+            [exe, "-hide_banner", "-version"],
+            capture_output=True,
+            check=False,
+            timeout=10,
+            **_own_group(),
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     m = re.match(rb"ffmpeg version n?(\d+)\.(\d+)", out)
@@ -69,7 +79,7 @@ def _can_pace(exe: str) -> bool:
 
 def _own_group() -> dict[str, Any]:
     """Popen arguments that keep a terminal's Ctrl+C away from ffmpeg."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 
@@ -77,10 +87,13 @@ def _own_group() -> dict[str, Any]:
 def run_ffmpeg(args: Sequence[str], what: str) -> None:
     """Run ffmpeg to completion (no stdin); ExportError with ffmpeg's reason on failure."""
     try:
-        proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
-                                 "error", "-y", *args], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                **_own_group())
+        proc = subprocess.Popen(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            **_own_group(),
+        )
     except OSError:
         raise ExportError(FFMPEG_HINT) from None
     assert proc.stderr is not None
@@ -170,21 +183,42 @@ class FfmpegPipe:
     """An ffmpeg process reading rgb24 frames of `size` at `fps` from stdin, writing one
     output (ffmpeg reports no progress until every output has started)."""
 
-    def __init__(self, output_args: Sequence[str], size: tuple[int, int], fps: float,
-                 what: str) -> None:
+    def __init__(
+        self, output_args: Sequence[str], size: tuple[int, int], fps: float, what: str
+    ) -> None:
         self.what = what
         w, h = size
         exe = ffmpeg_exe()
         paced = _can_pace(exe)
         progress = ["-progress", "pipe:1", "-stats_period", f"{PROGRESS_S:g}"] if paced else []
-        cmd = [exe, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *progress,
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate",
-               rate_text(fps), "-i", "pipe:0", *output_args]
+        cmd = [
+            exe,
+            "-hide_banner",
+            "-nostats",
+            "-loglevel",
+            "error",
+            "-y",
+            *progress,
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-framerate",
+            rate_text(fps),
+            "-i",
+            "pipe:0",
+            *output_args,
+        ]
         try:
             self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE if paced else subprocess.DEVNULL, stderr=subprocess.PIPE,
-                **_own_group())
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE if paced else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                **_own_group(),
+            )
         except OSError:
             raise ExportError(FFMPEG_HINT) from None
         assert self._proc.stderr is not None
@@ -194,8 +228,9 @@ class FfmpegPipe:
         # Frames ffmpeg says it has encoded (guarded by _progress); unpaced: never waited for.
         self._encoded = 0 if paced else 1 << 62
         self._progress = threading.Condition()
-        self._reader = threading.Thread(target=self._read_progress, name="ffmpeg-progress",
-                                        daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_progress, name="ffmpeg-progress", daemon=True
+        )
         self._reader.start()
         self._thread = threading.Thread(target=self._feed, name="ffmpeg-feed", daemon=True)
         self._thread.start()
@@ -221,7 +256,8 @@ class FfmpegPipe:
     def _wait_for_encoder(self, sent: int) -> None:
         with self._progress:
             self._progress.wait_for(
-                lambda: sent - self._encoded < AHEAD or self._broken.is_set(), STALL_S)
+                lambda: sent - self._encoded < AHEAD or self._broken.is_set(), STALL_S
+            )
 
     def _feed(self) -> None:
         stdin = self._proc.stdin
@@ -271,10 +307,8 @@ class FfmpegPipe:
                 self._queue.put_nowait(None)
                 break
             except queue.Full:
-                try:
+                with contextlib.suppress(queue.Empty):
                     self._queue.get_nowait()
-                except queue.Empty:
-                    pass
         self._thread.join(timeout=2)
         self._proc.wait()
         self._reader.join(timeout=2)
@@ -286,6 +320,9 @@ class FfmpegPipe:
         reason = _last_line(self._log.text())
         self._log.close()
         if not reason:
-            reason = (f"ffmpeg stopped (exit status {code})" if code != 0 else
-                      "ffmpeg stopped reading frames")
+            reason = (
+                f"ffmpeg stopped (exit status {code})"
+                if code != 0
+                else "ffmpeg stopped reading frames"
+            )
         raise ExportError(f"{self.what}: {reason}")

@@ -29,9 +29,14 @@ class FrameLoop:
     raises ExportCancelled; after each, `progress(done, total)`. The loop never closes or
     aborts the writer by itself except in `run`: a caller that advances it owns the end."""
 
-    def __init__(self, render: FrameSource, total: int, writer: FrameWriter,
-                 progress: ProgressCallback | None = None,
-                 cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        render: FrameSource,
+        total: int,
+        writer: FrameWriter,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.render = render
         self.total = total
         self.writer = writer

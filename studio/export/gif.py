@@ -58,7 +58,7 @@ class GifWriter(FrameWriter):
     suffix = ".gif"
     name = "GIF"
     label = "GIF"
-    default_fps = 25.0   # 4 hundredths a frame: plays at exactly the rate asked
+    default_fps = 25.0  # 4 hundredths a frame: plays at exactly the rate asked
     default_size = (800, 450)  # a GIF's size grows with its area; small enough to embed
     fps_range = FPS_RANGE
     fps_why = "browsers slow faster GIFs down"
@@ -79,8 +79,9 @@ class GifWriter(FrameWriter):
         self._palette = self._scratch / "palette.png"
         self._lossless = self._scratch / "frames.mkv"
         try:
-            self._pipe = FfmpegPipe([*LOSSLESS, str(self._lossless)], self.size, self.fps,
-                                    f"cannot write {self.path}")
+            self._pipe = FfmpegPipe(
+                [*LOSSLESS, str(self._lossless)], self.size, self.fps, f"cannot write {self.path}"
+            )
         except ExportError:
             self._cleanup()
             self._discard()
@@ -91,15 +92,39 @@ class GifWriter(FrameWriter):
 
     def _finish(self) -> None:
         self._pipe.finish()
-        run_ffmpeg(["-i", str(self._lossless), "-vf", PALETTE_FILTER, "-frames:v", "1",
-                    "-update", "1", str(self._palette)], f"cannot write {self.path}")
+        run_ffmpeg(
+            [
+                "-i",
+                str(self._lossless),
+                "-vf",
+                PALETTE_FILTER,
+                "-frames:v",
+                "1",
+                "-update",
+                "1",
+                str(self._palette),
+            ],
+            f"cannot write {self.path}",
+        )
         # Frame n at n × delay hundredths exactly (the scratch file counts milliseconds,
         # which would round 33.3 ms to 33 and 34 and so the delays to 3 and 4).
         timing = f"settb=1/100,setpts=N*{self.delay}"
-        run_ffmpeg(["-i", str(self._lossless), "-i", str(self._palette),
-                    "-lavfi", f"{USE_FILTER},{timing}", "-loop", "0", "-f", "gif",
-                    str(self.tmp_path)],
-                   f"cannot write {self.path}")
+        run_ffmpeg(
+            [
+                "-i",
+                str(self._lossless),
+                "-i",
+                str(self._palette),
+                "-lavfi",
+                f"{USE_FILTER},{timing}",
+                "-loop",
+                "0",
+                "-f",
+                "gif",
+                str(self.tmp_path),
+            ],
+            f"cannot write {self.path}",
+        )
         self._remove_scratch()
 
     def _cleanup(self) -> None:

@@ -52,11 +52,34 @@ class Mp4Writer(FrameWriter):
         super().__init__(path, fps, size)
         try:
             self._pipe = FfmpegPipe(
-                ["-an", "-vf", COLOUR_FILTER, "-c:v", "libx264", "-preset", PRESET,
-                 "-crf", str(CRF), "-profile:v", "high", "-tune", "animation",
-                 "-threads", "1", "-x264-params", X264_MEMORY,
-                 "-movflags", "+faststart", "-f", "mp4", str(self.tmp_path)],
-                self.size, self.fps, f"cannot write {self.path}")
+                [
+                    "-an",
+                    "-vf",
+                    COLOUR_FILTER,
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    PRESET,
+                    "-crf",
+                    str(CRF),
+                    "-profile:v",
+                    "high",
+                    "-tune",
+                    "animation",
+                    "-threads",
+                    "1",
+                    "-x264-params",
+                    X264_MEMORY,
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                    str(self.tmp_path),
+                ],
+                self.size,
+                self.fps,
+                f"cannot write {self.path}",
+            )
         except ExportError:
             self._discard()
             raise

@@ -16,11 +16,11 @@ import numpy as np
 
 from studio.errors import StudioError
 
-DEFAULT_SECONDS = 10.0    # a run longer than this at one step per frame is spread over it
+DEFAULT_SECONDS = 10.0  # a run longer than this at one step per frame is spread over it
 # A short run is stretched to at least this long (a 20-step run at one step a frame is over
 # before a viewer finds the balls). With the 1 s hold, over four fifths of it moves.
 MIN_SECONDS = 5.0
-DEFAULT_HOLD = 1.0        # seconds the last frame stays, so the ending can be read
+DEFAULT_HOLD = 1.0  # seconds the last frame stays, so the ending can be read
 MAX_FRAMES = 100_000
 LOWER_PLOTS = ("grad", "lr")  # the loss view's lower plot: gradient norm or learning rate
 
@@ -96,8 +96,9 @@ def parse_camera(text: str) -> tuple[float, float, float | None] | str:
     except ValueError:
         values = []
     if len(values) not in (2, 3) or not all(math.isfinite(v) for v in values):
-        raise StudioError(f"camera must be auto, {', '.join(CAMERA_NAMES)} or AZ,EL[,DIST], "
-                          f"got {text!r}")
+        raise StudioError(
+            f"camera must be auto, {', '.join(CAMERA_NAMES)} or AZ,EL[,DIST], got {text!r}"
+        )
     if not -90.0 <= values[1] <= 90.0:
         raise StudioError(f"camera elevation must be between -90 and 90, got {values[1]:g}")
     if len(values) == 3 and values[2] <= 0:
@@ -119,11 +120,14 @@ class ExportPreset:
     msaa: int = 4
 
 
-EXPORT_PRESETS: dict[str, ExportPreset] = {p.name: p for p in (
-    ExportPreset("slides-1080p", "Slides 1080p MP4", "mp4", (1920, 1080), 30.0),
-    ExportPreset("4:3", "4:3 slides MP4 (1440×1080)", "mp4", (1440, 1080), 30.0),
-    ExportPreset("gif-5mb", "GIF under 5 MB", "gif", (800, 450), 20.0, max_bytes=5_000_000),
-)}
+EXPORT_PRESETS: dict[str, ExportPreset] = {
+    p.name: p
+    for p in (
+        ExportPreset("slides-1080p", "Slides 1080p MP4", "mp4", (1920, 1080), 30.0),
+        ExportPreset("4:3", "4:3 slides MP4 (1440×1080)", "mp4", (1440, 1080), 30.0),
+        ExportPreset("gif-5mb", "GIF under 5 MB", "gif", (800, 450), 20.0, max_bytes=5_000_000),
+    )
+}
 
 
 def _hold_frames(options: RenderOptions) -> int:
@@ -144,8 +148,11 @@ def plan_times(options: RenderOptions, last_step: int) -> np.ndarray:
     hold = _hold_frames(options)
     if options.frames is not None or options.duration is not None:
         # The length is the user's: the hold comes out of it, where it is a small part.
-        n = options.frames if options.frames is not None else max(
-            1, round(float(options.duration or 0) * options.fps))
+        n = (
+            options.frames
+            if options.frames is not None
+            else max(1, round(float(options.duration or 0) * options.fps))
+        )
         if n - hold < 4 * hold:
             hold = 0
         moving = n - hold

@@ -26,6 +26,8 @@ class PngWriter(FrameWriter):
     def _finish(self) -> None:
         import imageio.v3 as iio
 
+        if self._frame is None:
+            raise ExportError(f"no frame to write to {self.path}")
         try:
             iio.imwrite(self.tmp_path, self._frame, extension=".png", compress_level=6)
         except OSError as exc:

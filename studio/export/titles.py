@@ -11,14 +11,15 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 def pretty_formula(text: str) -> str:
     """Formula text as a slide shows it: x^2 → x², 100*(…) → 100(…), a*b → a·b, - → −."""
+
     def sup(m: re.Match[str]) -> str:
         return m.group(1).translate(_SUPERSCRIPT)
 
-    s = re.sub(r"\^\((-?\d+)\)", sup, text)             # x^(-1) → x⁻¹
-    s = re.sub(r"\^(\d+)", sup, s)                      # x^2 → x²
-    s = re.sub(r"(\d)\*(?=[A-Za-z(])", r"\1", s)       # 100*(y - x²) → 100(y - x²)
+    s = re.sub(r"\^\((-?\d+)\)", sup, text)  # x^(-1) → x⁻¹
+    s = re.sub(r"\^(\d+)", sup, s)  # x^2 → x²
+    s = re.sub(r"(\d)\*(?=[A-Za-z(])", r"\1", s)  # 100*(y - x²) → 100(y - x²)
     s = s.replace("*", "·")
-    s = re.sub(r"(?<![0-9.][eE])-", "−", s)            # keep 1e-3 as it is
+    s = re.sub(r"(?<![0-9.][eE])-", "−", s)  # keep 1e-3 as it is
     return s
 
 
@@ -32,8 +33,7 @@ def default_title(scene: Scene, surface: object) -> str:
         from studio.surface.printing import pretty
 
         symbols = {s.name: s for s in symbolic.free_symbols}
-        formula = pretty(symbolic.subs({symbols[k]: v for k, v in params.items()
-                                        if k in symbols}))
+        formula = pretty(symbolic.subs({symbols[k]: v for k, v in params.items() if k in symbols}))
         formula = re.sub(r"(\d+)\.0\b", r"\1", formula)  # 100.0 → 100
     name = getattr(surface, "title", "")
     shown = f"f(x, y) = {pretty_formula(formula)}" if formula else ""

@@ -45,20 +45,30 @@ class ExportView:
         return len(self.panels) == 1 and VIEWS[self.panels[0]].dims == 3
 
 
-VIEWS: dict[str, ViewInfo] = {v.name: v for v in (
-    ViewInfo("3d", "3D surface", 3, trails=True),
-    ViewInfo("contour", "Contour map", 2, trails=True),
-    ViewInfo("loss", "Loss plots", 2, trails=False),
-)}
+VIEWS: dict[str, ViewInfo] = {
+    v.name: v
+    for v in (
+        ViewInfo("3d", "3D surface", 3, trails=True),
+        ViewInfo("contour", "Contour map", 2, trails=True),
+        ViewInfo("loss", "Loss plots", 2, trails=False),
+    )
+}
 
-EXPORT_VIEWS: dict[str, ExportView] = {v.name: v for v in (
-    ExportView("3d", "3D surface", ("3d",)),
-    ExportView("contour", "Contour map", ("contour",)),
-    ExportView("loss", "Loss plots", ("loss",)),
-    ExportView("3d+loss", "3D beside loss", ("3d", "loss"), "3D beside the loss plots"),
-    ExportView("composite", "3D + contour + loss", ("3d", "contour", "loss"),
-               "3D beside the contour map and loss"),
-)}
+EXPORT_VIEWS: dict[str, ExportView] = {
+    v.name: v
+    for v in (
+        ExportView("3d", "3D surface", ("3d",)),
+        ExportView("contour", "Contour map", ("contour",)),
+        ExportView("loss", "Loss plots", ("loss",)),
+        ExportView("3d+loss", "3D beside loss", ("3d", "loss"), "3D beside the loss plots"),
+        ExportView(
+            "composite",
+            "3D + contour + loss",
+            ("3d", "contour", "loss"),
+            "3D beside the contour map and loss",
+        ),
+    )
+}
 
 VIEW_NAMES = tuple(EXPORT_VIEWS)
 
@@ -77,5 +87,12 @@ def views_help() -> str:
     return f"what to draw ({notes})" if notes else "what to draw"
 
 
-__all__ = ["EXPORT_VIEWS", "VIEWS", "VIEW_NAMES", "ExportView", "ViewInfo", "export_view",
-           "views_help"]
+__all__ = [
+    "EXPORT_VIEWS",
+    "VIEWS",
+    "VIEW_NAMES",
+    "ExportView",
+    "ViewInfo",
+    "export_view",
+    "views_help",
+]

@@ -64,13 +64,19 @@ def get_app():
 _APP = None
 
 
-def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
-            size: tuple[int, int] | None = None) -> int:
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")
-                                                 or os.environ.get("QT_QPA_PLATFORM")):
-        raise StudioError("no display: run inside a desktop session, or under Xvfb "
-                          "(xvfb-run -a studio gui ...)")
+def run_gui(
+    scene_path: Path | None = None,
+    screenshot: Path | None = None,
+    size: tuple[int, int] | None = None,
+) -> int:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        raise StudioError(
+            "no display: run inside a desktop session, or under Xvfb (xvfb-run -a studio gui ...)"
+        )
     app = get_app()
     from studio.gui import crash_report
     from studio.gui.main_window import MainWindow
@@ -78,8 +84,9 @@ def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
     crash_report.install()  # after pyqtgraph's import, which sets a hook of its own
 
     # A bad scene file raises StudioError here, before any window shows: the CLI prints it.
-    window = MainWindow(scene_path=scene_path, restore=screenshot is None,
-                        autoplay=screenshot is None)
+    window = MainWindow(
+        scene_path=scene_path, restore=screenshot is None, autoplay=screenshot is None
+    )
     if size is not None:
         window.resize(*size)
     window.show()
@@ -87,7 +94,9 @@ def run_gui(scene_path: Path | None = None, screenshot: Path | None = None,
         from studio.gui.screenshot import save_when_painted
 
         window.prepare_screenshot()
-        save_when_painted(window, screenshot,
-                          ready=lambda: not window.session.busy
-                          and window.session.trajectory is not None)
+        save_when_painted(
+            window,
+            screenshot,
+            ready=lambda: not window.session.busy and window.session.trajectory is not None,
+        )
     return app.exec()

@@ -31,8 +31,7 @@ class CompileWorker(QObject):
     failed = pyqtSignal(object)  # the StudioError of the newest request
     busyChanged = pyqtSignal(bool)
 
-    def __init__(self, parent: QObject | None = None,
-                 budget_s: float = DEFAULT_BUDGET_S) -> None:
+    def __init__(self, parent: QObject | None = None, budget_s: float = DEFAULT_BUDGET_S) -> None:
         super().__init__(parent)
         self.budget_s = budget_s
         self._generation = 0

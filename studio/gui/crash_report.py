@@ -55,8 +55,9 @@ class CrashReporter:
         self._relay.raised.connect(show or self._show)
         self.shown = 0
 
-    def hook(self, kind: type[BaseException], error: BaseException,
-             tb: TracebackType | None) -> None:
+    def hook(
+        self, kind: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
         if issubclass(kind, KeyboardInterrupt):
             QApplication.quit()
             return
@@ -87,11 +88,15 @@ class CrashReporter:
         if self._box is not None and self._box.isVisible():
             return
         self.shown += 1
-        box = QMessageBox(QMessageBox.Icon.Warning, "Descent Studio: unexpected error",
-                          "Something went wrong, and the studio carried on.\n\n"
-                          f"{summary}\n\nThe details are in {log_path()}; please include them "
-                          "if you report this.",
-                          QMessageBox.StandardButton.Ok, QApplication.activeWindow())
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Descent Studio: unexpected error",
+            "Something went wrong, and the studio carried on.\n\n"
+            f"{summary}\n\nThe details are in {log_path()}; please include them "
+            "if you report this.",
+            QMessageBox.StandardButton.Ok,
+            QApplication.activeWindow(),
+        )
         box.setDetailedText(details)
         box.setModal(False)
         box.show()

@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterator
 from studio.errors import StudioError
 
 XVFB_START_TIMEOUT_S = 15
-NO_DISPLAY_HINT = ("no display and no Xvfb: install xvfb (apt-get install xvfb) or run under a "
-                   "desktop session")
+NO_DISPLAY_HINT = (
+    "no display and no Xvfb: install xvfb (apt-get install xvfb) or run under a desktop session"
+)
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
@@ -83,13 +84,29 @@ def start_xvfb(xvfb: str) -> tuple[subprocess.Popen[bytes], str]:
     read_fd, write_fd = os.pipe()
     try:
         proc = subprocess.Popen(
-            [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24",
-             "+extension", "GLX", "+render", "-nolisten", "tcp", "-noreset"],
-            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                xvfb,
+                "-displayfd",
+                str(write_fd),
+                "-screen",
+                "0",
+                "1920x1080x24",
+                "+extension",
+                "GLX",
+                "+render",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
+            pass_fds=(write_fd,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
             # Between fork and exec only a prctl call; Xvfb starts before any of our
             # threads (Qt's, the encoder's feeder) exist.
-            preexec_fn=die_with_parent())  # noqa: PLW1509
+            preexec_fn=die_with_parent(),
+        )  # noqa: PLW1509
     except OSError as exc:
         os.close(read_fd)
         os.close(write_fd)
@@ -112,8 +129,10 @@ def _read_display_number(fd: int, proc: subprocess.Popen[bytes]) -> int:
         if not chunk:
             proc.kill()
             proc.wait()
-            raise StudioError("Xvfb did not start (no display number within "
-                              f"{XVFB_START_TIMEOUT_S} s); run under a desktop session")
+            raise StudioError(
+                "Xvfb did not start (no display number within "
+                f"{XVFB_START_TIMEOUT_S} s); run under a desktop session"
+            )
         data += chunk
     return int(data.strip())
 

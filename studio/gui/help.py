@@ -27,8 +27,10 @@ class ShortcutsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = "".join(f"<tr><td style='padding:3px 16px 3px 0'><b>{k}</b></td><td>{v}</td></tr>"
-                       for k, v in SHORTCUTS)
+        rows = "".join(
+            f"<tr><td style='padding:3px 16px 3px 0'><b>{k}</b></td><td>{v}</td></tr>"
+            for k, v in SHORTCUTS
+        )
         label = QLabel(f"<table>{rows}</table>")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -39,9 +41,11 @@ class ShortcutsDialog(QDialog):
 
 def show_about(parent: QWidget) -> None:
     QMessageBox.about(
-        parent, "About Descent Studio",
+        parent,
+        "About Descent Studio",
         f"<h3>Descent Studio {studio.__version__}</h3>"
         "<p>Type a loss surface, race gradient-descent optimizers across it — SGD, momentum, "
         "Nesterov, Adagrad, RMSprop, Adam and friends — and watch each ball's path, loss and "
         "step size side by side. Every edit re-simulates at once; export the run as a GIF or "
-        "MP4 for your slides.</p><p>MIT licence.</p>")
+        "MP4 for your slides.</p><p>MIT licence.</p>",
+    )

@@ -58,8 +58,9 @@ def default_scene() -> Scene:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, scene_path: Path | None = None, *, restore: bool = True,
-                 autoplay: bool = True) -> None:
+    def __init__(
+        self, scene_path: Path | None = None, *, restore: bool = True, autoplay: bool = True
+    ) -> None:
         """Raises StudioError when `scene_path` (or the default scene) cannot be used."""
         super().__init__()
         scene = load_scene(scene_path) if scene_path is not None else default_scene()
@@ -118,9 +119,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         self.docks[title] = dock
 
@@ -129,15 +132,29 @@ class MainWindow(QMainWindow):
         width, height = max(self.width(), 1000), max(self.height(), 700)
         left = int(np.clip(width * 0.22, 300, 380))
         right = int(np.clip(width * 0.28, 340, 500))
-        self.resizeDocks([self.docks["Surface"], self.docks["Map"]], [left, right],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Surface"], self.docks["Optimizers"]],
-                         [int(height * 0.36), int(height * 0.64)], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["Map"], self.docks["Loss"]],
-                         [int(height * 0.5), int(height * 0.5)], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["Surface"], self.docks["Map"]], [left, right], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.docks["Surface"], self.docks["Optimizers"]],
+            [int(height * 0.36), int(height * 0.64)],
+            Qt.Orientation.Vertical,
+        )
+        self.resizeDocks(
+            [self.docks["Map"], self.docks["Loss"]],
+            [int(height * 0.5), int(height * 0.5)],
+            Qt.Orientation.Vertical,
+        )
 
-    def _action(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None,
-                checkable: bool = False, checked: bool = False) -> QAction:
+    def _action(
+        self,
+        menu,
+        text: str,
+        slot,
+        shortcut: QKeySequence | str | None = None,
+        checkable: bool = False,
+        checked: bool = False,
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -181,37 +198,73 @@ class MainWindow(QMainWindow):
         vs = self.session.view_settings
         self._action(view, "&Reset 3D view", lambda: self.camera_preset("isometric"), "R")
         for name, shortcut in (("top", "1"), ("front", "2"), ("isometric", "3"), ("auto", "4")):
-            self._action(view, {"isometric": "3D view at an angle",
-                                "auto": "3D view where the paths are seen"}.get(
-                                    name, f"3D view from the {name}"),
-                         lambda _=False, n=name: self.camera_preset(n), shortcut)
+            self._action(
+                view,
+                {
+                    "isometric": "3D view at an angle",
+                    "auto": "3D view where the paths are seen",
+                }.get(name, f"3D view from the {name}"),
+                lambda _=False, n=name: self.camera_preset(n),
+                shortcut,
+            )
         self.wireframe_action = self._action(
-            view, "&Wireframe", lambda on: vs.update(wireframe=on), checkable=True,
-            checked=vs.wireframe)
+            view,
+            "&Wireframe",
+            lambda on: vs.update(wireframe=on),
+            checkable=True,
+            checked=vs.wireframe,
+        )
         self.floor_action = self._action(
-            view, "&Floor contours", lambda on: vs.update(floor_contours=on), checkable=True,
-            checked=vs.floor_contours)
-        self.axes_action = self._action(view, "3D &axes", lambda on: vs.update(axes=on),
-                                        checkable=True, checked=vs.axes)
-        self.colorbar_action = self._action(view, "Map &colour bar",
-                                            lambda on: vs.update(colorbar=on),
-                                            checkable=True, checked=vs.colorbar)
-        self.log_action = self._action(view, "&Log-scale loss", lambda on: vs.update(log_loss=on),
-                                       checkable=True, checked=vs.log_loss)
+            view,
+            "&Floor contours",
+            lambda on: vs.update(floor_contours=on),
+            checkable=True,
+            checked=vs.floor_contours,
+        )
+        self.axes_action = self._action(
+            view, "3D &axes", lambda on: vs.update(axes=on), checkable=True, checked=vs.axes
+        )
+        self.colorbar_action = self._action(
+            view,
+            "Map &colour bar",
+            lambda on: vs.update(colorbar=on),
+            checkable=True,
+            checked=vs.colorbar,
+        )
+        self.log_action = self._action(
+            view,
+            "&Log-scale loss",
+            lambda on: vs.update(log_loss=on),
+            checkable=True,
+            checked=vs.log_loss,
+        )
         view.addSeparator()
         theme = QActionGroup(self)
-        self.dark_action = self._action(view, "&Dark theme", lambda on: on and self.set_dark(True),
-                                        checkable=True, checked=vs.dark)
-        self.light_action = self._action(view, "&Light theme",
-                                         lambda on: on and self.set_dark(False), checkable=True,
-                                         checked=not vs.dark)
+        self.dark_action = self._action(
+            view,
+            "&Dark theme",
+            lambda on: on and self.set_dark(True),
+            checkable=True,
+            checked=vs.dark,
+        )
+        self.light_action = self._action(
+            view,
+            "&Light theme",
+            lambda on: on and self.set_dark(False),
+            checkable=True,
+            checked=not vs.dark,
+        )
         theme.addAction(self.dark_action)
         theme.addAction(self.light_action)
 
         play = menus.addMenu("&Play")
-        for action in (self.playback.play_action, self.playback.back_action,
-                       self.playback.forward_action, self.playback.restart_action,
-                       self.playback.end_action):
+        for action in (
+            self.playback.play_action,
+            self.playback.back_action,
+            self.playback.forward_action,
+            self.playback.restart_action,
+            self.playback.end_action,
+        ):
             play.addAction(action)
 
         help_menu = menus.addMenu("&Help")
@@ -247,8 +300,15 @@ class MainWindow(QMainWindow):
         self.loss.log_check.toggled.connect(lambda on: vs.update(log_loss=on))
         self.loss.second_combo.currentTextChanged.connect(lambda t: vs.update(lower_plot=t))
         self.view3d.view.installEventFilter(self)
-        for name in ("log_loss", "lower_plot", "wireframe", "floor_contours", "trail_length",
-                     "axes", "colorbar"):
+        for name in (
+            "log_loss",
+            "lower_plot",
+            "wireframe",
+            "floor_contours",
+            "trail_length",
+            "axes",
+            "colorbar",
+        ):
             self._on_view_setting(name)
 
     def _on_view_setting(self, name: str) -> None:
@@ -366,8 +426,11 @@ class MainWindow(QMainWindow):
         hidden = max(0, len(shown) - STATUS_RUNS)
         if hidden:  # the bar has room for a few: keep the selected run among them
             chosen = self.session.selected_run
-            shown = shown[:STATUS_RUNS] if chosen in shown[:STATUS_RUNS] or chosen not in shown \
-                else shown[:STATUS_RUNS - 1] + [chosen]
+            shown = (
+                shown[:STATUS_RUNS]
+                if chosen in shown[:STATUS_RUNS] or chosen not in shown
+                else shown[: STATUS_RUNS - 1] + [chosen]
+            )
         for i in shown:
             run = runs[i]
             mine = np.flatnonzero(ball_run == i)
@@ -381,8 +444,9 @@ class MainWindow(QMainWindow):
             else:
                 finite = loss[mine][np.isfinite(loss[mine])]
                 value = f"best {float(finite.min()):.4g}" if finite.size else "—"
-            parts.append(f"<span style='color:{run.color}'>●</span> "
-                         f"{html.escape(run_label(run))}: {value}")
+            parts.append(
+                f"<span style='color:{run.color}'>●</span> {html.escape(run_label(run))}: {value}"
+            )
         if hidden:
             parts.append(f"+{hidden} more")
         self.step_status.setText("&nbsp;&nbsp;&nbsp;".join(parts))
@@ -404,9 +468,14 @@ class MainWindow(QMainWindow):
         if self.session.undo_stack.isClean():
             return True
         answer = QMessageBox.question(
-            self, APP_NAME, "The scene has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            self,
+            APP_NAME,
+            "The scene has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard

@@ -17,8 +17,7 @@ FRAMES_BEFORE_GRAB = 3  # the first swap can still show an unresized or empty bu
 TIMEOUT_MS = 20_000
 
 
-def save_when_painted(window: QWidget, path: Path,
-                      ready: Callable[[], bool] | None = None) -> None:
+def save_when_painted(window: QWidget, path: Path, ready: Callable[[], bool] | None = None) -> None:
     """Wait until every GL widget in `window` has swapped a few frames, then grab and quit.
 
     `ready`: the window has its content (the first trajectory arrived); swaps are counted
@@ -40,6 +39,7 @@ def save_when_painted(window: QWidget, path: Path,
     def counter(index: int):
         def on_swap() -> None:
             swaps[index] += 1
+
         return on_swap
 
     for i, w in enumerate(gl_widgets):

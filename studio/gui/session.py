@@ -51,8 +51,7 @@ SIMULATING_SWITCH_INTERVAL_S = 0.0005
 class _SceneCommand(QUndoCommand):
     """Replace the scene; edits of one gesture (the same id) collapse into one."""
 
-    def __init__(self, session: Session, old: Scene, new: Scene, text: str,
-                 gesture: int) -> None:
+    def __init__(self, session: Session, old: Scene, new: Scene, text: str, gesture: int) -> None:
         super().__init__(text)
         self._session, self._old, self._new = session, old, new
         self._gesture = gesture
@@ -91,8 +90,9 @@ class Session(QObject):
     errorRaised = pyqtSignal(str)
     pathChanged = pyqtSignal(object)
 
-    def __init__(self, scene: Scene, parent: QObject | None = None, *,
-                 threaded: bool = True) -> None:
+    def __init__(
+        self, scene: Scene, parent: QObject | None = None, *, threaded: bool = True
+    ) -> None:
         """`threaded=False` simulates synchronously (offscreen export, some tests)."""
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
@@ -152,8 +152,9 @@ class Session(QObject):
         except StudioError as exc:
             self.errorRaised.emit(str(exc))
             return False
-        self.undo_stack.push(_SceneCommand(self, self.scene, new, text,
-                                           self._gesture_id(merge_key)))
+        self.undo_stack.push(
+            _SceneCommand(self, self.scene, new, text, self._gesture_id(merge_key))
+        )
         return True
 
     def seal_edits(self) -> None:
@@ -216,8 +217,7 @@ class Session(QObject):
         """Edit one run's fields (`hyper=..., starts=..., color=...`) as an undoable step."""
         runs = list(self.scene.runs)
         runs[index] = dataclasses.replace(runs[index], **changes)
-        return self.edit_scene(dataclasses.replace(self.scene, runs=tuple(runs)), text,
-                               merge_key)
+        return self.edit_scene(dataclasses.replace(self.scene, runs=tuple(runs)), text, merge_key)
 
     def _apply_scene(self, scene: Scene) -> None:
         """Called by undo commands: the scene was validated when the command was made."""
@@ -282,8 +282,9 @@ class Session(QObject):
         except Exception as exc:  # noqa: BLE001 - a bug: shown as an error, never a busy window
             return None, f"internal error: {type(exc).__name__}: {exc}"
 
-    def _on_simulated(self, generation: int, trajectory: Trajectory | None,
-                      error: str | None) -> None:
+    def _on_simulated(
+        self, generation: int, trajectory: Trajectory | None, error: str | None
+    ) -> None:
         self._in_flight -= 1
         if self._in_flight == 0 and self._threaded:
             self._restore_switch_interval()

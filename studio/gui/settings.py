@@ -56,14 +56,14 @@ LOWER_PLOTS = ("Gradient norm", "Learning rate", "Validation loss", "Accuracy")
 
 # name -> default. Only these names are settings; `changed` carries the name that changed.
 VIEW_DEFAULTS: dict[str, Any] = {
-    "dark": True,               # theme: dark (True) or light
-    "log_loss": True,           # log-scale loss axes
+    "dark": True,  # theme: dark (True) or light
+    "log_loss": True,  # log-scale loss axes
     "lower_plot": LOWER_PLOTS[0],
-    "wireframe": False,         # 3D mesh lines
-    "floor_contours": False,    # isolines on the 3D floor
-    "trail_length": None,       # steps of trail behind each ball; None: the whole path
-    "axes": True,               # 3D axes with ticks, the map's axis names
-    "colorbar": True,           # the map's colour bar
+    "wireframe": False,  # 3D mesh lines
+    "floor_contours": False,  # isolines on the 3D floor
+    "trail_length": None,  # steps of trail behind each ball; None: the whole path
+    "axes": True,  # 3D axes with ticks, the map's axis names
+    "colorbar": True,  # the map's colour bar
     "camera": Camera(),
 }
 # Those kept between sessions, as QSettings keys.

@@ -24,13 +24,13 @@ from PyQt6.QtWidgets import QApplication
 @dataclass(frozen=True)
 class Theme:
     dark: bool
-    background: str     # plot and 3D background
-    foreground: str     # axes, text
-    grid: str           # isolines and faint guides (with alpha)
-    panel: str          # overlay labels' backing (with alpha)
+    background: str  # plot and 3D background
+    foreground: str  # axes, text
+    grid: str  # isolines and faint guides (with alpha)
+    panel: str  # overlay labels' backing (with alpha)
     diverged: str
     converged: str
-    outline: str        # the rim drawn round each ball so it reads over any colormap
+    outline: str  # the rim drawn round each ball so it reads over any colormap
 
     def run_color(self, color: str) -> str:
         """How this theme draws a run whose stored colour is `color` ("#rrggbb"): the same
@@ -88,10 +88,10 @@ def readable_on(color: str, background: str, minimum: float = MIN_RUN_CONTRAST) 
     return at(good)
 
 
-DARK = Theme(True, "#16181d", "#d8dce4", "#ffffff40", "#16181dcc", "#ff4d4f", "#ffffff",
-             "#0b0c0f")
-LIGHT = Theme(False, "#fbfbfc", "#23262d", "#00000038", "#fbfbfccc", "#d62728", "#111111",
-              "#ffffff")
+DARK = Theme(True, "#16181d", "#d8dce4", "#ffffff40", "#16181dcc", "#ff4d4f", "#ffffff", "#0b0c0f")
+LIGHT = Theme(
+    False, "#fbfbfc", "#23262d", "#00000038", "#fbfbfccc", "#d62728", "#111111", "#ffffff"
+)
 
 
 def theme_for(dark: bool) -> Theme:
@@ -128,7 +128,10 @@ def apply_palette(app: QApplication, dark: bool) -> None:
     for role, color in roles.items():
         p.setColor(role, color)
     dim = QColor("#7d828e")
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
         p.setColor(QPalette.ColorGroup.Disabled, role, dim)
     app.setPalette(p)

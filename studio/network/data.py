@@ -110,10 +110,16 @@ def load_task(task: str) -> TaskData:
     rank = np.cumsum(keep) - 1  # each kept row's index among the task's rows
     val = is_validation(rank) & keep
     train = ~is_validation(rank) & keep
-    data = TaskData(task, x_train=pixels[train] / PIXEL_MAX, y_train=labels[train],
-                    x_val=pixels[val] / PIXEL_MAX, y_val=labels[val], train_index=index[train],
-                    val_index=index[val], n_outputs=n_outputs)
-    for a in (data.x_train, data.y_train, data.x_val, data.y_val, data.train_index,
-              data.val_index):
+    data = TaskData(
+        task,
+        x_train=pixels[train] / PIXEL_MAX,
+        y_train=labels[train],
+        x_val=pixels[val] / PIXEL_MAX,
+        y_val=labels[val],
+        train_index=index[train],
+        val_index=index[val],
+        n_outputs=n_outputs,
+    )
+    for a in (data.x_train, data.y_train, data.x_val, data.y_val, data.train_index, data.val_index):
         a.flags.writeable = False
     return data

@@ -56,8 +56,7 @@ def network_objective(spec: NetworkSpec) -> NetworkObjective:
     return NetworkObjective(spec)
 
 
-def network_starts(objective: NetworkObjective,
-                   runs: Sequence[RunSpec]) -> list[np.ndarray | None]:
+def network_starts(objective: NetworkObjective, runs: Sequence[RunSpec]) -> list[np.ndarray | None]:
     """`simulate`'s `starts`: one ball per run, at the spec's initial weights (1, D)."""
     init = objective.initial_params()[None, :]
     init.flags.writeable = False
@@ -65,16 +64,19 @@ def network_starts(objective: NetworkObjective,
 
 
 def describe(spec: NetworkSpec) -> str:
-    """"Digits 0/1, 64-16-8-1 sigmoid"."""
-    return (f"{TASK_TITLES.get(spec.task, spec.task)}, {'-'.join(map(str, spec.sizes))} "
-            f"{spec.activation}")
+    """ "Digits 0/1, 64-16-8-1 sigmoid"."""
+    return (
+        f"{TASK_TITLES.get(spec.task, spec.task)}, {'-'.join(map(str, spec.sizes))} "
+        f"{spec.activation}"
+    )
 
 
 # --------------------------------------------------------------------------- the surface
 
 
-def _interpolate(xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
-                 xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _interpolate(
+    xs: np.ndarray, ys: np.ndarray, z: np.ndarray, xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Bilinear interpolation of z (len(xs), len(ys)) at points (N, 2), clamped to the grid,
     and the interpolant's gradient (N, 2) (zero across a clamped edge)."""
     x = np.clip(xy[:, 0], xs[0], xs[-1])
@@ -84,7 +86,7 @@ def _interpolate(xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
     dx, dy = xs[i + 1] - xs[i], ys[j + 1] - ys[j]
     u, v = (x - xs[i]) / dx, (y - ys[j]) / dy
     z00, z10, z01, z11 = z[i, j], z[i + 1, j], z[i, j + 1], z[i + 1, j + 1]
-    value = (z00 * (1 - u) * (1 - v) + z10 * u * (1 - v) + z01 * (1 - u) * v + z11 * u * v)
+    value = z00 * (1 - u) * (1 - v) + z10 * u * (1 - v) + z01 * (1 - u) * v + z11 * u * v
     grad = np.empty((len(x), 2))
     grad[:, 0] = ((z10 - z00) * (1 - v) + (z11 - z01) * v) / dx
     grad[:, 1] = ((z01 - z00) * (1 - u) + (z11 - z10) * u) / dy
@@ -165,8 +167,12 @@ class LandscapeSurface:
             return np.zeros(len(np.asarray(xy).reshape(-1, 2)))
         return network_objective(self.spec).loss(self.plane.point(np.asarray(xy, float)))
 
-    def grid(self, nx: int, ny: int, domain: Sequence[float] | None = None,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def grid(
+        self,
+        nx: int,
+        ny: int,
+        domain: Sequence[float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """xs (nx,), ys (ny,), Z (nx, ny) over the domain, interpolated from the loss grid."""
         xmin, xmax, ymin, ymax = self.domain if domain is None else tuple(domain)
         gx_, gy_ = np.linspace(xmin, xmax, int(nx)), np.linspace(ymin, ymax, int(ny))
@@ -179,8 +185,14 @@ def pending_surface(spec: SurfaceSpec) -> LandscapeSurface:
     """The flat placeholder of a network scene before its first training has finished."""
     assert spec.network is not None
     axis = np.array([-1.0, 1.0])
-    return LandscapeSurface(spec.network, axis, axis.copy(), np.zeros((2, 2)), None,
-                            f"{describe(spec.network)} (training)")
+    return LandscapeSurface(
+        spec.network,
+        axis,
+        axis.copy(),
+        np.zeros((2, 2)),
+        None,
+        f"{describe(spec.network)} (training)",
+    )
 
 
 # ------------------------------------------------------------------------ the trajectory
@@ -209,8 +221,7 @@ class LandscapeTrajectory(Trajectory):
         return int(self.params.shape[2])
 
 
-def choose_plane(objective: NetworkObjective, traj: Trajectory, kind: str,
-                 seed: int) -> Plane:
+def choose_plane(objective: NetworkObjective, traj: Trajectory, kind: str, seed: int) -> Plane:
     """The plane `kind` ("pca" or "random") through the shared initial weights."""
     origin = objective.initial_params()
     if kind == "pca":
@@ -227,9 +238,14 @@ def choose_plane(objective: NetworkObjective, traj: Trajectory, kind: str,
     return random_plane(objective.spec, origin, seed=seed)
 
 
-def landscape(objective: NetworkObjective, traj: Trajectory, plane_kind: str = "pca",
-              seed: int = 0, grid: int = GRID,
-              progress: Progress | None = None) -> LandscapeTrajectory:
+def landscape(
+    objective: NetworkObjective,
+    traj: Trajectory,
+    plane_kind: str = "pca",
+    seed: int = 0,
+    grid: int = GRID,
+    progress: Progress | None = None,
+) -> LandscapeTrajectory:
     """Project a network trajectory (positions (T+1, N, D)) on its plane, compute the loss
     grid and the validation metrics: what the views and `studio trace` use."""
     plane = choose_plane(objective, traj, plane_kind, seed)
@@ -243,14 +259,30 @@ def landscape(objective: NetworkObjective, traj: Trajectory, plane_kind: str = "
     titles = plane.axis_labels()
     kind = "PCA plane" if plane.kind == "pca" else "random plane"
     surface = LandscapeSurface(
-        objective.spec, xs, ys, z, plane,
-        f"{describe(objective.spec)} · {kind} ({titles[0]}, {titles[1]})", titles)
+        objective.spec,
+        xs,
+        ys,
+        z,
+        plane,
+        f"{describe(objective.spec)} · {kind} ({titles[0]}, {titles[1]})",
+        titles,
+    )
     return LandscapeTrajectory(
-        positions=coords, loss=traj.loss, grad_norm=traj.grad_norm, lr=traj.lr,
-        status=traj.status, stop_step=traj.stop_step, ball_run=traj.ball_run,
-        ball_label=traj.ball_label, run_slices=traj.run_slices,
-        val_loss=val_loss.reshape(shape), accuracy=accuracy.reshape(shape),
-        params=traj.positions, plane=plane, surface=surface)
+        positions=coords,
+        loss=traj.loss,
+        grad_norm=traj.grad_norm,
+        lr=traj.lr,
+        status=traj.status,
+        stop_step=traj.stop_step,
+        ball_run=traj.ball_run,
+        ball_label=traj.ball_label,
+        run_slices=traj.run_slices,
+        val_loss=val_loss.reshape(shape),
+        accuracy=accuracy.reshape(shape),
+        params=traj.positions,
+        plane=plane,
+        surface=surface,
+    )
 
 
 def simulate_network(scene: Scene, cache: RunCache | None = None) -> Trajectory:
@@ -266,16 +298,28 @@ def simulate_network(scene: Scene, cache: RunCache | None = None) -> Trajectory:
     return simulate(obj, runs, scene.steps, scene.seed, starts=starts)
 
 
-def simulate_landscape(scene: Scene, cache: RunCache | None = None,
-                       progress: Progress | None = None) -> LandscapeTrajectory:
+def simulate_landscape(
+    scene: Scene, cache: RunCache | None = None, progress: Progress | None = None
+) -> LandscapeTrajectory:
     """Train a network scene's runs and draw them on its plane (`landscape`)."""
     spec = scene.surface.network
     assert spec is not None, "not a network scene"
     traj = simulate_network(scene, cache)
-    return landscape(network_objective(spec), traj, scene.surface.plane, scene.seed,
-                     progress=progress)
+    return landscape(
+        network_objective(spec), traj, scene.surface.plane, scene.seed, progress=progress
+    )
 
 
-__all__ = ["GRID", "LandscapeSurface", "LandscapeTrajectory", "choose_plane", "describe",
-           "landscape", "network_objective", "network_starts", "pending_surface",
-           "simulate_landscape", "simulate_network"]
+__all__ = [
+    "GRID",
+    "LandscapeSurface",
+    "LandscapeTrajectory",
+    "choose_plane",
+    "describe",
+    "landscape",
+    "network_objective",
+    "network_starts",
+    "pending_surface",
+    "simulate_landscape",
+    "simulate_network",
+]

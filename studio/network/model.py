@@ -82,22 +82,24 @@ class NetworkSpec:
         if self.task not in TASKS:
             raise NetworkError(f"unknown task '{self.task}' (choose from {', '.join(TASKS)})")
         if self.activation not in ACTIVATIONS:
-            raise NetworkError(f"unknown activation '{self.activation}' "
-                               f"(choose from {', '.join(ACTIVATIONS)})")
+            raise NetworkError(
+                f"unknown activation '{self.activation}' (choose from {', '.join(ACTIVATIONS)})"
+            )
         if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
-            raise NetworkError(f"hidden sizes must be a list of whole numbers, not "
-                               f"{self.hidden!r}")
+            raise NetworkError(f"hidden sizes must be a list of whole numbers, not {self.hidden!r}")
         hidden = tuple(self.hidden)
         if not 1 <= len(hidden) <= MAX_HIDDEN_LAYERS:
-            raise NetworkError(f"a network has 1 to {MAX_HIDDEN_LAYERS} hidden layers, "
-                               f"not {len(hidden)}")
+            raise NetworkError(
+                f"a network has 1 to {MAX_HIDDEN_LAYERS} hidden layers, not {len(hidden)}"
+            )
         hidden = tuple(_check_int("a hidden layer size", h, 1, MAX_WIDTH) for h in hidden)
         object.__setattr__(self, "hidden", hidden)
-        object.__setattr__(self, "init_seed", _check_int("init_seed", self.init_seed, 0,
-                                                         MAX_SEED))
+        object.__setattr__(self, "init_seed", _check_int("init_seed", self.init_seed, 0, MAX_SEED))
         if self.n_params > MAX_PARAMS:
-            raise NetworkError(f"{self.n_params:,} parameters is too many "
-                               f"(at most {MAX_PARAMS:,}); use smaller hidden layers")
+            raise NetworkError(
+                f"{self.n_params:,} parameters is too many "
+                f"(at most {MAX_PARAMS:,}); use smaller hidden layers"
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -111,8 +113,12 @@ class NetworkSpec:
         return sum((fi + 1) * fo for fi, fo in pairwise(s))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "hidden": list(self.hidden), "activation": self.activation,
-                "init_seed": self.init_seed}
+        return {
+            "task": self.task,
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+            "init_seed": self.init_seed,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NetworkSpec:
@@ -125,9 +131,12 @@ class NetworkSpec:
         hidden = data.get("hidden", DEFAULT_HIDDEN)
         if not isinstance(hidden, (list, tuple)):
             raise NetworkError(f"hidden sizes must be a list of whole numbers, not {hidden!r}")
-        return cls(task=str(data.get("task", "digits01")), hidden=tuple(hidden),
-                   activation=str(data.get("activation", "sigmoid")),
-                   init_seed=data.get("init_seed", 0))
+        return cls(
+            task=str(data.get("task", "digits01")),
+            hidden=tuple(hidden),
+            activation=str(data.get("activation", "sigmoid")),
+            init_seed=data.get("init_seed", 0),
+        )
 
     @classmethod
     def parse(cls, text: str) -> NetworkSpec:
@@ -149,14 +158,18 @@ class NetworkSpec:
                     raise NetworkError(f"init_seed must be a whole number, not '{value}'")
                 fields["init_seed"] = int(value)
             else:
-                raise NetworkError(f"unknown network key '{key}' "
-                                   "(choose from hidden, activation, init_seed)")
+                raise NetworkError(
+                    f"unknown network key '{key}' (choose from hidden, activation, init_seed)"
+                )
         return cls.from_dict(fields)
 
     def to_text(self) -> str:
-        """The text form `parse` reads, e.g. `digits01:hidden=16x8,activation=sigmoid,init_seed=0`."""
-        return (f"{self.task}:hidden={'x'.join(map(str, self.hidden))},"
-                f"activation={self.activation},init_seed={self.init_seed}")
+        """The text form `parse` reads, e.g.
+        `digits01:hidden=16x8,activation=sigmoid,init_seed=0`."""
+        return (
+            f"{self.task}:hidden={'x'.join(map(str, self.hidden))},"
+            f"activation={self.activation},init_seed={self.init_seed}"
+        )
 
 
 @dataclass(frozen=True)
@@ -186,9 +199,12 @@ def layer_slices(spec: NetworkSpec) -> tuple[LayerSlice, ...]:
 
 
 def unflatten(params: np.ndarray, spec: NetworkSpec) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Views (W, b) of each layer of one parameter vector (D,): W (fan_in, fan_out), b (fan_out,)."""
-    return [(params[s.w_start:s.b_start].reshape(s.fan_in, s.fan_out), params[s.b_start:s.end])
-            for s in layer_slices(spec)]
+    """Views (W, b) of each layer of one parameter vector (D,): W (fan_in, fan_out),
+    b (fan_out,)."""
+    return [
+        (params[s.w_start : s.b_start].reshape(s.fan_in, s.fan_out), params[s.b_start : s.end])
+        for s in layer_slices(spec)
+    ]
 
 
 def init_params(spec: NetworkSpec) -> np.ndarray:
@@ -197,7 +213,7 @@ def init_params(spec: NetworkSpec) -> np.ndarray:
     params = np.zeros(spec.n_params)
     slices = layer_slices(spec)
     for k, s in enumerate(slices):
-        w = params[s.w_start:s.b_start]
+        w = params[s.w_start : s.b_start]
         if spec.activation == "relu" and k < len(slices) - 1:
             w[:] = rng.normal(0.0, np.sqrt(2.0 / s.fan_in), w.size)
         else:
@@ -262,8 +278,7 @@ class NetworkObjective:
         if self.data is None:
             self.data = load_task(self.spec.task)
         if self.data.task != self.spec.task:
-            raise NetworkError(f"data for '{self.data.task}' given to a "
-                               f"'{self.spec.task}' network")
+            raise NetworkError(f"data for '{self.data.task}' given to a '{self.spec.task}' network")
         self.layers = layer_slices(self.spec)
         self._width = sum(self.spec.sizes)
         self._x_train = _with_ones(self.data.x_train)
@@ -294,10 +309,14 @@ class NetworkObjective:
         protocol (`studio.engine.objective`), so `simulate` trains networks as it
         descends surfaces."""
         rows = np.asarray(rows)
-        if rows.ndim != 2 or rows.shape[0] != len(params) or not np.issubdtype(
-                rows.dtype, np.integer):
-            raise ValueError(f"rows must be integers of shape ({len(params)}, B), "
-                             f"got {rows.dtype} {rows.shape}")
+        if (
+            rows.ndim != 2
+            or rows.shape[0] != len(params)
+            or not np.issubdtype(rows.dtype, np.integer)
+        ):
+            raise ValueError(
+                f"rows must be integers of shape ({len(params)}, B), got {rows.dtype} {rows.shape}"
+            )
         return self.value_and_grad(params, rows)[1]
 
     def initial_params(self) -> np.ndarray:
@@ -306,8 +325,9 @@ class NetworkObjective:
 
     # ------------------------------------------------------------------ public, vectorised
 
-    def value_and_grad(self, params: np.ndarray,
-                       rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def value_and_grad(
+        self, params: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Mean training loss (N,) and its gradient (N, D) at each of N parameter vectors."""
         params = self._check(params)
         loss = np.empty(len(params))
@@ -357,8 +377,9 @@ class NetworkObjective:
         r = np.asarray(rows)[sl]
         return self._x_train[r], self.task_data.y_train[r]
 
-    def _evaluate(self, params: np.ndarray, x: np.ndarray,
-                  y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _evaluate(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         loss = np.empty(len(params))
         acc = np.empty(len(params))
         for sl in self._chunks(len(params), len(y)):
@@ -383,7 +404,7 @@ class NetworkObjective:
         """
         n = len(params)
         s = self.layers[0]
-        w = params[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
+        w = params[:, s.w_start : s.end].reshape(n, s.fan_in + 1, s.fan_out)
         if x.ndim == 2:
             flat = x @ w.transpose(1, 0, 2).reshape(s.fan_in + 1, n * s.fan_out)
             z = flat.reshape(len(x), n, s.fan_out).transpose(1, 0, 2)
@@ -393,18 +414,19 @@ class NetworkObjective:
         for s in self.layers[1:]:
             _activate(z, self.spec.activation, out=z)
             outs.append(z)
-            w = params[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+            w = params[:, s.w_start : s.b_start].reshape(n, s.fan_in, s.fan_out)
             if s is self.layers[-1]:
                 z = np.matmul(w.transpose(0, 2, 1), z.transpose(0, 2, 1))
-                z += params[:, s.b_start:s.end, None]
+                z += params[:, s.b_start : s.end, None]
             else:
                 z = np.matmul(z, w)
-                z += params[:, None, s.b_start:s.end]
+                z += params[:, None, s.b_start : s.end]
         outs.append(z)
         return outs
 
-    def _backprop(self, params: np.ndarray, x: np.ndarray, y: np.ndarray,
-                  grad: np.ndarray) -> np.ndarray:
+    def _backprop(
+        self, params: np.ndarray, x: np.ndarray, y: np.ndarray, grad: np.ndarray
+    ) -> np.ndarray:
         """The loss (R,); writes its gradient into `grad` (R, D)."""
         outs = self._forward(params, x)
         zt = outs[-1]
@@ -425,10 +447,10 @@ class NetworkObjective:
         ones = np.ones(batch)
         s = self.layers[-1]
         a = outs[-2]
-        g_w = grad[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+        g_w = grad[:, s.w_start : s.b_start].reshape(n, s.fan_in, s.fan_out)
         np.matmul(a.transpose(0, 2, 1), dt.transpose(0, 2, 1), out=g_w)
-        np.matmul(dt, ones, out=grad[:, s.b_start:s.end])
-        w = params[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+        np.matmul(dt, ones, out=grad[:, s.b_start : s.end])
+        w = params[:, s.w_start : s.b_start].reshape(n, s.fan_in, s.fan_out)
         back = np.matmul(dt.transpose(0, 2, 1), w.transpose(0, 2, 1))
         for k in range(len(self.layers) - 1, 0, -1):
             a = outs[k]
@@ -442,14 +464,14 @@ class NetworkObjective:
                 break
             s = self.layers[k - 1]
             a = outs[k - 1]
-            g_w = grad[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+            g_w = grad[:, s.w_start : s.b_start].reshape(n, s.fan_in, s.fan_out)
             np.matmul(a.transpose(0, 2, 1), delta, out=g_w)
             # A product with ones sums over the batch axis far faster than .sum(axis=1).
-            np.matmul(ones, delta, out=grad[:, s.b_start:s.end])
-            w = params[:, s.w_start:s.b_start].reshape(n, s.fan_in, s.fan_out)
+            np.matmul(ones, delta, out=grad[:, s.b_start : s.end])
+            w = params[:, s.w_start : s.b_start].reshape(n, s.fan_in, s.fan_out)
             back = np.matmul(delta, w.transpose(0, 2, 1))
         s = self.layers[0]
-        g = grad[:, s.w_start:s.end].reshape(n, s.fan_in + 1, s.fan_out)
+        g = grad[:, s.w_start : s.end].reshape(n, s.fan_in + 1, s.fan_out)
         if x.ndim == 2:
             flat = x.T @ delta.transpose(1, 0, 2).reshape(batch, n * s.fan_out)
             g[...] = flat.reshape(s.fan_in + 1, n, s.fan_out).transpose(1, 0, 2)

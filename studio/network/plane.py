@@ -128,11 +128,13 @@ def pca_plane(paths: np.ndarray, origin: np.ndarray | None = None) -> Plane:
     a = rows - origin
     total = float(np.einsum("ij,ij->", a, a))
     if not np.isfinite(total):
-        raise PlaneError("the paths hold non-finite parameters (a run diverged): "
-                         "no principal plane through them")
+        raise PlaneError(
+            "the paths hold non-finite parameters (a run diverged): no principal plane through them"
+        )
     if total == 0.0:
-        raise PlaneError("no run moves from its initial weights: "
-                         "there is no principal plane through their paths")
+        raise PlaneError(
+            "no run moves from its initial weights: there is no principal plane through their paths"
+        )
     m, d = a.shape
     if m < d:
         vals, u = _top_eigen(a @ a.T)
@@ -156,36 +158,39 @@ def pca_plane(paths: np.ndarray, origin: np.ndarray | None = None) -> Plane:
     return Plane(origin, np.ascontiguousarray(dirs), "pca", explained)
 
 
-def filter_normalise(direction: np.ndarray, reference: np.ndarray,
-                     spec: NetworkSpec) -> np.ndarray:
+def filter_normalise(direction: np.ndarray, reference: np.ndarray, spec: NetworkSpec) -> np.ndarray:
     """`direction` (D,) with each unit's incoming weights scaled to the reference's norm for
     that unit (Li et al. 2018) and its biases set to zero."""
     out = np.zeros_like(direction, dtype=float)
     for s in layer_slices(spec):
-        w = direction[s.w_start:s.b_start].reshape(s.fan_in, s.fan_out)
-        ref = reference[s.w_start:s.b_start].reshape(s.fan_in, s.fan_out)
+        w = direction[s.w_start : s.b_start].reshape(s.fan_in, s.fan_out)
+        ref = reference[s.w_start : s.b_start].reshape(s.fan_in, s.fan_out)
         norms = np.linalg.norm(w, axis=0)
         scale = np.linalg.norm(ref, axis=0) / np.where(norms > 0, norms, 1.0)
-        out[s.w_start:s.b_start] = (w * scale).ravel()
+        out[s.w_start : s.b_start] = (w * scale).ravel()
     return out
 
 
-def random_plane(spec: NetworkSpec, origin: np.ndarray, seed: int = 0,
-                 reference: np.ndarray | None = None) -> Plane:
+def random_plane(
+    spec: NetworkSpec, origin: np.ndarray, seed: int = 0, reference: np.ndarray | None = None
+) -> Plane:
     """Two filter-normalised Gaussian directions through `origin`, drawn from `seed`."""
     origin = np.asarray(origin, dtype=float)
     ref = origin if reference is None else np.asarray(reference, dtype=float)
     rng = np.random.default_rng(seed)
-    dirs = np.stack([filter_normalise(rng.standard_normal(spec.n_params), ref, spec)
-                     for _ in range(2)])
+    dirs = np.stack(
+        [filter_normalise(rng.standard_normal(spec.n_params), ref, spec) for _ in range(2)]
+    )
     if np.linalg.matrix_rank(dirs) < 2:
-        raise PlaneError("the reference weights are all zero: filter-normalised directions "
-                         "would be zero")
+        raise PlaneError(
+            "the reference weights are all zero: filter-normalised directions would be zero"
+        )
     return Plane(origin, dirs, "random", None)
 
 
-def grid_axes(coords: np.ndarray, size: int = 41,
-              margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def grid_axes(
+    coords: np.ndarray, size: int = 41, margin: float = 0.25
+) -> tuple[np.ndarray, np.ndarray]:
     """Grid lines (size,) on each axis that cover plane coordinates (..., 2) and the origin,
     widened by `margin` of the span on every side."""
     c = np.asarray(coords, dtype=float).reshape(-1, 2)
@@ -196,9 +201,14 @@ def grid_axes(coords: np.ndarray, size: int = 41,
     return np.linspace(lo[0], hi[0], size), np.linspace(lo[1], hi[1], size)
 
 
-def loss_grid(objective: LossFunction, plane: Plane, xs: np.ndarray, ys: np.ndarray,
-              chunk: int = GRID_CHUNK,
-              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def loss_grid(
+    objective: LossFunction,
+    plane: Plane,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    chunk: int = GRID_CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Full-batch training losses (len(xs), len(ys)) at θ₀ + x d₁ + y d₂, indexed [i, j] for
     (xs[i], ys[j]) (`np.meshgrid(..., indexing="ij")`, what a surface plot takes).
 

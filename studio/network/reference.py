@@ -20,8 +20,18 @@ import numpy as np
 from studio.network.data import TaskData, load_task
 from studio.network.model import NetworkSpec, init_params, unflatten
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-              "amsgrad", "nadam")
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "adadelta",
+    "rmsprop",
+    "adam",
+    "adamw",
+    "amsgrad",
+    "nadam",
+)
 DEFAULTS: dict[str, dict[str, float]] = {
     "sgd": {"lr": 0.01},
     "momentum": {"lr": 0.01, "momentum": 0.9},
@@ -40,8 +50,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * z) + 1.0)
 
 
-def loss_and_grad(spec: NetworkSpec, params: np.ndarray, x: np.ndarray,
-                  y: np.ndarray) -> tuple[float, np.ndarray]:
+def loss_and_grad(
+    spec: NetworkSpec, params: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Mean loss of one network (params (D,)) on rows x (B, 64), labels y (B,), and its gradient."""
     layers = unflatten(params, spec)
     acts = [x]
@@ -83,9 +94,14 @@ def loss_and_grad(spec: NetworkSpec, params: np.ndarray, x: np.ndarray,
     return loss, np.concatenate(grads)
 
 
-def train(spec: NetworkSpec, optimizer: str, hyper: Mapping[str, float] | None = None,
-          params0: np.ndarray | None = None, steps: int = 100,
-          data: TaskData | None = None) -> tuple[np.ndarray, np.ndarray]:
+def train(
+    spec: NetworkSpec,
+    optimizer: str,
+    hyper: Mapping[str, float] | None = None,
+    params0: np.ndarray | None = None,
+    steps: int = 100,
+    data: TaskData | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Full-batch training of one network: parameters (steps + 1, D) and the training loss
     at each of them (steps + 1,). `hyper` overrides `DEFAULTS[optimizer]`; `params0`
     defaults to the spec's initial weights."""
@@ -146,8 +162,11 @@ def train(spec: NetworkSpec, optimizer: str, hyper: Mapping[str, float] | None =
                 mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * h["momentum_decay"]))
                 prod *= mu
                 d = np.sqrt(b / (1 - b2**t)) + eps
-                theta = (theta - lr * (1 - mu) / (1 - prod) * g / d
-                         - lr * mu_next / (1 - prod * mu_next) * a / d)
+                theta = (
+                    theta
+                    - lr * (1 - mu) / (1 - prod) * g / d
+                    - lr * mu_next / (1 - prod * mu_next) * a / d
+                )
             elif optimizer == "amsgrad":
                 c = np.maximum(c, b)
                 theta = theta - lr / (1 - b1**t) * a / (np.sqrt(c) / np.sqrt(1 - b2**t) + eps)

@@ -97,7 +97,10 @@ class _Popen:
     def __init__(self, fd: int) -> None:
         self._process = subprocess.Popen(
             [sys.executable, "-c", _HELPER_CODE, str(fd), str(os.getpid())],
-            pass_fds=(fd,), stdin=subprocess.DEVNULL, close_fds=True)
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )
 
     def kill(self) -> None:
         self._process.kill()
@@ -115,8 +118,12 @@ class _Frozen:
 
     def __init__(self, fd: int) -> None:
         context = multiprocessing.get_context("spawn")
-        self._process = context.Process(target=_helper_main, args=(["", str(fd), str(
-            os.getpid())],), name="studio-compile", daemon=True)
+        self._process = context.Process(
+            target=_helper_main,
+            args=(["", str(fd), str(os.getpid())],),
+            name="studio-compile",
+            daemon=True,
+        )
         self._process.start()
 
     def kill(self) -> None:
@@ -146,8 +153,7 @@ class _Helper:
         with self._lock:
             self._kill()
 
-    def probe(self, text: str, params: Mapping[str, float], data: bool,
-              budget_s: float) -> None:
+    def probe(self, text: str, params: Mapping[str, float], data: bool, budget_s: float) -> None:
         """Have the helper compile the formula; CompileBudgetError past `budget_s`."""
         with self._lock:
             conn = self._wait_ready()
@@ -215,8 +221,7 @@ def _helper_main(argv: list[str]) -> None:
         except (EOFError, OSError):
             return
         try:
-            compile_formula(str(request["text"]), dict(request["params"]),
-                            bool(request["data"]))
+            compile_formula(str(request["text"]), dict(request["params"]), bool(request["data"]))
             answer = "done"
         except StudioError as exc:
             answer = str(exc)

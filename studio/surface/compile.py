@@ -37,8 +37,13 @@ class _Printer(NumPyPrinter):
 
 def _printer() -> NumPyPrinter:
     """The printer lambdify would make for "numpy", our functions called by name."""
-    return _Printer({"allow_unknown_functions": True, "inline": True,
-                     "user_functions": {name: name for name in NUMPY_NAMESPACE}})
+    return _Printer(
+        {
+            "allow_unknown_functions": True,
+            "inline": True,
+            "user_functions": {name: name for name in NUMPY_NAMESPACE},
+        }
+    )
 
 
 def fold_constants(expr: sympy.Expr) -> sympy.Expr:
@@ -102,13 +107,18 @@ def gradient(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> tuple[sympy
     return parts
 
 
-def compile_numeric(outputs: Sequence[sympy.Expr],
-                    arguments: Sequence[sympy.Symbol]) -> NumericFunction:
+def compile_numeric(
+    outputs: Sequence[sympy.Expr], arguments: Sequence[sympy.Symbol]
+) -> NumericFunction:
     """One NumPy function `(*arguments) -> [outputs...]` with shared subexpressions."""
     try:
-        return sympy.lambdify(list(arguments),
-                              [_float_big_integers(fold_constants(e)) for e in outputs],
-                              modules=_MODULES, printer=_printer(), cse=True)
+        return sympy.lambdify(
+            list(arguments),
+            [_float_big_integers(fold_constants(e)) for e in outputs],
+            modules=_MODULES,
+            printer=_printer(),
+            cse=True,
+        )
     except (RecursionError, MemoryError):
         raise ExpressionError("expression too complex to compile") from None
 

@@ -49,8 +49,9 @@ V = sympy.Symbol("v", real=True)
 VARIABLES: dict[str, sympy.Symbol] = {"x": X, "y": Y}
 DATA_VARIABLES: dict[str, sympy.Symbol] = {"u": U, "v": V}
 CONSTANTS: dict[str, tuple[sympy.Expr, float]] = {"pi": (sympy.pi, math.pi), "e": (sympy.E, math.e)}
-RESERVED = frozenset(VARIABLES) | frozenset(DATA_VARIABLES) | frozenset(CONSTANTS) | frozenset(
-    FUNCTIONS)
+RESERVED = (
+    frozenset(VARIABLES) | frozenset(DATA_VARIABLES) | frozenset(CONSTANTS) | frozenset(FUNCTIONS)
+)
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
 
 _TOKEN = re.compile(
@@ -62,8 +63,9 @@ _TOKEN = re.compile(
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def parse_expression(text: str, params: Mapping[str, float] | None = None, *,
-                     data: bool = False) -> sympy.Expr:
+def parse_expression(
+    text: str, params: Mapping[str, float] | None = None, *, data: bool = False
+) -> sympy.Expr:
     """Parse a formula in x and y (and u, v when `data`) into a sympy expression.
 
     Declared `params` stay symbols in the result (so a label can show `b*(y - x^2)^2`);
@@ -76,8 +78,9 @@ def parse_expression(text: str, params: Mapping[str, float] | None = None, *,
     symbols = dict(VARIABLES)
     if data:
         symbols.update(DATA_VARIABLES)
-    rewritten, origin = _rewrite(text, frozenset(symbols) | frozenset(CONSTANTS) | frozenset(
-        checked))
+    rewritten, origin = _rewrite(
+        text, frozenset(symbols) | frozenset(CONSTANTS) | frozenset(checked)
+    )
     try:
         tree = ast.parse(rewritten)
     except SyntaxError as exc:
@@ -105,8 +108,7 @@ def check_params(params: Mapping[str, float] | None) -> dict[str, float]:
     """Validate declared parameter names and values; returns them as plain floats."""
     out: dict[str, float] = {}
     for name, value in (params or {}).items():
-        if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(
-                name):
+        if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
             raise ExpressionError(f"parameter name {name!r} is not a name")
         if name in RESERVED:
             raise ExpressionError(f"parameter name '{name}' is reserved")
@@ -160,14 +162,16 @@ def _rewrite(text: str, factors: frozenset[str]) -> tuple[str, list[int]]:
             raise ExpressionError(f"unknown name '{token}'", pos + 1)
         after_factor = previous[0] == "name" and previous[1] in factors
         if (previous[0] == "number" and (kind == "name" or token == "(")) or (
-                token == "(" and (previous[1] == ")" or after_factor)):
+            token == "(" and (previous[1] == ")" or after_factor)
+        ):
             out.append("*")
             origin.append(pos)
         if token == "(":
             depth += 1
             if depth > MAX_PAREN_DEPTH:
                 raise ExpressionError(
-                    f"parentheses nested too deeply (at most {MAX_PAREN_DEPTH})", pos + 1)
+                    f"parentheses nested too deeply (at most {MAX_PAREN_DEPTH})", pos + 1
+                )
         elif token == ")":
             depth -= 1
             if depth < 0:
@@ -205,8 +209,9 @@ class _Value:
 class _Builder:
     """Walks the AST against the whitelist, building sympy node by node."""
 
-    def __init__(self, origin: list[int], symbols: Mapping[str, sympy.Symbol],
-                 params: Mapping[str, float]) -> None:
+    def __init__(
+        self, origin: list[int], symbols: Mapping[str, sympy.Symbol], params: Mapping[str, float]
+    ) -> None:
         self.origin = origin
         self.symbols = symbols
         self.params = params
@@ -288,8 +293,11 @@ class _Builder:
                 # Only a literal exponent: a parameter stays a symbol whatever its value,
                 # so the expression (and its compiled code) is the same for every value.
                 base = left.expr
-                bits = abs(b) * max(abs(base.p).bit_length(),
-                                    base.q.bit_length()) if base.is_Rational else 0
+                bits = (
+                    abs(b) * max(abs(base.p).bit_length(), base.q.bit_length())
+                    if base.is_Rational
+                    else 0
+                )
                 if right.expr.is_Number and float(b).is_integer() and bits > MAX_EXACT_BITS:
                     return _Value(exact_number(number), number)
             expr = sympy.Pow(left.expr, right.expr)
@@ -329,8 +337,9 @@ class _Builder:
             raise self.fail(f"'{name}' takes plain arguments only", func)
         if len(node.args) != rule.arity:
             plural = "s" if rule.arity > 1 else ""
-            raise self.fail(f"'{name}' takes {rule.arity} argument{plural}, "
-                            f"got {len(node.args)}", func)
+            raise self.fail(
+                f"'{name}' takes {rule.arity} argument{plural}, got {len(node.args)}", func
+            )
         args = [self.build(a, depth + 1) for a in node.args]
         numbers = [a.number for a in args]
         number: float | None = None
@@ -356,8 +365,10 @@ class _Builder:
 
 def _too_big(expr: sympy.Expr) -> bool:
     """A rational constant whose exact form would be too long to print or compute with."""
-    return bool(expr.is_Rational) and max(abs(expr.p).bit_length(),
-                                          expr.q.bit_length()) > MAX_EXACT_BITS
+    return (
+        bool(expr.is_Rational)
+        and max(abs(expr.p).bit_length(), expr.q.bit_length()) > MAX_EXACT_BITS
+    )
 
 
 def _describe(node: ast.AST) -> str:

@@ -15,8 +15,9 @@ from studio.surface.parser import check_params
 from studio.surface.presets import PRESETS, Preset
 from studio.surface.surface import Surface, make_data_surface, make_surface
 
-_Key = tuple[str | None, str, tuple[tuple[str, float], ...],
-             tuple[float, float, float, float] | None, str]
+_Key = tuple[
+    str | None, str, tuple[tuple[str, float], ...], tuple[float, float, float, float] | None, str
+]
 
 
 def surface_from_spec(spec: SurfaceSpec) -> Surface:
@@ -33,8 +34,13 @@ def surface_from_spec(spec: SurfaceSpec) -> Surface:
     domain = None if spec.domain is None else tuple(float(v) for v in spec.domain)
     if domain is not None and len(domain) != 4:
         raise ExpressionError("domain must be four numbers xmin, xmax, ymin, ymax")
-    key: _Key = (spec.preset, spec.expression.strip(), tuple(sorted(params.items())),
-                 domain, spec.height)
+    key: _Key = (
+        spec.preset,
+        spec.expression.strip(),
+        tuple(sorted(params.items())),
+        domain,
+        spec.height,
+    )
     return _cached(key)
 
 
@@ -51,21 +57,26 @@ def _cached(key: _Key) -> Surface:
     if name is None:
         if not expression:
             raise ExpressionError("empty expression")
-        return make_surface(expression, params, domain, height=None if chosen == "auto"
-                            else chosen)
+        return make_surface(expression, params, domain, height=None if chosen == "auto" else chosen)
     preset = PRESETS.get(name)
     if preset is None:
         raise UnknownPresetError(name)
     return _from_preset(preset, expression, params, domain, chosen)
 
 
-def _from_preset(preset: Preset, expression: str, params: Mapping[str, float],
-                 domain: tuple[float, float, float, float] | None, height: str) -> Surface:
+def _from_preset(
+    preset: Preset,
+    expression: str,
+    params: Mapping[str, float],
+    domain: tuple[float, float, float, float] | None,
+    height: str,
+) -> Surface:
     unknown = sorted(set(params) - set(preset.params))
     if unknown and not expression:  # a typo in a parameter must not be silently ignored
         has = ", ".join(preset.params) or "none"
-        raise ExpressionError(f"{preset.name} has no parameter '{unknown[0]}' (its parameters: "
-                              f"{has})")
+        raise ExpressionError(
+            f"{preset.name} has no parameter '{unknown[0]}' (its parameters: {has})"
+        )
     merged = {**preset.params, **params}
     edited = bool(expression and expression != preset.expression) or merged != preset.params
     text = expression or preset.expression
@@ -73,8 +84,22 @@ def _from_preset(preset: Preset, expression: str, params: Mapping[str, float],
     title = f"{preset.title} (edited)" if edited else preset.title
     final_height = preset.height if height == "auto" else height
     if preset.data_fit:
-        return make_data_surface(text, preset.data, merged, domain or preset.domain,
-                                 name=preset.name, title=title, minima=minima,
-                                 height=final_height)
-    return make_surface(text, merged, domain or preset.domain, name=preset.name, title=title,
-                        minima=minima, height=final_height)
+        return make_data_surface(
+            text,
+            preset.data,
+            merged,
+            domain or preset.domain,
+            name=preset.name,
+            title=title,
+            minima=minima,
+            height=final_height,
+        )
+    return make_surface(
+        text,
+        merged,
+        domain or preset.domain,
+        name=preset.name,
+        title=title,
+        minima=minima,
+        height=final_height,
+    )

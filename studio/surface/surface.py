@@ -4,7 +4,8 @@ A surface is built once from formula text (parsed by `studio.surface.parser`, ne
 and is immutable afterwards. Plain surfaces compute f and ∇f from one generated NumPy
 function. Data-fit surfaces hold a per-row loss ℓ(x, y; u, v) and data rows (u, v): f is the
 mean of ℓ over the rows, and `grad_rows` gives each ball the mean gradient over its own
-mini-batch of rows (docs/algorithms.md#mini-batches: batch_size=B, B = 1 is SGD, B = all rows is batch GD).
+mini-batch of rows (docs/algorithms.md#mini-batches: batch_size=B, B = 1 is SGD, B = all
+rows is batch GD).
 
 Compiling (sympy diff + lambdify + printing) costs 50-300 ms, so it is cached by (formula,
 parameter names, kind). Parameters are arguments of the generated function, bound by each
@@ -45,11 +46,11 @@ class _Compiled:
     """Everything about a formula that does not depend on parameter values, domain, names or
     data rows: one compile serves every value a parameter slider passes through."""
 
-    symbolic: sympy.Expr          # as typed, parameters still symbols (for display)
+    symbolic: sympy.Expr  # as typed, parameters still symbols (for display)
     gradient_symbolic: tuple[sympy.Expr, sympy.Expr]
-    full: NumericFunction         # (x, y[, u, v], *parameter values) -> [f, df/dx, df/dy]
+    full: NumericFunction  # (x, y[, u, v], *parameter values) -> [f, df/dx, df/dy]
     param_names: tuple[str, ...]  # the order of the parameter arguments of `full`
-    text: str                     # pretty(symbolic)
+    text: str  # pretty(symbolic)
     latex: str
     gradient_text: tuple[str, str]
     gradient_latex: tuple[str, str]
@@ -144,8 +145,9 @@ def _build(symbolic: sympy.Expr, names: tuple[str, ...], data: bool) -> _Compile
     return _Compiled(
         symbolic=symbolic,
         gradient_symbolic=(grad[0], grad[1]),
-        full=compile_numeric([symbolic, *grad],
-                             (*arguments, *(param_symbol(name) for name in names))),
+        full=compile_numeric(
+            [symbolic, *grad], (*arguments, *(param_symbol(name) for name in names))
+        ),
         param_names=names,
         text=pretty(symbolic),
         latex=latex(symbolic),
@@ -180,15 +182,21 @@ def check_domain(domain: Sequence[float] | None) -> Domain:
     if domain is None:
         return DEFAULT_DOMAIN
     values = tuple(float(v) for v in domain)
-    if len(values) != 4 or not all(math.isfinite(v) for v in values) or not (
-            values[0] < values[1] and values[2] < values[3]):
+    if (
+        len(values) != 4
+        or not all(math.isfinite(v) for v in values)
+        or not (values[0] < values[1] and values[2] < values[3])
+    ):
         raise ExpressionError("domain must be four finite numbers xmin < xmax, ymin < ymax")
     # Grids, start grids and the views divide the span and square coordinates: a bound near
     # 1e308 overflows them, a span near 0 divides by it.
-    if max(map(abs, values)) > MAX_DOMAIN or min(values[1] - values[0],
-                                                  values[3] - values[2]) < MIN_SPAN:
-        raise ExpressionError(f"domain bounds must lie within ±{MAX_DOMAIN:g} and span at "
-                              f"least {MIN_SPAN:g}")
+    if (
+        max(map(abs, values)) > MAX_DOMAIN
+        or min(values[1] - values[0], values[3] - values[2]) < MIN_SPAN
+    ):
+        raise ExpressionError(
+            f"domain bounds must lie within ±{MAX_DOMAIN:g} and span at least {MIN_SPAN:g}"
+        )
     return values
 
 
@@ -255,8 +263,9 @@ class Surface:
                 grad[:, 1] = as_float_array(gy, (n,))
                 return f, _tip_to_zero(f[:, None], grad)
             rows = self._rows
-            f, grad = self._row_means(x, y, rows[:, 0][None, :], rows[:, 1][None, :],
-                                      (n, rows.shape[0]))
+            f, grad = self._row_means(
+                x, y, rows[:, 0][None, :], rows[:, 1][None, :], (n, rows.shape[0])
+            )
             return f, grad
 
     def grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -268,16 +277,21 @@ class Surface:
             return self.value_and_grad(xy)[1]
         x, y = _split(xy)
         index = np.asarray(rows)
-        if index.ndim != 2 or index.shape[0] != x.shape[0] or not np.issubdtype(
-                index.dtype, np.integer):
-            raise ValueError(f"rows must be integers of shape ({x.shape[0]}, B), "
-                             f"got {index.dtype} {index.shape}")
+        if (
+            index.ndim != 2
+            or index.shape[0] != x.shape[0]
+            or not np.issubdtype(index.dtype, np.integer)
+        ):
+            raise ValueError(
+                f"rows must be integers of shape ({x.shape[0]}, B), got {index.dtype} {index.shape}"
+            )
         with np.errstate(all="ignore"):
             u, v = self._rows[index, 0], self._rows[index, 1]
             return self._row_means(x, y, u, v, index.shape)[1]
 
-    def _row_means(self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
-                   shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def _row_means(
+        self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, shape: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Mean over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against u, v (1 or N, B)."""
         f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v, *self._values)
         f = as_float_array(f, shape)
@@ -286,8 +300,12 @@ class Surface:
         grad[:, 1] = _tip_to_zero(f, as_float_array(gy, shape)).mean(axis=1)
         return f.mean(axis=1), grad
 
-    def grid(self, nx: int, ny: int, domain: Sequence[float] | None = None,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def grid(
+        self,
+        nx: int,
+        ny: int,
+        domain: Sequence[float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """xs (nx,), ys (ny,), Z (nx, ny) = f(xs[i], ys[j]) (meshgrid indexing='ij')."""
         xmin, xmax, ymin, ymax = check_domain(domain) if domain is not None else self.domain
         xs = np.linspace(xmin, xmax, int(nx))
@@ -327,11 +345,16 @@ def _check_height(height: str | None) -> str | None:
     return height
 
 
-def make_surface(expression: str, params: Mapping[str, float] | None = None,
-                 domain: Sequence[float] | None = None, name: str = "custom",
-                 title: str = "Custom", *,
-                 minima: Sequence[tuple[float, float, float]] = (),
-                 height: str | None = None) -> Surface:
+def make_surface(
+    expression: str,
+    params: Mapping[str, float] | None = None,
+    domain: Sequence[float] | None = None,
+    name: str = "custom",
+    title: str = "Custom",
+    *,
+    minima: Sequence[tuple[float, float, float]] = (),
+    height: str | None = None,
+) -> Surface:
     """A plain surface f(x, y) from formula text; `ExpressionError` for any bad input.
 
     `height` None or "auto" picks "log1p" for a non-negative surface spanning orders of
@@ -340,13 +363,19 @@ def make_surface(expression: str, params: Mapping[str, float] | None = None,
     values = dict(_params_key(params))
     compiled = _compile(expression, values, False)
     surface = Surface(
-        name=name, title=title, expression=compiled.text, params=values,
+        name=name,
+        title=title,
+        expression=compiled.text,
+        params=values,
         domain=check_domain(domain),
         minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
-        height=_check_height(height) or "linear", n_rows=0,
-        latex=compiled.latex, gradient_text=compiled.gradient_text,
+        height=_check_height(height) or "linear",
+        n_rows=0,
+        latex=compiled.latex,
+        gradient_text=compiled.gradient_text,
         gradient_latex=compiled.gradient_latex,
-        symbolic=compiled.symbolic, _compiled=compiled,
+        symbolic=compiled.symbolic,
+        _compiled=compiled,
         _values=tuple(values[n] for n in compiled.param_names),
     )
     if _check_height(height) is None:
@@ -354,12 +383,17 @@ def make_surface(expression: str, params: Mapping[str, float] | None = None,
     return surface
 
 
-def make_data_surface(loss: str, rows: np.ndarray | Sequence[Sequence[float]],
-                      params: Mapping[str, float] | None = None,
-                      domain: Sequence[float] | None = None, name: str = "custom",
-                      title: str = "Custom data fit", *,
-                      minima: Sequence[tuple[float, float, float]] = (),
-                      height: str | None = None) -> Surface:
+def make_data_surface(
+    loss: str,
+    rows: np.ndarray | Sequence[Sequence[float]],
+    params: Mapping[str, float] | None = None,
+    domain: Sequence[float] | None = None,
+    name: str = "custom",
+    title: str = "Custom data fit",
+    *,
+    minima: Sequence[tuple[float, float, float]] = (),
+    height: str | None = None,
+) -> Surface:
     """A data-fit surface: f(x, y) = mean over data rows (u, v) of the per-row `loss`.
 
     `loss` is a formula in x, y and the data columns u, v; `rows` is (M, 2) of (u, v).
@@ -376,14 +410,20 @@ def make_data_surface(loss: str, rows: np.ndarray | Sequence[Sequence[float]],
     mean = rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} "
     prefix = f"mean over {m} rows (u, v) of "
     surface = Surface(
-        name=name, title=title, expression=prefix + compiled.text,
-        params=values, domain=check_domain(domain),
+        name=name,
+        title=title,
+        expression=prefix + compiled.text,
+        params=values,
+        domain=check_domain(domain),
         minima=tuple((float(a), float(b), float(c)) for a, b, c in minima),
-        height=_check_height(height) or "linear", n_rows=m,
+        height=_check_height(height) or "linear",
+        n_rows=m,
         latex=mean + compiled.latex,
         gradient_text=(prefix + compiled.gradient_text[0], prefix + compiled.gradient_text[1]),
         gradient_latex=(mean + compiled.gradient_latex[0], mean + compiled.gradient_latex[1]),
-        symbolic=compiled.symbolic, _compiled=compiled, _rows=data,
+        symbolic=compiled.symbolic,
+        _compiled=compiled,
+        _rows=data,
         _values=tuple(values[n] for n in compiled.param_names),
     )
     if _check_height(height) is None:

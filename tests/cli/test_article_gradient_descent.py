@@ -21,11 +21,25 @@ import pytest
 
 LR, STEPS = 0.4, 20
 COMMAND = [
-    "trace", "--surface", "0.1*x^2 + 2*y^2", "--domain", "-7,7,-7,7",
-    "--optimizer", "sgd:lr=0.4", "--optimizer", "momentum:lr=0.4,momentum=0.9",
-    "--optimizer", "adagrad:lr=0.4,eps=1e-8", "--optimizer", "rmsprop:lr=0.4,alpha=0.9,eps=1e-8",
-    "--optimizer", "adam:lr=0.4,beta1=0.9,beta2=0.999,eps=1e-8@-6,-6",
-    "--start", "-4,-4", "--steps", "20",
+    "trace",
+    "--surface",
+    "0.1*x^2 + 2*y^2",
+    "--domain",
+    "-7,7,-7,7",
+    "--optimizer",
+    "sgd:lr=0.4",
+    "--optimizer",
+    "momentum:lr=0.4,momentum=0.9",
+    "--optimizer",
+    "adagrad:lr=0.4,eps=1e-8",
+    "--optimizer",
+    "rmsprop:lr=0.4,alpha=0.9,eps=1e-8",
+    "--optimizer",
+    "adam:lr=0.4,beta1=0.9,beta2=0.999,eps=1e-8@-6,-6",
+    "--start",
+    "-4,-4",
+    "--steps",
+    "20",
 ]
 
 
@@ -70,8 +84,9 @@ def adagrad(x: float, y: float, lr: float, n: int, eps: float = 1e-8) -> list[np
     return path
 
 
-def rmsprop(x: float, y: float, lr: float, n: int, gamma: float = 0.9,
-            eps: float = 1e-8) -> list[np.ndarray]:
+def rmsprop(
+    x: float, y: float, lr: float, n: int, gamma: float = 0.9, eps: float = 1e-8
+) -> list[np.ndarray]:
     w, E = np.array([x, y]), np.zeros(2)
     path = [w]
     for _ in range(n):
@@ -82,8 +97,15 @@ def rmsprop(x: float, y: float, lr: float, n: int, gamma: float = 0.9,
     return path
 
 
-def adam(x: float, y: float, lr: float, n: int, beta1: float = 0.9, beta2: float = 0.999,
-         eps: float = 1e-8) -> list[np.ndarray]:
+def adam(
+    x: float,
+    y: float,
+    lr: float,
+    n: int,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> list[np.ndarray]:
     w, m, v = np.array([x, y]), np.zeros(2), np.zeros(2)
     path = [w]
     for t in range(1, n + 1):
@@ -111,16 +133,20 @@ ARTICLE: list[tuple[str, Callable[..., list[np.ndarray]], tuple[float, float]]] 
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
     out = Path(tmp_path_factory.mktemp("article")) / "race.npz"
-    done = subprocess.run([sys.executable, "-m", "studio", *COMMAND, "-o", str(out)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "studio", *COMMAND, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     with np.load(out) as npz:
         return {k: npz[k] for k in npz.files}
 
 
-def test_one_command_line_gives_the_five_runs_of_the_article(
-        traced: dict[str, np.ndarray]) -> None:
+def test_one_command_line_gives_the_five_runs_of_the_article(traced: dict[str, np.ndarray]) -> None:
     positions = traced["positions"]
     assert positions.shape == (STEPS + 1, len(ARTICLE), 2)
     assert [tuple(p) for p in positions[0]] == [start for _, _, start in ARTICLE]
@@ -133,4 +159,3 @@ def test_trajectories_equal_the_articles_code(traced: dict[str, np.ndarray], bal
     np.testing.assert_allclose(traced["positions"][:, ball], expected, rtol=0, atol=1e-12)
     losses = np.array([f(x, y) for x, y in expected])
     np.testing.assert_allclose(traced["loss"][:, ball], losses, rtol=1e-12, atol=1e-12)
-

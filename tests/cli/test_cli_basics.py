@@ -7,8 +7,13 @@ import studio
 
 
 def run_studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, check=False,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_version() -> None:
@@ -29,4 +34,5 @@ def test_bad_size_is_one_line_exit_2() -> None:
     out = run_studio("gui", "--screenshot", "x.png", "--size", "big")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "studio: error: argument --size: size must look like 1280x720, got 'big'"]
+        "studio: error: argument --size: size must look like 1280x720, got 'big'"
+    ]

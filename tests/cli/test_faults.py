@@ -19,13 +19,28 @@ import pytest
 from studio.errors import StudioError
 from studio.scene import SceneError, load_scene
 
-TRACE = ["trace", "--surface", "bowl", "--optimizer", "sgd", "--start-grid", "8x8",
-         "--steps", "2000"]  # ~1.3 MB of CSV: far more than the tmpfs holds
+TRACE = [
+    "trace",
+    "--surface",
+    "bowl",
+    "--optimizer",
+    "sgd",
+    "--start-grid",
+    "8x8",
+    "--steps",
+    "2000",
+]  # ~1.3 MB of CSV: far more than the tmpfs holds
 
 
 def studio(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, timeout=120, check=False, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 def one_error_line(stderr: str) -> str:
@@ -41,8 +56,12 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
     where.mkdir()
     if os.name != "posix" or os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a small tmpfs needs root on Linux")
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
-                          capture_output=True, text=True, check=False)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
     try:
@@ -54,16 +73,22 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
 def test_trace_to_dev_full_on_stdout_is_one_line_exit_2() -> None:
     with open("/dev/full", "w") as full:
-        out = subprocess.run([sys.executable, "-m", "studio", *TRACE], stdout=full,
-                             stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+        out = subprocess.run(
+            [sys.executable, "-m", "studio", *TRACE],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert out.returncode == 2
-    assert "cannot write to standard output: No space left on device" in one_error_line(
-        out.stderr)
+    assert "cannot write to standard output: No space left on device" in one_error_line(out.stderr)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".npz"])
-def test_trace_onto_a_full_disk_is_one_line_and_leaves_no_file(full_disk: Path,
-                                                               suffix: str) -> None:
+def test_trace_onto_a_full_disk_is_one_line_and_leaves_no_file(
+    full_disk: Path, suffix: str
+) -> None:
     out = studio(*TRACE, "-o", str(full_disk / f"run{suffix}"))
     assert out.returncode == 2
     assert "No space left on device" in one_error_line(out.stderr)
@@ -89,16 +114,19 @@ def test_screenshot_onto_a_full_disk_leaves_no_partial_png(full_disk: Path, qapp
     assert QImage(str(full_disk / "ok.png")).width() == 8
 
 
-def test_gif_with_a_full_temporary_folder_names_the_reason(full_disk: Path, tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_gif_with_a_full_temporary_folder_names_the_reason(
+    full_disk: Path, tmp_path: Path, monkeypatch
+) -> None:
     from studio.export.base import ExportError
     from studio.export.gif import GifWriter
 
     monkeypatch.setattr(tempfile, "tempdir", str(full_disk))
     noise = np.random.default_rng(0).integers(0, 256, (60, 240, 320, 3), dtype=np.uint8)
     # The failure may come at any frame or at close: the whole export is inside.
-    with (pytest.raises(ExportError) as caught,
-          GifWriter(tmp_path / "clip.gif", 20, (320, 240)) as writer):
+    with (
+        pytest.raises(ExportError) as caught,
+        GifWriter(tmp_path / "clip.gif", 20, (320, 240)) as writer,
+    ):
         for frame in noise:
             writer.write(frame)
     message = str(caught.value)
@@ -111,8 +139,10 @@ def test_gif_with_a_full_temporary_folder_names_the_reason(full_disk: Path, tmp_
 def test_ffmpeg_log_is_kept_in_memory_and_bounded() -> None:
     from studio.export.ffmpeg import LOG_TAIL_BYTES, LogTail
 
-    noisy = ("import sys\nfor i in range(40000): print('line', i, file=sys.stderr)\n"
-             "print('[gif @ 0x55aa] the last reason', file=sys.stderr)")
+    noisy = (
+        "import sys\nfor i in range(40000): print('line', i, file=sys.stderr)\n"
+        "print('[gif @ 0x55aa] the last reason', file=sys.stderr)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", noisy], stderr=subprocess.PIPE)
     assert proc.stderr is not None
     log = LogTail(proc.stderr)
@@ -126,9 +156,15 @@ def test_ffmpeg_log_is_kept_in_memory_and_bounded() -> None:
 def lone_surrogate_scene(tmp_path: Path) -> Path:
     path = tmp_path / "bad.json"
     # json.dumps escapes the surrogate, as a hostile or broken file would hold it.
-    path.write_text(json.dumps({"version": 1, "surface": {"preset": "bowl"},
-                                "runs": [{"optimizer": "sgd", "label": "\ud800",
-                                          "starts": [[1, 1]]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "surface": {"preset": "bowl"},
+                "runs": [{"optimizer": "sgd", "label": "\ud800", "starts": [[1, 1]]}],
+            }
+        )
+    )
     return path
 
 

@@ -13,9 +13,14 @@ from studio.surface import PRESETS
 
 
 def presets_output(columns: int) -> str:
-    out = subprocess.run([sys.executable, "-m", "studio", "presets"], check=False,
-                         capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "COLUMNS": str(columns)})
+    out = subprocess.run(
+        [sys.executable, "-m", "studio", "presets"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     return out.stdout
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -15,17 +16,33 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 from PIL import Image
+
 from readback import read_mp4
 
 ORANGE, BLUE = (0xE6, 0x9F, 0x00), (0x56, 0xB4, 0xE9)
-SCENE_FLAGS = ["--surface", "rosenbrock", "--optimizer", "adam:lr=0.05",
-               "--optimizer", "momentum:lr=0.0005", "--start", "-1.5,2", "--steps", "60"]
+SCENE_FLAGS = [
+    "--surface",
+    "rosenbrock",
+    "--optimizer",
+    "adam:lr=0.05",
+    "--optimizer",
+    "momentum:lr=0.0005",
+    "--start",
+    "-1.5,2",
+    "--steps",
+    "60",
+]
 
 
 def render(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", "render", *args],
-                          capture_output=True, text=True, timeout=120, check=False,
-                          env=os.environ.copy() if env is None else env)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", "render", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=os.environ.copy() if env is None else env,
+    )
 
 
 def colour_pixels(frame: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:
@@ -44,8 +61,20 @@ def test_gif_with_a_private_xvfb_when_there_is_no_display(tmp_path: Path) -> Non
     """No DISPLAY: render starts its own Xvfb (installed on the test machines)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = tmp_path / "run.gif"
-    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "240x136", "--frames", "6",
-                  "--fps", "10", "--view", "contour", env=env)
+    proc = render(
+        *SCENE_FLAGS,
+        "-o",
+        str(out),
+        "--size",
+        "240x136",
+        "--frames",
+        "6",
+        "--fps",
+        "10",
+        "--view",
+        "contour",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # not a terminal: no progress bar
     frames = iio.imread(out, index=None)
@@ -59,8 +88,22 @@ def test_gif_with_a_private_xvfb_when_there_is_no_display(tmp_path: Path) -> Non
 
 def test_mp4_3d_with_orbit(tmp_path: Path) -> None:
     out = tmp_path / "run.mp4"
-    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "256x144", "--duration", "0.5",
-                  "--fps", "12", "--orbit", "90", "--light", "--title", "Adam vs momentum")
+    proc = render(
+        *SCENE_FLAGS,
+        "-o",
+        str(out),
+        "--size",
+        "256x144",
+        "--duration",
+        "0.5",
+        "--fps",
+        "12",
+        "--orbit",
+        "90",
+        "--light",
+        "--title",
+        "Adam vs momentum",
+    )
     assert proc.returncode == 0, proc.stderr
     meta, frames = read_mp4(out)
     assert meta["size"] == (256, 144) and meta["fps"] == 12 and meta["codec"] == "h264"
@@ -74,28 +117,35 @@ def test_png_composite_from_a_scene_file(tmp_path: Path) -> None:
     scene.write_text(
         '{"version": 1, "steps": 40, "surface": {"preset": "rosenbrock"}, "runs": ['
         '{"optimizer": "adam", "hyper": {"lr": 0.05}, "starts": [[-1.5, 2]], '
-        '"color": "#e69f00", "label": "Adam"}]}', encoding="utf-8")
+        '"color": "#e69f00", "label": "Adam"}]}',
+        encoding="utf-8",
+    )
     out = tmp_path / "still.png"
-    proc = render(str(scene), "-o", str(out), "--size", "320x180", "--view", "composite",
-                  "--to", "20")
+    proc = render(
+        str(scene), "-o", str(out), "--size", "320x180", "--view", "composite", "--to", "20"
+    )
     assert proc.returncode == 0, proc.stderr
     img = iio.imread(out)
     assert img.shape == (180, 320, 3)
     assert colour_pixels(img, ORANGE) > 5
 
 
-@pytest.mark.parametrize("args,words", [
-    (["--surface", "x +* y", "--optimizer", "sgd", "--start", "0,0"], ["column"]),
-    (["--size", "161x97"], ["even width and height"]),
-    (["--frames", "0"], ["--frames"]),
-    (["--to", "999"], ["past the last step"]),
-    (["--camera", "sideways"], ["camera must be auto"]),
-    (["--camera", "10,95"], ["elevation"]),
-    (["--preset", "gif-5mb"], ["writes GIF"]),
-    (["--transparent"], ["--transparent needs a PNG"]),
-])
-def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path: Path, args: list[str],
-                                                  words: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["--surface", "x +* y", "--optimizer", "sgd", "--start", "0,0"], ["column"]),
+        (["--size", "161x97"], ["even width and height"]),
+        (["--frames", "0"], ["--frames"]),
+        (["--to", "999"], ["past the last step"]),
+        (["--camera", "sideways"], ["camera must be auto"]),
+        (["--camera", "10,95"], ["elevation"]),
+        (["--preset", "gif-5mb"], ["writes GIF"]),
+        (["--transparent"], ["--transparent needs a PNG"]),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_file(
+    tmp_path: Path, args: list[str], words: list[str]
+) -> None:
     flags = args if args[0] == "--surface" else [*SCENE_FLAGS, *args]
     out = tmp_path / "run.mp4"
     proc = render(*flags, "-o", str(out))
@@ -111,17 +161,28 @@ def no_display_no_xvfb(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("name,fps,words", [
-    ("run.mp4", "999999", ["--fps", "MP4 frame rate must be 1 to 120"]),
-    ("run.mp4", "0.5", ["--fps", "MP4 frame rate must be 1 to 120"]),
-    ("run.gif", "60", ["--fps", "GIF frame rate must be 1 to 50"]),
-])
-def test_frame_rates_players_cannot_play_are_refused_up_front(tmp_path: Path, name: str,
-                                                              fps: str,
-                                                              words: list[str]) -> None:
+@pytest.mark.parametrize(
+    "name,fps,words",
+    [
+        ("run.mp4", "999999", ["--fps", "MP4 frame rate must be 1 to 120"]),
+        ("run.mp4", "0.5", ["--fps", "MP4 frame rate must be 1 to 120"]),
+        ("run.gif", "60", ["--fps", "GIF frame rate must be 1 to 50"]),
+    ],
+)
+def test_frame_rates_players_cannot_play_are_refused_up_front(
+    tmp_path: Path, name: str, fps: str, words: list[str]
+) -> None:
     out = tmp_path / name
-    proc = render(*SCENE_FLAGS, "-o", str(out), "--fps", fps, "--frames", "3",
-                  env=no_display_no_xvfb(tmp_path))
+    proc = render(
+        *SCENE_FLAGS,
+        "-o",
+        str(out),
+        "--fps",
+        fps,
+        "--frames",
+        "3",
+        env=no_display_no_xvfb(tmp_path),
+    )
     assert_one_line_error(proc, *words)
     assert list(tmp_path.iterdir()) == []
 
@@ -130,8 +191,19 @@ def test_gif_at_30_fps_plays_every_frame_for_3_hundredths(tmp_path: Path) -> Non
     """GIF delays are whole hundredths: 30 frames/s becomes 33.3, evenly (not 30, 30, 40 ms),
     and a --duration clip is planned at that rate (1 s = 33 frames)."""
     out = tmp_path / "run.gif"
-    proc = render(*SCENE_FLAGS, "-o", str(out), "--size", "64x36", "--fps", "30",
-                  "--duration", "1", "--view", "loss")
+    proc = render(
+        *SCENE_FLAGS,
+        "-o",
+        str(out),
+        "--size",
+        "64x36",
+        "--fps",
+        "30",
+        "--duration",
+        "1",
+        "--view",
+        "loss",
+    )
     assert proc.returncode == 0, proc.stderr
     with Image.open(out) as im:
         durations = []
@@ -157,8 +229,9 @@ def encoded_bytes(folder: Path, scratch: Path) -> int:
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
-@pytest.mark.parametrize("view,name", [("3d", "run.mp4"), ("contour", "run.mp4"),
-                                       ("composite", "run.gif")])
+@pytest.mark.parametrize(
+    "view,name", [("3d", "run.mp4"), ("contour", "run.mp4"), ("composite", "run.gif")]
+)
 def test_ctrl_c_stops_cleanly(tmp_path: Path, view: str, name: str) -> None:
     """Ctrl+C in a terminal signals the whole foreground process group (studio and, unless
     it has a group of its own, ffmpeg): one line, exit 130, nothing left behind."""
@@ -167,17 +240,34 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path, view: str, name: str) -> None:
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
-         "-o", str(folder / name), "--size", "320x180", "--view", view, "--frames", "2000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env=env)
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "render",
+            *SCENE_FLAGS,
+            "--steps",
+            "2000",
+            "-o",
+            str(folder / name),
+            "--size",
+            "320x180",
+            "--view",
+            view,
+            "--frames",
+            "2000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     try:
         # Mid-way: frames have reached ffmpeg, and far more are still to come.
         while encoded_bytes(folder, scratch) == 0 and proc.poll() is None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=0.02)
-            except subprocess.TimeoutExpired:
-                pass
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
@@ -225,9 +315,25 @@ def _without_display(**extra: str) -> dict[str, str]:
 
 def _start_render(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "studio", "render", *SCENE_FLAGS, "--steps", "2000",
-         "--size", "320x180", "--frames", "2000", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            "render",
+            *SCENE_FLAGS,
+            "--steps",
+            "2000",
+            "--size",
+            "320x180",
+            "--frames",
+            "2000",
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _wait_for_helpers(proc: subprocess.Popen[str], folder: Path) -> list[int]:
@@ -238,12 +344,13 @@ def _wait_for_helpers(proc: subprocess.Popen[str], folder: Path) -> list[int]:
     while time.monotonic() < deadline and proc.poll() is None:
         children = _children(proc.pid)
         names = [_name(pid) for pid in children]
-        if ("Xvfb" in names and any(n.startswith("ffmpeg") for n in names)
-                and any(folder.iterdir())):
+        if "Xvfb" in names and any(n.startswith("ffmpeg") for n in names) and any(folder.iterdir()):
             return children
         time.sleep(0.02)
-    raise AssertionError("the render never ran Xvfb and ffmpeg: "
-                         f"{proc.stderr.read() if proc.poll() is not None and proc.stderr else ''}")
+    raise AssertionError(
+        "the render never ran Xvfb and ffmpeg: "
+        f"{proc.stderr.read() if proc.poll() is not None and proc.stderr else ''}"
+    )
 
 
 def _wait_gone(pids: list[int], seconds: float = 10) -> None:
@@ -254,7 +361,8 @@ def _wait_gone(pids: list[int], seconds: float = 10) -> None:
 
 needs_xvfb_and_proc = pytest.mark.skipif(
     not Path("/proc/self/stat").exists() or shutil.which("Xvfb") is None,
-    reason="needs Xvfb and /proc")
+    reason="needs Xvfb and /proc",
+)
 
 
 @needs_xvfb_and_proc
@@ -305,8 +413,9 @@ def test_kill_9_leaves_no_xvfb_and_the_next_run_cleans_up(tmp_path: Path) -> Non
     assert left and all(f.name.startswith((".studio-tmp-", "studio-gif-")) for f in left)
     assert all(f"-{proc.pid}-" in f.name for f in left)
 
-    again = render(*SCENE_FLAGS, "-o", str(folder / "b.gif"), "--size", "160x96",
-                   "--frames", "2", env=env)
+    again = render(
+        *SCENE_FLAGS, "-o", str(folder / "b.gif"), "--size", "160x96", "--frames", "2", env=env
+    )
     assert again.returncode == 0, again.stderr
     assert [f.name for f in folder.iterdir()] == ["b.gif"]
     assert list(scratch.iterdir()) == []
@@ -329,10 +438,28 @@ def test_a_short_run_glides_and_holds_its_ending(tmp_path: Path) -> None:
     """20 steps render by default to over 2 s in which at least 80 % of consecutive frames
     differ (the balls glide between steps), then the last frame holds."""
     out = tmp_path / "run.mp4"
-    proc = render("--surface", "0.1*x^2 + 2*y^2", "--domain", "-7,7,-7,7",
-                  "--optimizer", "adam:lr=0.5", "--optimizer", "sgd:lr=0.2", "--start", "-6,3",
-                  "--steps", "20", "--size", "320x180", "--fps", "20", "--camera", "iso",
-                  "-o", str(out))
+    proc = render(
+        "--surface",
+        "0.1*x^2 + 2*y^2",
+        "--domain",
+        "-7,7,-7,7",
+        "--optimizer",
+        "adam:lr=0.5",
+        "--optimizer",
+        "sgd:lr=0.2",
+        "--start",
+        "-6,3",
+        "--steps",
+        "20",
+        "--size",
+        "320x180",
+        "--fps",
+        "20",
+        "--camera",
+        "iso",
+        "-o",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     frames = [f.astype(int) for f in read_mp4(out)[1]]
     assert len(frames) / 20 >= 2.0
@@ -344,8 +471,21 @@ def test_a_short_run_glides_and_holds_its_ending(tmp_path: Path) -> None:
 def test_camera_lower_plot_and_floor_flags(tmp_path: Path) -> None:
     top, iso = tmp_path / "top.png", tmp_path / "iso.png"
     for path, camera in ((top, "top"), (iso, "-60,32")):
-        proc = render(*SCENE_FLAGS, "--view", "3d+loss", "--camera", camera, "--lower-plot",
-                      "lr", "--floor-contours", "--ghost", "--size", "480x270", "-o", str(path))
+        proc = render(
+            *SCENE_FLAGS,
+            "--view",
+            "3d+loss",
+            "--camera",
+            camera,
+            "--lower-plot",
+            "lr",
+            "--floor-contours",
+            "--ghost",
+            "--size",
+            "480x270",
+            "-o",
+            str(path),
+        )
         assert proc.returncode == 0, proc.stderr
     a, b = (np.asarray(Image.open(p).convert("RGB"), int) for p in (top, iso))
     assert (np.abs(a - b).max(-1) > 40).mean() > 0.05  # the camera moved

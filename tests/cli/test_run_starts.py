@@ -13,58 +13,101 @@ from studio.editing import RunText, RunTextError, format_run_text, parse_run_tex
 
 
 def studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("adam", RunText("adam", {})),
-    ("adam:lr=0.4@-6,-6", RunText("adam", {"lr": 0.4}, ((-6.0, -6.0),))),
-    ("adam@-6,-6", RunText("adam", {}, ((-6.0, -6.0),))),
-    ("sgd:lr=1e-3,batch_size=4,schedule=step@1,2@ -.5 , 3e1",
-     RunText("sgd", {"lr": 1e-3, "batch_size": 4, "schedule": "step"},
-             ((1.0, 2.0), (-0.5, 30.0)))),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("adam", RunText("adam", {})),
+        ("adam:lr=0.4@-6,-6", RunText("adam", {"lr": 0.4}, ((-6.0, -6.0),))),
+        ("adam@-6,-6", RunText("adam", {}, ((-6.0, -6.0),))),
+        (
+            "sgd:lr=1e-3,batch_size=4,schedule=step@1,2@ -.5 , 3e1",
+            RunText(
+                "sgd", {"lr": 1e-3, "batch_size": 4, "schedule": "step"}, ((1.0, 2.0), (-0.5, 30.0))
+            ),
+        ),
+    ],
+)
 def test_run_text_is_read(text: str, expected: RunText) -> None:
     parsed = parse_run_text(text)
     assert parsed == expected
     assert isinstance(parsed.hyper.get("batch_size", 0), int)
-    assert parse_run_text(format_run_text(parsed.optimizer, parsed.hyper, parsed.starts)) \
-        == parsed
+    assert parse_run_text(format_run_text(parsed.optimizer, parsed.hyper, parsed.starts)) == parsed
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("adam@-6", "a start after @ must be X,Y"),
-    ("adam@", "a start after @ must be X,Y"),
-    ("adam@1,2,3", "a start after @ must be X,Y"),
-    ("adam@x,1", "a start after @ must be X,Y"),
-    (":lr=1", "optimizer name first"),
-    ("adam:lr", "expected key=value"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("adam@-6", "a start after @ must be X,Y"),
+        ("adam@", "a start after @ must be X,Y"),
+        ("adam@1,2,3", "a start after @ must be X,Y"),
+        ("adam@x,1", "a start after @ must be X,Y"),
+        (":lr=1", "optimizer name first"),
+        ("adam:lr", "expected key=value"),
+    ],
+)
 def test_bad_run_text_says_why(text: str, message: str) -> None:
     with pytest.raises(RunTextError, match=message):
         parse_run_text(text)
 
 
 def test_own_start_beats_the_default_start_and_the_rest_take_it(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "x^2 + y^2", "--optimizer", "sgd:lr=0.1",
-                 "--optimizer", "adam:lr=0.4@-6,-6@2,1", "--optimizer", "momentum",
-                 "--start", "3,4", "--domain", "-7,7,-7,7", "--steps", "3",
-                 "-o", str(tmp_path / "run.json"))
+    out = studio(
+        "trace",
+        "--surface",
+        "x^2 + y^2",
+        "--optimizer",
+        "sgd:lr=0.1",
+        "--optimizer",
+        "adam:lr=0.4@-6,-6@2,1",
+        "--optimizer",
+        "momentum",
+        "--start",
+        "3,4",
+        "--domain",
+        "-7,7,-7,7",
+        "--steps",
+        "3",
+        "-o",
+        str(tmp_path / "run.json"),
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads((tmp_path / "run.json").read_text())
     starts = [(b["optimizer"], b["x"][0], b["y"][0]) for b in doc["balls"]]
-    assert starts == [("sgd", 3.0, 4.0), ("adam", -6.0, -6.0), ("adam", 2.0, 1.0),
-                      ("momentum", 3.0, 4.0)]
+    assert starts == [
+        ("sgd", 3.0, 4.0),
+        ("adam", -6.0, -6.0),
+        ("adam", 2.0, 1.0),
+        ("momentum", 3.0, 4.0),
+    ]
     runs = doc["scene"]["runs"]
-    assert [r["starts"] for r in runs] == [[[3.0, 4.0]], [[-6.0, -6.0], [2.0, 1.0]],
-                                           [[3.0, 4.0]]]
+    assert [r["starts"] for r in runs] == [[[3.0, 4.0]], [[-6.0, -6.0], [2.0, 1.0]], [[3.0, 4.0]]]
 
 
 def test_own_start_beats_a_start_grid(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "x^2 + y^2", "--optimizer", "sgd",
-                 "--optimizer", "adam@-1,1", "--start-grid", "2x2", "--steps", "1",
-                 "-o", str(tmp_path / "run.json"))
+    out = studio(
+        "trace",
+        "--surface",
+        "x^2 + y^2",
+        "--optimizer",
+        "sgd",
+        "--optimizer",
+        "adam@-1,1",
+        "--start-grid",
+        "2x2",
+        "--steps",
+        "1",
+        "-o",
+        str(tmp_path / "run.json"),
+    )
     assert out.returncode == 0, out.stderr
     runs = json.loads((tmp_path / "run.json").read_text())["scene"]["runs"]
     assert runs[0]["grid"] == [2, 2]
@@ -72,20 +115,33 @@ def test_own_start_beats_a_start_grid(tmp_path: Path) -> None:
 
 
 def test_a_surface_without_a_classic_start_names_every_way_to_give_one(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "x^2", "--optimizer", "sgd@1,1", "--optimizer", "adam",
-                 "-o", str(tmp_path / "run.json"))
+    out = studio(
+        "trace",
+        "--surface",
+        "x^2",
+        "--optimizer",
+        "sgd@1,1",
+        "--optimizer",
+        "adam",
+        "-o",
+        str(tmp_path / "run.json"),
+    )
     assert out.returncode == 2
-    assert out.stderr.strip() == ("studio: error: adam: this surface has no classic start: give "
-                                  "--start X,Y, --start-grid NXxNY or --optimizer adam@X,Y")
+    assert out.stderr.strip() == (
+        "studio: error: adam: this surface has no classic start: give "
+        "--start X,Y, --start-grid NXxNY or --optimizer adam@X,Y"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_own_start_is_one_line_exit_2(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "x^2", "--optimizer", "sgd@1;1",
-                 "-o", str(tmp_path / "run.json"))
+    out = studio(
+        "trace", "--surface", "x^2", "--optimizer", "sgd@1;1", "-o", str(tmp_path / "run.json")
+    )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "studio: error: sgd@1;1: a start after @ must be X,Y (two numbers), got '1;1'"]
+        "studio: error: sgd@1;1: a start after @ must be X,Y (two numbers), got '1;1'"
+    ]
 
 
 @pytest.mark.parametrize("command", ["trace", "render"])

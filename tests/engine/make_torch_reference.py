@@ -6,8 +6,9 @@
 For each optimizer of docs/algorithms.md that torch has, with each of the schedules constant,
 step, exponential and cosine_restarts, it runs `STEPS` updates on Rosenbrock and Beale from
 fixed starts and stores the positions. The hyperparameters are written in the studio's own
-keys (explicit everywhere: torch's RMSprop alpha default differs from docs/algorithms.md#rmsprop); the
-scheduler is stepped once after every update, as the spec's k = update index.
+keys (explicit everywhere: torch's RMSprop alpha default differs from
+docs/algorithms.md#rmsprop); the scheduler is stepped once after every update, as the spec's
+k = update index.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ HYPER: dict[str, dict[str, dict[str, Any]]] = {
         "adam": {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
         "adamw": {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.1},
         "amsgrad": {"lr": 0.05, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8},
-        "nadam": {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
-                  "momentum_decay": 0.004},
+        "nadam": {"lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "momentum_decay": 0.004},
     },
     "beale": {
         "sgd": {"lr": 1e-3},
@@ -46,8 +46,7 @@ HYPER: dict[str, dict[str, dict[str, Any]]] = {
         "adam": {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8},
         "adamw": {"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.5},
         "amsgrad": {"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-        "nadam": {"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
-                  "momentum_decay": 0.004},
+        "nadam": {"lr": 0.02, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "momentum_decay": 0.004},
     },
 }
 
@@ -63,8 +62,7 @@ def f(surface: str, p: torch.Tensor) -> torch.Tensor:
     x, y = p[0], p[1]
     if surface == "rosenbrock":
         return (1 - x) ** 2 + 100 * (y - x**2) ** 2
-    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2
-            + (2.625 - x + x * y**3) ** 2)
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
 
 def make(name: str, params: list[torch.Tensor], h: dict[str, Any]) -> torch.optim.Optimizer:
@@ -85,11 +83,13 @@ def make(name: str, params: list[torch.Tensor], h: dict[str, Any]) -> torch.opti
     if name == "amsgrad":
         return torch.optim.Adam(params, lr=lr, betas=betas, eps=h["eps"], amsgrad=True)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, betas=betas, eps=h["eps"],
-                                 weight_decay=h["weight_decay"])
+        return torch.optim.AdamW(
+            params, lr=lr, betas=betas, eps=h["eps"], weight_decay=h["weight_decay"]
+        )
     if name == "nadam":
-        return torch.optim.NAdam(params, lr=lr, betas=betas, eps=h["eps"],
-                                 momentum_decay=h["momentum_decay"])
+        return torch.optim.NAdam(
+            params, lr=lr, betas=betas, eps=h["eps"], momentum_decay=h["momentum_decay"]
+        )
     raise ValueError(name)
 
 
@@ -102,11 +102,13 @@ def scheduler(opt: torch.optim.Optimizer, s: dict[str, Any]) -> Any:
     if kind == "exponential":
         return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s["gamma"])
     return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-        opt, T_0=s["T0"], T_mult=s["T_mult"], eta_min=s["eta_min"])
+        opt, T_0=s["T0"], T_mult=s["T_mult"], eta_min=s["eta_min"]
+    )
 
 
-def trajectory(surface: str, name: str, hyper: dict[str, Any],
-               sched: dict[str, Any]) -> list[list[float]]:
+def trajectory(
+    surface: str, name: str, hyper: dict[str, Any], sched: dict[str, Any]
+) -> list[list[float]]:
     p = torch.tensor(SURFACES[surface], dtype=torch.float64, requires_grad=True)
     opt = make(name, [p], hyper)
     sch = scheduler(opt, sched)
@@ -128,13 +130,22 @@ def main() -> None:
         for name, hyper in table.items():
             for sched_name, sched in SCHEDULES.items():
                 pos = trajectory(surface, name, hyper, sched)
-                cases.append({
-                    "surface": surface, "optimizer": name, "schedule": sched_name,
-                    "hyper": {**hyper, **sched}, "start": list(SURFACES[surface]),
-                    "positions": [[float(f"{v:.12g}") for v in xy] for xy in pos],
-                })
-    OUT.write_text(json.dumps({"torch": torch.__version__, "steps": STEPS, "cases": cases},
-                              separators=(",", ":")) + "\n")
+                cases.append(
+                    {
+                        "surface": surface,
+                        "optimizer": name,
+                        "schedule": sched_name,
+                        "hyper": {**hyper, **sched},
+                        "start": list(SURFACES[surface]),
+                        "positions": [[float(f"{v:.12g}") for v in xy] for xy in pos],
+                    }
+                )
+    OUT.write_text(
+        json.dumps(
+            {"torch": torch.__version__, "steps": STEPS, "cases": cases}, separators=(",", ":")
+        )
+        + "\n"
+    )
     print(f"wrote {len(cases)} cases to {OUT}")
 
 

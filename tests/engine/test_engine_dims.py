@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_surfaces import Bowl
 
 from studio.engine import (
     CONVERGED,
@@ -19,6 +18,8 @@ from studio.engine import (
 )
 from studio.engine.reference import GRADIENT_RULES, reference_easgd, reference_path
 from studio.scene import RunSpec
+
+from engine_surfaces import Bowl
 
 D = 7
 
@@ -72,8 +73,14 @@ def test_objectives_satisfy_the_protocol() -> None:
 
 @pytest.mark.parametrize("name", GRADIENT_RULES)
 def test_every_rule_in_d_dimensions_matches_the_reference(name: str) -> None:
-    hyper = {"lr": 0.02, "schedule": "step", "step_size": 7, "gamma": 0.7,
-             "weight_decay": 0.05, "delay": 1}
+    hyper = {
+        "lr": 0.02,
+        "schedule": "step",
+        "step_size": 7,
+        "gamma": 0.7,
+        "weight_decay": 0.05,
+        "delay": 1,
+    }
     run = RunSpec(name, {**hyper, "tol": 0.0})
     traj = simulate(Regression(), [run], 60, seed=0, starts=[START])
     assert traj.positions.shape == (61, 1, D) and traj.dim == D
@@ -83,12 +90,11 @@ def test_every_rule_in_d_dimensions_matches_the_reference(name: str) -> None:
 
 def test_easgd_in_d_dimensions_matches_the_reference() -> None:
     hyper = {"lr": 0.05, "rho": 0.5, "workers": 3, "grad_noise": 0.0, "delay": 2}
-    traj = simulate(Regression(), [RunSpec("easgd", {**hyper, "tol": 0.0})], 30, 0,
-                    starts=[START])
+    traj = simulate(Regression(), [RunSpec("easgd", {**hyper, "tol": 0.0})], 30, 0, starts=[START])
     assert traj.positions.shape == (31, 4, D)
-    np.testing.assert_allclose(traj.positions,
-                               reference_easgd(hyper, START, Regression().grad, 30),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        traj.positions, reference_easgd(hyper, START, Regression().grad, 30), rtol=1e-12, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "easgd"])
@@ -101,8 +107,9 @@ def test_a_separable_objective_gives_each_coordinate_pair_the_surface_path(name:
         if OPTIMIZERS[name].gradient_free:
             return  # the direction is random noise: nothing to compare coordinate-wise
     flat = simulate(Bowl(), [RunSpec(name, hyper, ((1.5, -0.7),))], 100, 0)
-    four = simulate(TwoBowls(), [RunSpec(name, hyper)], 100, 0,
-                    starts=[np.array([1.5, -0.7, 1.5, -0.7])])
+    four = simulate(
+        TwoBowls(), [RunSpec(name, hyper)], 100, 0, starts=[np.array([1.5, -0.7, 1.5, -0.7])]
+    )
     assert np.array_equal(four.positions[:, 0, :2], flat.positions[:, 0])
     assert np.array_equal(four.positions[:, 0, 2:], flat.positions[:, 0])
 
@@ -110,7 +117,8 @@ def test_a_separable_objective_gives_each_coordinate_pair_the_surface_path(name:
 def test_noise_delay_batches_and_easgd_run_in_d_dimensions_reproducibly() -> None:
     runs = [RunSpec(n, {"grad_noise": 0.1, "lr": 0.01}) for n in OPTIMIZERS] + [
         RunSpec("adam", {"max_delay": 3, "batch_size": 5, "lr": 0.05}),
-        RunSpec("sgd", {"batch_size": 4, "lr": 0.05, "schedule": "warmup", "warmup": 5})]
+        RunSpec("sgd", {"batch_size": 4, "lr": 0.05, "schedule": "warmup", "warmup": 5}),
+    ]
     starts = [np.stack([START, -START])] * len(runs)
     a = simulate(Regression(), runs, 80, 5, starts=starts)
     b = simulate(Regression(), runs, 80, 5, starts=starts)
@@ -135,22 +143,26 @@ def test_mini_batches_cover_every_row_each_epoch_in_d_dimensions() -> None:
             seen.append(rows.copy())
             return super().grad_rows(params, rows)
 
-    simulate(Spy(), [RunSpec("momentum", {"batch_size": 8, "lr": 0.01})], 6, 0,
-             starts=[START])
+    simulate(Spy(), [RunSpec("momentum", {"batch_size": 8, "lr": 0.01})], 6, 0, starts=[START])
     for epoch in range(2):
-        rows = np.concatenate(seen[3 * epoch:3 * epoch + 3], axis=1)
+        rows = np.concatenate(seen[3 * epoch : 3 * epoch + 3], axis=1)
         assert (np.sort(rows, axis=1) == np.arange(24)).all()
 
 
 def test_stopping_rules_in_d_dimensions() -> None:
-    runs = [RunSpec("adam", {"lr": 0.05, "tol": 1e-4, "patience": 20}, label="patient"),
-            RunSpec("sgd", {"lr": 0.1, "tol": 1e-6}, label="exact"),
-            RunSpec("sgd", {"lr": 50.0}, label="wild"),
-            RunSpec("sgd", {"lr": 1e-4, "tol": 0.0}, label="slow")]
+    runs = [
+        RunSpec("adam", {"lr": 0.05, "tol": 1e-4, "patience": 20}, label="patient"),
+        RunSpec("sgd", {"lr": 0.1, "tol": 1e-6}, label="exact"),
+        RunSpec("sgd", {"lr": 50.0}, label="wild"),
+        RunSpec("sgd", {"lr": 1e-4, "tol": 0.0}, label="slow"),
+    ]
     traj = simulate(Regression(), runs, 3000, 0, starts=[START] * 4)
     assert traj.status.tolist() == [STOPPED, CONVERGED, DIVERGED, RUNNING]
     s = int(traj.stop_step[2])
-    assert np.isfinite(traj.positions[:, 2]).all() and (traj.positions[s:, 2] == traj.positions[s, 2]).all()
+    assert (
+        np.isfinite(traj.positions[:, 2]).all()
+        and (traj.positions[s:, 2] == traj.positions[s, 2]).all()
+    )
     g = Regression().value_and_grad(traj.positions[-1])[1]
     np.testing.assert_allclose(traj.grad_norm[-1], np.linalg.norm(g, axis=1), rtol=1e-12)
 
@@ -161,8 +173,13 @@ def test_start_points_are_required_and_checked() -> None:
     with pytest.raises(SimulationError, match=r"shape \(s, 7\)"):
         simulate(Regression(), [RunSpec("adam", {})], 5, 0, starts=[np.zeros(3)])
     # On a surface, given starts replace the run's own.
-    traj = simulate(Bowl(), [RunSpec("adam", {}, ((1.0, 1.0),))], 3, 0,
-                    starts=[np.array([[2.0, -1.0], [0.5, 0.5]])])
+    traj = simulate(
+        Bowl(),
+        [RunSpec("adam", {}, ((1.0, 1.0),))],
+        3,
+        0,
+        starts=[np.array([[2.0, -1.0], [0.5, 0.5]])],
+    )
     np.testing.assert_array_equal(traj.positions[0], [[2.0, -1.0], [0.5, 0.5]])
 
 
@@ -183,5 +200,6 @@ def test_run_cache_with_given_starts_equals_a_fresh_simulation() -> None:
     want = simulate(objective, edited, 40, 2, starts=starts)
     assert np.array_equal(got.positions, want.positions)
     moved = cache.simulate(objective, edited, 40, 2, starts=[START + 1, -START])
-    assert np.array_equal(moved.positions,
-                          simulate(objective, edited, 40, 2, starts=[START + 1, -START]).positions)
+    assert np.array_equal(
+        moved.positions, simulate(objective, edited, 40, 2, starts=[START + 1, -START]).positions
+    )

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from engine_surfaces import Bowl, Cliff, Flat, Rosenbrock, SigmoidNeuron
 
 from studio.engine import (
     CONVERGED,
@@ -26,6 +25,8 @@ from studio.engine.schedules import cosine_restarts, exponential_decay, step_dec
 from studio.errors import StudioError
 from studio.scene import RunSpec
 
+from engine_surfaces import Bowl, Cliff, Flat, Rosenbrock, SigmoidNeuron
+
 EULER_GAMMA = 0.5772156649015329
 
 
@@ -33,9 +34,11 @@ EULER_GAMMA = 0.5772156649015329
 
 
 def test_balls_are_runs_times_starts_in_order() -> None:
-    runs = [RunSpec("sgd", {"lr": 0.01}, ((1.0, 1.0), (2.0, 2.0)), label="A"),
-            RunSpec("adam", {}, ((0.5, 0.5),), enabled=False),
-            RunSpec("adam", {}, grid=(3, 2))]
+    runs = [
+        RunSpec("sgd", {"lr": 0.01}, ((1.0, 1.0), (2.0, 2.0)), label="A"),
+        RunSpec("adam", {}, ((0.5, 0.5),), enabled=False),
+        RunSpec("adam", {}, grid=(3, 2)),
+    ]
     traj = simulate(Bowl(), runs, 5, seed=0)
     assert traj.positions.shape == (6, 8, 2)
     assert traj.loss.shape == traj.grad_norm.shape == traj.lr.shape == (6, 8)
@@ -50,8 +53,9 @@ def test_balls_are_runs_times_starts_in_order() -> None:
 
 def test_grid_is_inset_from_the_edges() -> None:
     g = grid_starts((-5.0, 5.0, -1.0, 1.0), 3, 2)
-    np.testing.assert_allclose(g, [[-4.5, -0.9], [0, -0.9], [4.5, -0.9],
-                                   [-4.5, 0.9], [0, 0.9], [4.5, 0.9]])
+    np.testing.assert_allclose(
+        g, [[-4.5, -0.9], [0, -0.9], [4.5, -0.9], [-4.5, 0.9], [0, 0.9], [4.5, 0.9]]
+    )
     np.testing.assert_allclose(grid_starts((-5.0, 5.0, -1.0, 1.0), 1, 1), [[0.0, 0.0]])
 
 
@@ -83,10 +87,14 @@ def test_bad_steps_is_a_studio_error(bad: object) -> None:
 
 
 def _noisy_scene() -> list[RunSpec]:
-    return [RunSpec(name, {"grad_noise": 0.3}, ((1.0, 2.0), (-2.0, 1.0)))
-            for name in OPTIMIZERS if name not in ("easgd",)] + [
+    return [
+        RunSpec(name, {"grad_noise": 0.3}, ((1.0, 2.0), (-2.0, 1.0)))
+        for name in OPTIMIZERS
+        if name not in ("easgd",)
+    ] + [
         RunSpec("easgd", {"workers": 3}, ((1.0, 2.0),)),
-        RunSpec("sgd", {"max_delay": 4, "lr": 0.01}, ((1.0, 2.0),))]
+        RunSpec("sgd", {"max_delay": 4, "lr": 0.01}, ((1.0, 2.0),)),
+    ]
 
 
 def test_same_inputs_give_bit_identical_trajectories() -> None:
@@ -102,7 +110,7 @@ def test_adding_a_run_does_not_change_the_others_noise() -> None:
     runs = _noisy_scene()
     a = simulate(Bowl(), runs, 100, seed=1)
     b = simulate(Bowl(), [*runs, RunSpec("sgd", {"grad_noise": 1.0}, ((0.0, 1.0),))], 100, 1)
-    np.testing.assert_array_equal(a.positions, b.positions[:, :a.n_balls])
+    np.testing.assert_array_equal(a.positions, b.positions[:, : a.n_balls])
     disabled = [RunSpec("sgd", {"grad_noise": 1.0}, enabled=False), *runs]
     c = simulate(Bowl(), disabled, 100, seed=1)
     d = simulate(Bowl(), [RunSpec("adam", {"grad_noise": 1.0}), *runs], 100, seed=1)
@@ -114,8 +122,9 @@ def test_adding_a_run_does_not_change_the_others_noise() -> None:
 
 def test_gradient_noise_statistics_on_a_flat_surface() -> None:
     eta, gamma, lr = 0.5, 0.55, 1.0
-    run = RunSpec("sgd", {"lr": lr, "grad_noise": eta, "noise_gamma": gamma, "tol": 0.0},
-                  grid=(50, 40))
+    run = RunSpec(
+        "sgd", {"lr": lr, "grad_noise": eta, "noise_gamma": gamma, "tol": 0.0}, grid=(50, 40)
+    )
     traj = simulate(Flat(), [run], 30, seed=2)
     steps = np.diff(traj.positions, axis=0)  # = −lr·N(0, σ_k²)
     k = np.arange(30)
@@ -127,10 +136,13 @@ def test_gradient_noise_statistics_on_a_flat_surface() -> None:
     assert np.all(np.abs(per_step_std - 1) < 0.08)
 
 
-@pytest.mark.parametrize(("name", "mean", "std"), [
-    ("noise_training", EULER_GAMMA, math.pi / math.sqrt(6)),
-    ("noise_training_gaussian", EULER_GAMMA, math.sqrt(math.pi**2 / 6 + 0.3)),
-])
+@pytest.mark.parametrize(
+    ("name", "mean", "std"),
+    [
+        ("noise_training", EULER_GAMMA, math.pi / math.sqrt(6)),
+        ("noise_training_gaussian", EULER_GAMMA, math.sqrt(math.pi**2 / 6 + 0.3)),
+    ],
+)
 def test_noise_training_moves_by_gumbel_noise(name: str, mean: float, std: float) -> None:
     run = RunSpec(name, {"lr": 1.0, "noise_gamma": 0.0, "tol": 0.0}, grid=(40, 40))
     traj = simulate(Flat(), [run], 20, seed=5)
@@ -143,8 +155,9 @@ def test_noise_training_gaussian_kind_and_adam_noise_training() -> None:
     run = RunSpec("noise_training", {"lr": 1.0, "noise": "gaussian", "tol": 0.0}, grid=(40, 40))
     xi = -np.diff(simulate(Flat(), [run], 20, seed=5).positions, axis=0)
     assert abs(xi.mean()) < 0.03 and abs(xi.std() - 1) < 0.03
-    adam = simulate(Bowl(), [RunSpec("adam_noise_training", {"lr": 0.01}, ((3.0, 2.0),))],
-                    300, seed=0)
+    adam = simulate(
+        Bowl(), [RunSpec("adam_noise_training", {"lr": 0.01}, ((3.0, 2.0),))], 300, seed=0
+    )
     assert adam.status[0] == RUNNING and np.isfinite(adam.loss).all()
     assert np.linalg.norm(adam.positions[-1, 0]) > 1.0  # barely descends, honestly
 
@@ -170,12 +183,15 @@ def test_mini_batches_follow_a_fresh_shuffle_every_epoch() -> None:
             seen.append(rows.copy())
             return super().grad_rows(xy, rows)
 
-    traj = simulate(Spy(), [RunSpec("sgd", {"lr": 1.0, "batch_size": 4}, ((-2.0, -2.0),
-                                                                            (-6.0, 4.0)))],
-                    6, seed=0)
+    traj = simulate(
+        Spy(),
+        [RunSpec("sgd", {"lr": 1.0, "batch_size": 4}, ((-2.0, -2.0), (-6.0, 4.0)))],
+        6,
+        seed=0,
+    )
     assert [r.shape for r in seen] == [(2, 4), (2, 2)] * 3
     for epoch in range(3):
-        rows = np.concatenate(seen[2 * epoch:2 * epoch + 2], axis=1)
+        rows = np.concatenate(seen[2 * epoch : 2 * epoch + 2], axis=1)
         assert (np.sort(rows, axis=1) == np.arange(s.n_rows)).all()
     assert not all(np.array_equal(seen[0], seen[2 * e]) for e in (1, 2))
     one = simulate(s, [RunSpec("sgd", {"lr": 1.0, "batch_size": 1}, ((-2.0, -2.0),))], 60, 0)
@@ -194,8 +210,9 @@ def test_batch_size_on_a_plain_surface_is_an_error() -> None:
 
 def test_fixed_delay_uses_the_gradient_of_tau_updates_ago() -> None:
     lr, tau = 0.01, 3
-    traj = simulate(Bowl(), [RunSpec("sgd", {"lr": lr, "delay": tau, "tol": 0.0},
-                                     ((2.0, 1.0),))], 10, 0)
+    traj = simulate(
+        Bowl(), [RunSpec("sgd", {"lr": lr, "delay": tau, "tol": 0.0}, ((2.0, 1.0),))], 10, 0
+    )
     p = traj.positions[:, 0]
     g = np.column_stack([2 * p[:, 0], 20 * p[:, 1]])
     for t in range(10):
@@ -204,16 +221,23 @@ def test_fixed_delay_uses_the_gradient_of_tau_updates_ago() -> None:
 
 def test_random_delay_uses_some_recent_gradient() -> None:
     lr, tau = 0.01, 3
-    traj = simulate(Bowl(), [RunSpec("sgd", {"lr": lr, "max_delay": tau, "tol": 0.0},
-                                     ((2.0, 1.0), (-1.0, 0.5)))], 30, 4)
+    traj = simulate(
+        Bowl(),
+        [RunSpec("sgd", {"lr": lr, "max_delay": tau, "tol": 0.0}, ((2.0, 1.0), (-1.0, 0.5)))],
+        30,
+        4,
+    )
     lags = set()
     for b in range(2):
         p = traj.positions[:, b]
         g = np.column_stack([2 * p[:, 0], 20 * p[:, 1]])
         for t in range(30):
             step = (p[t] - p[t + 1]) / lr
-            match = [lag for lag in range(tau + 1) if t - lag >= 0
-                     and np.allclose(step, g[t - lag], rtol=1e-12)]
+            match = [
+                lag
+                for lag in range(tau + 1)
+                if t - lag >= 0 and np.allclose(step, g[t - lag], rtol=1e-12)
+            ]
             assert match
             lags.add(match[0])
     assert lags == {0, 1, 2, 3}
@@ -223,8 +247,10 @@ def test_random_delay_uses_some_recent_gradient() -> None:
 
 
 def test_divergence_is_marked_without_warnings() -> None:
-    runs = [RunSpec("sgd", {"lr": 3.0}, ((4.0, 0.0),), label="wild"),
-            RunSpec("sgd", {"lr": 0.001}, ((3.0, 0.5),), label="calm")]
+    runs = [
+        RunSpec("sgd", {"lr": 3.0}, ((4.0, 0.0),), label="wild"),
+        RunSpec("sgd", {"lr": 0.001}, ((3.0, 0.5),), label="calm"),
+    ]
     traj = simulate(Cliff(), runs, 100, 0)  # filterwarnings=error turns any into a failure
     assert traj.status.tolist() == [DIVERGED, RUNNING]
     s = int(traj.stop_step[0])
@@ -232,7 +258,7 @@ def test_divergence_is_marked_without_warnings() -> None:
     assert np.isfinite(traj.positions[:, 0]).all() and np.isfinite(traj.loss[:, 0]).all()
     assert (traj.positions[s:, 0] == traj.positions[s, 0]).all()
     assert traj.stop_step[1] == 100
-    f, _ = Cliff().value_and_grad(traj.positions[s + 1:s + 2, 0] + 0.0)
+    f, _ = Cliff().value_and_grad(traj.positions[s + 1 : s + 2, 0] + 0.0)
     assert np.isfinite(f).all()  # frozen at the last finite point, not the NaN one
 
 
@@ -257,16 +283,21 @@ def test_a_small_gradient_is_converged_even_with_patience() -> None:
     run = RunSpec("sgd", {"lr": 0.04, "tol": 1e-6, "patience": 1}, ((0.0, 0.0), (3.0, 2.0)))
     traj = simulate(Bowl(), [run], 2000, 0)
     assert traj.status.tolist() == [CONVERGED, STOPPED]
-    noisy = RunSpec("sgd", {"lr": 0.01, "grad_noise": 0.01, "tol": 1e-3, "patience": 20},
-                    ((3.0, 2.0),))  # issue 15's case: noise, then no progress
+    noisy = RunSpec(
+        "sgd", {"lr": 0.01, "grad_noise": 0.01, "tol": 1e-3, "patience": 20}, ((3.0, 2.0),)
+    )  # issue 15's case: noise, then no progress
     assert simulate(Bowl(), [noisy], 3000, 0).status[0] == STOPPED
 
 
-@pytest.mark.parametrize("run", [
-    RunSpec("sgd", {"lr": 0.01, "grad_noise": 0.3}, ((0.0, 0.0),)),
-    RunSpec("noise_training", {}, ((0.0, 0.0),)),
-    RunSpec("easgd", {}, ((0.0, 0.0),)),
-], ids=["grad_noise", "noise_training", "easgd"])
+@pytest.mark.parametrize(
+    "run",
+    [
+        RunSpec("sgd", {"lr": 0.01, "grad_noise": 0.3}, ((0.0, 0.0),)),
+        RunSpec("noise_training", {}, ((0.0, 0.0),)),
+        RunSpec("easgd", {}, ((0.0, 0.0),)),
+    ],
+    ids=["grad_noise", "noise_training", "easgd"],
+)
 def test_noise_lets_a_ball_leave_a_critical_point(run: RunSpec) -> None:
     """A ball started where ∇f = 0 with a noisy gradient is not 'converged' at step 0:
     the noise is what moves it (docs/algorithms.md#gradient-tolerance)."""
@@ -297,28 +328,32 @@ def test_validate_hyper_fills_defaults() -> None:
     assert validate_hyper("sgd", {"delay": 2.0})["delay"] == 2
 
 
-@pytest.mark.parametrize(("name", "hyper", "message"), [
-    ("adamm", {}, "unknown optimizer 'adamm'"),
-    ("adam", {"beta3": 0.5}, "adam: unknown hyperparameter 'beta3'"),
-    ("adam", {"lr": 0.0}, "adam: lr must be > 0"),
-    ("sgd", {"lr": -1}, "sgd: lr must be > 0"),
-    ("adam", {"beta1": 1.0}, "adam: beta1 must be in [0, 1)"),
-    ("adam", {"beta2": -0.1}, "adam: beta2 must be in [0, 1)"),
-    ("adam", {"eps": -1e-8}, "adam: eps must be >= 0"),
-    ("momentum", {"momentum": 1.5}, "momentum: momentum must be in [0, 1)"),
-    ("sgd", {"lr": "fast"}, "sgd: lr must be a number"),
-    ("sgd", {"lr": float("nan")}, "sgd: lr must be finite"),
-    ("sgd", {"schedule": "linear"}, "sgd: schedule must be one of"),
-    ("sgd", {"schedule": "step", "step_size": 2.5}, "sgd: step_size must be a whole number"),
-    ("sgd", {"schedule": "step", "step_size": 0}, "sgd: step_size must be >= 1"),
-    ("sgd", {"delay": 1, "max_delay": 2}, "either delay or max_delay"),
-    ("sgd", {"schedule": "exponential", "gamma": 2.0}, "sgd: gamma must be in (0, 1]"),
-    ("sgd", {"workers": 2}, "unknown hyperparameter 'workers'"),
-    ("noise_training", {"noise": "uniform"}, "noise must be one of gumbel, gaussian"),
-    ("sgd", {"batch_size": True}, "batch_size must be a number"),
-])
-def test_validate_hyper_rejects_in_one_line(name: str, hyper: dict[str, object],
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "hyper", "message"),
+    [
+        ("adamm", {}, "unknown optimizer 'adamm'"),
+        ("adam", {"beta3": 0.5}, "adam: unknown hyperparameter 'beta3'"),
+        ("adam", {"lr": 0.0}, "adam: lr must be > 0"),
+        ("sgd", {"lr": -1}, "sgd: lr must be > 0"),
+        ("adam", {"beta1": 1.0}, "adam: beta1 must be in [0, 1)"),
+        ("adam", {"beta2": -0.1}, "adam: beta2 must be in [0, 1)"),
+        ("adam", {"eps": -1e-8}, "adam: eps must be >= 0"),
+        ("momentum", {"momentum": 1.5}, "momentum: momentum must be in [0, 1)"),
+        ("sgd", {"lr": "fast"}, "sgd: lr must be a number"),
+        ("sgd", {"lr": float("nan")}, "sgd: lr must be finite"),
+        ("sgd", {"schedule": "linear"}, "sgd: schedule must be one of"),
+        ("sgd", {"schedule": "step", "step_size": 2.5}, "sgd: step_size must be a whole number"),
+        ("sgd", {"schedule": "step", "step_size": 0}, "sgd: step_size must be >= 1"),
+        ("sgd", {"delay": 1, "max_delay": 2}, "either delay or max_delay"),
+        ("sgd", {"schedule": "exponential", "gamma": 2.0}, "sgd: gamma must be in (0, 1]"),
+        ("sgd", {"workers": 2}, "unknown hyperparameter 'workers'"),
+        ("noise_training", {"noise": "uniform"}, "noise must be one of gumbel, gaussian"),
+        ("sgd", {"batch_size": True}, "batch_size must be a number"),
+    ],
+)
+def test_validate_hyper_rejects_in_one_line(
+    name: str, hyper: dict[str, object], message: str
+) -> None:
     with pytest.raises(StudioError) as info:
         validate_hyper(name, hyper)
     text = str(info.value)
@@ -348,10 +383,12 @@ def test_every_key_has_gui_metadata_and_its_default_validates() -> None:
 
 def test_schedules_match_their_closed_forms() -> None:
     k = np.arange(200)
-    np.testing.assert_allclose([step_decay(0.1, 30, 0.5)(i) for i in k],
-                               0.1 * 0.5 ** (k // 30), rtol=1e-15)
-    np.testing.assert_allclose([exponential_decay(0.1, 0.98)(i) for i in k],
-                               0.1 * 0.98**k, rtol=1e-13)
+    np.testing.assert_allclose(
+        [step_decay(0.1, 30, 0.5)(i) for i in k], 0.1 * 0.5 ** (k // 30), rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        [exponential_decay(0.1, 0.98)(i) for i in k], 0.1 * 0.98**k, rtol=1e-13
+    )
     w = 40
     s = k + 1
     noam = 0.1 * np.sqrt(w) * np.minimum(s**-0.5, s * w**-1.5)
@@ -375,7 +412,8 @@ def test_cosine_restarts_matches_torchs_recurrence(t0: int, t_mult: int) -> None
 
 
 def test_lr_array_holds_each_updates_rate() -> None:
-    run = RunSpec("sgd", {"lr": 0.1, "schedule": "step", "step_size": 2, "gamma": 0.1},
-                  ((1.0, 1.0),))
+    run = RunSpec(
+        "sgd", {"lr": 0.1, "schedule": "step", "step_size": 2, "gamma": 0.1}, ((1.0, 1.0),)
+    )
     traj = simulate(Bowl(), [run], 5, 0)
     np.testing.assert_allclose(traj.lr[:, 0], [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])

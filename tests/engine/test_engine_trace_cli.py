@@ -24,14 +24,30 @@ from studio.surface import PRESETS, surface_from_spec
 
 
 def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          text=True, timeout=120, check=False, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
 
 
 def test_csv_on_stdout() -> None:
-    out = studio("trace", "--surface", "rosenbrock", "--optimizer", "adam:lr=0.05,beta2=0.99",
-                 "--optimizer", "momentum:lr=0.0002,momentum=0.9,schedule=step,step_size=50,"
-                 "gamma=0.5", "--start", "-1.5,2", "--steps", "20")
+    out = studio(
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "adam:lr=0.05,beta2=0.99",
+        "--optimizer",
+        "momentum:lr=0.0002,momentum=0.9,schedule=step,step_size=50,gamma=0.5",
+        "--start",
+        "-1.5,2",
+        "--steps",
+        "20",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
     rows = list(csv.reader(io.StringIO(out.stdout)))
@@ -44,10 +60,25 @@ def test_csv_on_stdout() -> None:
 
 
 def test_json_and_npz_files(tmp_path: Path) -> None:
-    args = ["trace", "--surface", "x**2 + a*y**2", "--surface-param", "a=10", "--domain",
-            "-3,3,-2,2", "--optimizer", "rmsprop:lr=0.01,schedule=cosine_restarts,T0=10,T_mult=2",
-            "--optimizer", "sgd:lr=0.01,grad_noise=0.3", "--start-grid", "2x2", "--steps", "30",
-            "--seed", "4"]
+    args = [
+        "trace",
+        "--surface",
+        "x**2 + a*y**2",
+        "--surface-param",
+        "a=10",
+        "--domain",
+        "-3,3,-2,2",
+        "--optimizer",
+        "rmsprop:lr=0.01,schedule=cosine_restarts,T0=10,T_mult=2",
+        "--optimizer",
+        "sgd:lr=0.01,grad_noise=0.3",
+        "--start-grid",
+        "2x2",
+        "--steps",
+        "30",
+        "--seed",
+        "4",
+    ]
     out = studio(*args, "-o", str(tmp_path / "run.json"))
     assert out.returncode == 0, out.stderr
     doc = json.loads((tmp_path / "run.json").read_text())
@@ -63,17 +94,31 @@ def test_json_and_npz_files(tmp_path: Path) -> None:
 
 
 def test_patience_reads_stopped_early_not_converged(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "himmelblau", "--optimizer",
-                 "sgd:lr=0.005,grad_noise=1.0,patience=20,tol=0.001", "--steps", "2000",
-                 "-o", str(tmp_path / "run.json"))
+    out = studio(
+        "trace",
+        "--surface",
+        "himmelblau",
+        "--optimizer",
+        "sgd:lr=0.005,grad_noise=1.0,patience=20,tol=0.001",
+        "--steps",
+        "2000",
+        "-o",
+        str(tmp_path / "run.json"),
+    )
     assert out.returncode == 0, out.stderr
     ball = json.loads((tmp_path / "run.json").read_text())["balls"][0]
     assert ball["status"] == "stopped early" and 20 <= ball["stop_step"] < 2000
 
 
 def test_scene_file_and_overrides(tmp_path: Path) -> None:
-    out = studio("trace", str(asset_path("scenes/default.json")), "--steps", "5",
-                 "-o", str(tmp_path / "d.csv"))
+    out = studio(
+        "trace",
+        str(asset_path("scenes/default.json")),
+        "--steps",
+        "5",
+        "-o",
+        str(tmp_path / "d.csv"),
+    )
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))
     scene = load_scene(asset_path("scenes/default.json"))
@@ -81,21 +126,25 @@ def test_scene_file_and_overrides(tmp_path: Path) -> None:
     assert {r[0] for r in rows[1:]} == {run_label(r) for r in scene.runs}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--optimizer", "adamm"], "unknown optimizer 'adamm'"),
-    (["--optimizer", "adam:beta3=0.1"], "adam: unknown hyperparameter 'beta3'"),
-    (["--optimizer", "adam:lr=-1"], "adam: lr must be > 0"),
-    (["--optimizer", "adam:lr=fast"], "adam: lr must be a number"),
-    (["--optimizer", "adam:lr"], "expected key=value"),
-    (["--surface", "x**2 + zz", "--optimizer", "sgd", "--start", "1,1"], "zz"),
-    (["--surface", "x**2", "--optimizer", "sgd"], "give --start"),
-    (["--steps", "5"], "nothing to trace"),
-    (["--optimizer", "sgd", "--steps", "0x"], "argument --steps"),
-    (["--optimizer", "sgd", "--start", "1;2"], "argument --start"),
-    (["--optimizer", "sgd", "--steps", "99999999"], "steps"),
-])
-def test_errors_are_one_line_exit_2_and_write_nothing(tmp_path: Path, args: list[str],
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--optimizer", "adamm"], "unknown optimizer 'adamm'"),
+        (["--optimizer", "adam:beta3=0.1"], "adam: unknown hyperparameter 'beta3'"),
+        (["--optimizer", "adam:lr=-1"], "adam: lr must be > 0"),
+        (["--optimizer", "adam:lr=fast"], "adam: lr must be a number"),
+        (["--optimizer", "adam:lr"], "expected key=value"),
+        (["--surface", "x**2 + zz", "--optimizer", "sgd", "--start", "1,1"], "zz"),
+        (["--surface", "x**2", "--optimizer", "sgd"], "give --start"),
+        (["--steps", "5"], "nothing to trace"),
+        (["--optimizer", "sgd", "--steps", "0x"], "argument --steps"),
+        (["--optimizer", "sgd", "--start", "1;2"], "argument --start"),
+        (["--optimizer", "sgd", "--steps", "99999999"], "steps"),
+    ],
+)
+def test_errors_are_one_line_exit_2_and_write_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     out = studio("trace", *args, "-o", str(tmp_path / "out.csv"))
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
@@ -104,8 +153,9 @@ def test_errors_are_one_line_exit_2_and_write_nothing(tmp_path: Path, args: list
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b'{"runs": 3}',
-                                     b'{"version": 99}'])
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"\xff\xfe\x00", b'{"runs": 3}', b'{"version": 99}']
+)
 def test_corrupt_scene_is_one_line(tmp_path: Path, content: bytes) -> None:
     scene = tmp_path / "bad.json"
     scene.write_bytes(content)
@@ -118,13 +168,17 @@ def test_corrupt_scene_is_one_line(tmp_path: Path, content: bytes) -> None:
 HUGE = "1" + "0" * 400
 
 
-@pytest.mark.parametrize(("runs", "message"), [
-    (f'[{{"optimizer": "sgd", "hyper": {{"lr": {HUGE}}}, "starts": [[0, 0]]}}]', "401 digits"),
-    ('[{"optimizer": "sgd", "hyper": {"delay": 1e300}, "starts": [[0, 0]]}]', "delay"),
-    ('[{"optimizer": "sgd", "starts": [[1e308, 0]]}]', None),
-])
-def test_absurd_numbers_in_a_scene_are_refused_in_one_line(tmp_path: Path, runs: str,
-                                                           message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [
+        (f'[{{"optimizer": "sgd", "hyper": {{"lr": {HUGE}}}, "starts": [[0, 0]]}}]', "401 digits"),
+        ('[{"optimizer": "sgd", "hyper": {"delay": 1e300}, "starts": [[0, 0]]}]', "delay"),
+        ('[{"optimizer": "sgd", "starts": [[1e308, 0]]}]', None),
+    ],
+)
+def test_absurd_numbers_in_a_scene_are_refused_in_one_line(
+    tmp_path: Path, runs: str, message: str | None
+) -> None:
     path = tmp_path / "bad.json"
     path.write_text(f'{{"version": 1, "surface": {{"preset": "bowl"}}, "runs": {runs}}}')
     try:
@@ -153,10 +207,17 @@ def test_unknown_preset_parameter_is_an_error() -> None:
 
 
 def test_trace_into_a_closed_pipe_is_quiet() -> None:
-    cmd = (f"{sys.executable} -m studio trace --surface bowl --optimizer sgd --steps 5000 "
-           "--start-grid 8x8 | head -1")
-    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
-                         timeout=120, check=False)
+    cmd = (
+        f"{sys.executable} -m studio trace --surface bowl --optimizer sgd --steps 5000 "
+        "--start-grid 8x8 | head -1"
+    )
+    out = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0 and out.stderr == ""
     assert out.stdout.startswith("optimizer,ball,step,x,y,loss")
 
@@ -171,9 +232,21 @@ def test_missing_scene_and_bad_output(tmp_path: Path) -> None:
 
 
 def test_divergence_warns_and_truncates_rows(tmp_path: Path) -> None:
-    out = studio("trace", "--surface", "x**2 + 10*y**2", "--optimizer", "sgd:lr=0.2",
-                 "--optimizer", "sgd:lr=0.01", "--start", "1,1", "--steps", "60",
-                 "-o", str(tmp_path / "d.csv"))
+    out = studio(
+        "trace",
+        "--surface",
+        "x**2 + 10*y**2",
+        "--optimizer",
+        "sgd:lr=0.2",
+        "--optimizer",
+        "sgd:lr=0.01",
+        "--start",
+        "1,1",
+        "--steps",
+        "60",
+        "-o",
+        str(tmp_path / "d.csv"),
+    )
     assert out.returncode == 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -193,21 +266,32 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 
 def test_scene_from_args_builds_a_valid_scene() -> None:
-    scene = scene_from_args(_parse("--optimizer", "adam:lr=0.05", "--optimizer",
-                                   "nesterov:momentum=0.8,schedule=warmup,warmup=20",
-                                   "--start", "-1.5,2", "--start", "-2,2", "--seed", "3"))
+    scene = scene_from_args(
+        _parse(
+            "--optimizer",
+            "adam:lr=0.05",
+            "--optimizer",
+            "nesterov:momentum=0.8,schedule=warmup,warmup=20",
+            "--start",
+            "-1.5,2",
+            "--start",
+            "-2,2",
+            "--seed",
+            "3",
+        )
+    )
     assert scene.surface.preset == "rosenbrock" and scene.steps == 500 and scene.seed == 3
     assert [r.optimizer for r in scene.runs] == ["adam", "nesterov"]
     # The preset's suggested rate under the keys given, as a run added in the window gets.
     lr = PRESETS["rosenbrock"].suggested["nesterov"]["lr"]
-    assert scene.runs[1].hyper == {"lr": lr, "momentum": 0.8, "schedule": "warmup",
-                                   "warmup": 20}
+    assert scene.runs[1].hyper == {"lr": lr, "momentum": 0.8, "schedule": "warmup", "warmup": 20}
     assert isinstance(scene.runs[1].hyper["warmup"], int)
     assert scene.runs[0].starts == ((-1.5, 2.0), (-2.0, 2.0))
     assert [run_label(r) for r in scene.runs] == ["Adam (lr 0.05)", f"Nesterov (lr {lr:g})"]
     assert scene.runs[0].color != scene.runs[1].color
-    grid = scene_from_args(_parse("--surface", "himmelblau", "--optimizer", "sgd",
-                                  "--start-grid", "3x4"))
+    grid = scene_from_args(
+        _parse("--surface", "himmelblau", "--optimizer", "sgd", "--start-grid", "3x4")
+    )
     assert grid.runs[0].grid == (3, 4) and grid.surface.preset == "himmelblau"
     with pytest.raises(StudioError):
         scene_from_args(_parse("--optimizer", "sgd:lr=1,lr=2"))
@@ -240,8 +324,9 @@ def test_bench_baseline_loops_do_the_same_updates() -> None:
         loop = _loop_one(name, validate_hyper(name, hyper), start, 50)
         np.testing.assert_allclose(loop, traj.positions[-1, 0], rtol=1e-9, err_msg=name)
     traj = simulate(surface, [RunSpec("adam", {"lr": 0.01, "tol": 0.0}, ((-1.5, 2.0),))], 50, 0)
-    np.testing.assert_allclose(_loop_adam(start[None], 50, 0.01)[0], traj.positions[-1, 0],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        _loop_adam(start[None], 50, 0.01)[0], traj.positions[-1, 0], rtol=1e-9
+    )
 
 
 def test_bench_prints_its_table() -> None:
@@ -255,11 +340,17 @@ def _reference_csv(traj) -> str:  # type: ignore[no-untyped-def]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(trace.CSV_COLUMNS)
-    pos, loss, gn, lr = (traj.positions.tolist(), traj.loss.tolist(), traj.grad_norm.tolist(),
-                         traj.lr.tolist())
+    pos, loss, gn, lr = (
+        traj.positions.tolist(),
+        traj.loss.tolist(),
+        traj.grad_norm.tolist(),
+        traj.lr.tolist(),
+    )
     for b in range(traj.n_balls):
-        w.writerows((traj.ball_label[b], b, t, pos[t][b][0], pos[t][b][1], loss[t][b], gn[t][b],
-                     lr[t][b]) for t in range(int(traj.stop_step[b]) + 1))
+        w.writerows(
+            (traj.ball_label[b], b, t, pos[t][b][0], pos[t][b][1], loss[t][b], gn[t][b], lr[t][b])
+            for t in range(int(traj.stop_step[b]) + 1)
+        )
     return buf.getvalue()
 
 
@@ -274,14 +365,26 @@ def _reference_json(traj, scene) -> bytes:  # type: ignore[no-untyped-def]
     for b in range(traj.n_balls):
         end = int(traj.stop_step[b]) + 1
         run = scene.runs[int(traj.ball_run[b])]
-        balls.append({
-            "label": traj.ball_label[b], "optimizer": run.optimizer,
-            "run": int(traj.ball_run[b]), "color": run.color,
-            "status": STATUS_NAMES[int(traj.status[b])], "stop_step": int(traj.stop_step[b]),
-            **{k: finite(v[:end, b].tolist()) for k, v in (
-                ("x", traj.positions[:, :, 0]), ("y", traj.positions[:, :, 1]),
-                ("loss", traj.loss), ("grad_norm", traj.grad_norm), ("lr", traj.lr))},
-        })
+        balls.append(
+            {
+                "label": traj.ball_label[b],
+                "optimizer": run.optimizer,
+                "run": int(traj.ball_run[b]),
+                "color": run.color,
+                "status": STATUS_NAMES[int(traj.status[b])],
+                "stop_step": int(traj.stop_step[b]),
+                **{
+                    k: finite(v[:end, b].tolist())
+                    for k, v in (
+                        ("x", traj.positions[:, :, 0]),
+                        ("y", traj.positions[:, :, 1]),
+                        ("loss", traj.loss),
+                        ("grad_norm", traj.grad_norm),
+                        ("lr", traj.lr),
+                    )
+                },
+            }
+        )
     doc = {"scene": scene_to_dict(scene), "steps": traj.steps, "balls": balls}
     return json.dumps(doc, allow_nan=False).encode()
 
@@ -289,9 +392,22 @@ def _reference_json(traj, scene) -> bytes:  # type: ignore[no-untyped-def]
 def test_streaming_writers_match_the_whole_document_byte_for_byte(monkeypatch) -> None:
     # Chunks of 7 rows: many chunk boundaries, a diverged ball stopping mid-chunk.
     monkeypatch.setattr(trace, "CHUNK_ROWS", 7)
-    scene = scene_from_args(_parse("--surface", "x**2 + 10*y**2", "--optimizer", "sgd:lr=0.2",
-                                   "--optimizer", "adam:lr=0.01,grad_noise=0.3",
-                                   "--start-grid", "3x2", "--steps", "40", "--seed", "3"))
+    scene = scene_from_args(
+        _parse(
+            "--surface",
+            "x**2 + 10*y**2",
+            "--optimizer",
+            "sgd:lr=0.2",
+            "--optimizer",
+            "adam:lr=0.01,grad_noise=0.3",
+            "--start-grid",
+            "3x2",
+            "--steps",
+            "40",
+            "--seed",
+            "3",
+        )
+    )
     _surface, traj = simulate_scene(scene)
     assert len(set(traj.stop_step.tolist())) > 1
     text = io.StringIO()
@@ -303,8 +419,17 @@ def test_streaming_writers_match_the_whole_document_byte_for_byte(monkeypatch) -
 
 
 def test_npz_is_stored_uncompressed_unless_asked(tmp_path: Path) -> None:
-    args = ["trace", "--surface", "bowl", "--optimizer", "sgd", "--start-grid", "2x2",
-            "--steps", "30"]
+    args = [
+        "trace",
+        "--surface",
+        "bowl",
+        "--optimizer",
+        "sgd",
+        "--start-grid",
+        "2x2",
+        "--steps",
+        "30",
+    ]
     assert studio(*args, "-o", str(tmp_path / "plain.npz")).returncode == 0
     assert studio(*args, "--compress", "-o", str(tmp_path / "small.npz")).returncode == 0
     with zipfile.ZipFile(tmp_path / "plain.npz") as z:
@@ -322,11 +447,14 @@ def test_npz_is_stored_uncompressed_unless_asked(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".npz"])
 def test_a_trace_too_large_for_memory_is_refused_up_front(tmp_path: Path, suffix: str) -> None:
     # 64 runs x a 64x64 grid x 17 EASGD balls per start: 4.5 million balls.
-    runs = [{"optimizer": "easgd", "hyper": {"workers": 16}, "grid": [64, 64],
-             "label": f"run {i}"} for i in range(64)]
+    runs = [
+        {"optimizer": "easgd", "hyper": {"workers": 16}, "grid": [64, 64], "label": f"run {i}"}
+        for i in range(64)
+    ]
     scene = tmp_path / "huge.json"
-    scene.write_text(json.dumps({"version": 1, "steps": 1, "surface": {"preset": "bowl"},
-                                 "runs": runs}))
+    scene.write_text(
+        json.dumps({"version": 1, "steps": 1, "surface": {"preset": "bowl"}, "runs": runs})
+    )
     out = studio("trace", str(scene), "-o", str(tmp_path / f"out{suffix}"))
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
@@ -338,8 +466,9 @@ def test_a_trace_too_large_for_memory_is_refused_up_front(tmp_path: Path, suffix
 def test_the_largest_grid_at_its_step_cap_is_admitted() -> None:
     from studio.engine.memory import MEMORY_LIMIT, check_trace_memory, scene_balls, trace_bytes
 
-    scene = scene_from_args(_parse("--optimizer", "sgd", "--start-grid", "64x64",
-                                   "--steps", "2928"))
+    scene = scene_from_args(
+        _parse("--optimizer", "sgd", "--start-grid", "64x64", "--steps", "2928")
+    )
     for fmt in (".csv", ".json", ".npz"):
         check_trace_memory(scene, fmt)
     n, chars, width = scene_balls(scene)

@@ -19,16 +19,23 @@ def test_a_differing_hyperparameter_comes_before_the_start() -> None:
 
 
 def test_distinct_and_user_labels_are_kept_and_twins_are_numbered() -> None:
-    runs = [RunSpec("sgd", {"lr": 0.1}), RunSpec("adam", label="mine"),
-            RunSpec("adam", label="mine"), RunSpec("momentum"), RunSpec("momentum")]
+    runs = [
+        RunSpec("sgd", {"lr": 0.1}),
+        RunSpec("adam", label="mine"),
+        RunSpec("adam", label="mine"),
+        RunSpec("momentum"),
+        RunSpec("momentum"),
+    ]
     labels = run_labels(runs)
     assert labels[:3] == ["SGD (lr 0.1)", "mine", "mine"]
     assert labels[3].endswith("#1)") and labels[4].endswith("#2)")
 
 
 def test_trajectory_ball_labels_use_them() -> None:
-    scene = Scene(surface=SurfaceSpec(preset="bowl"),
-                  runs=tuple(RunSpec("adam", {"lr": 0.05}, ((float(i), 1.0),))
-                             for i in range(2)), steps=3)
+    scene = Scene(
+        surface=SurfaceSpec(preset="bowl"),
+        runs=tuple(RunSpec("adam", {"lr": 0.05}, ((float(i), 1.0),)) for i in range(2)),
+        steps=3,
+    )
     _surface, traj = simulate_scene(scene)
     assert traj.ball_label[0] != traj.ball_label[1]

@@ -25,8 +25,9 @@ def race() -> list[RunSpec]:
     return [
         RunSpec("sgd", {"lr": 0.001, "grad_noise": 0.3}, ((-1.5, 2.0),)),
         RunSpec("nesterov", {"lr": 0.0003}, ((-1.5, 2.0),)),
-        RunSpec("adam", {"lr": 0.05, "schedule": "cosine_restarts", "T0": 20},
-                ((-1.0, 1.0), (0.5, 2.5))),
+        RunSpec(
+            "adam", {"lr": 0.05, "schedule": "cosine_restarts", "T0": 20}, ((-1.0, 1.0), (0.5, 2.5))
+        ),
         RunSpec("easgd", {"lr": 0.001}, ((-1.5, 2.0),)),
         RunSpec("noise_training", {"lr": 0.01}, ((0.0, 0.0),)),
         RunSpec("rmsprop", {"lr": 0.01, "max_delay": 5}, ((1.5, -0.5),)),
@@ -61,15 +62,16 @@ def test_adding_removing_and_reordering_runs() -> None:
     runs = race()
     cache = RunCache()
     cache.simulate(surface, runs, 80, 1)
-    for edited in (runs + [RunSpec("adam", {"lr": 0.1}, ((1.0, 1.0),))], runs[1:],
-                   runs[::-1], []):
+    for edited in (runs + [RunSpec("adam", {"lr": 0.1}, ((1.0, 1.0),))], runs[1:], runs[::-1], []):
         same(cache.simulate(surface, edited, 80, 1), simulate(surface, edited, 80, 1))
 
 
 def test_mini_batches_on_a_data_fit_surface() -> None:
     surface = preset_surface("sigmoid_neuron")
-    runs = [RunSpec("sgd", {"lr": 0.5, "batch_size": 2}, ((-2.0, -2.0),)),
-            RunSpec("adam", {"lr": 0.05, "batch_size": 1}, ((-6.0, 4.0),))]
+    runs = [
+        RunSpec("sgd", {"lr": 0.5, "batch_size": 2}, ((-2.0, -2.0),)),
+        RunSpec("adam", {"lr": 0.05, "batch_size": 1}, ((-6.0, 4.0),)),
+    ]
     cache = RunCache()
     cache.simulate(surface, runs, 60, 3)
     runs[1] = dataclasses.replace(runs[1], hyper={"lr": 0.1, "batch_size": 1})
@@ -80,9 +82,11 @@ def test_a_new_surface_steps_or_seed_start_afresh() -> None:
     runs = race()[:3]
     cache = RunCache()
     cache.simulate(preset_surface("rosenbrock"), runs, 50, 0)
-    for surface, steps, seed in ((preset_surface("beale"), 50, 0),
-                                 (preset_surface("beale"), 70, 0),
-                                 (preset_surface("beale"), 70, 4)):
+    for surface, steps, seed in (
+        (preset_surface("beale"), 50, 0),
+        (preset_surface("beale"), 70, 0),
+        (preset_surface("beale"), 70, 4),
+    ):
         same(cache.simulate(surface, runs, steps, seed), simulate(surface, runs, steps, seed))
 
 
@@ -97,6 +101,6 @@ def test_growing_past_the_cache_limit_simulates_once(monkeypatch: pytest.MonkeyP
     calls = []
     real = run_cache.simulate
     monkeypatch.setattr(run_cache, "simulate", lambda *a, **k: calls.append(a) or real(*a, **k))
-    runs[1] = dataclasses.replace(runs[1], grid=(64, 64))   # 4097 balls x 501 steps
+    runs[1] = dataclasses.replace(runs[1], grid=(64, 64))  # 4097 balls x 501 steps
     same(cache.simulate(surface, runs, 500, 0), simulate(surface, runs, 500, 0))
     assert len(calls) == 1 and not cache._parts

@@ -11,10 +11,11 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
-from readback import read_mp4
 
 from studio.errors import StudioError
 from studio.export import ExportError, format_of, open_writer
+
+from readback import read_mp4
 
 ORANGE = (230, 159, 0)
 BLUE = (0, 114, 178)
@@ -24,7 +25,7 @@ def moving_square(i: int, size: tuple[int, int]) -> np.ndarray:
     """A grey frame with an orange square moving right and a fixed blue bar."""
     w, h = size
     frame = np.full((h, w, 3), 235, np.uint8)
-    frame[h // 4: h // 4 + 16, 4 + 8 * i: 20 + 8 * i] = ORANGE
+    frame[h // 4 : h // 4 + 16, 4 + 8 * i : 20 + 8 * i] = ORANGE
     frame[-12:, : w // 2] = BLUE
     return frame
 
@@ -63,8 +64,9 @@ def test_gif_reads_back_with_one_palette_loop_and_durations(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("fps,delay_ms", [(30, 30), (50, 20), (24, 40), (1, 1000)])
-def test_gif_frames_all_last_the_same_whole_hundredths(tmp_path: Path, fps: float,
-                                                       delay_ms: int) -> None:
+def test_gif_frames_all_last_the_same_whole_hundredths(
+    tmp_path: Path, fps: float, delay_ms: int
+) -> None:
     """GIF delays are hundredths of a second: every frame gets the same one (30 frames/s
     plays at 33.3, never 30, 30, 40 ms in turn, which judders)."""
     path = tmp_path / "clip.gif"
@@ -80,14 +82,18 @@ def test_gif_frames_all_last_the_same_whole_hundredths(tmp_path: Path, fps: floa
     assert durations == [delay_ms] * 7
 
 
-@pytest.mark.parametrize("name,fps,words", [
-    ("clip.mp4", 999999, "MP4 frame rate must be 1 to 120 frames/s"),
-    ("clip.mp4", 0.5, "MP4 frame rate must be 1 to 120 frames/s"),
-    ("clip.gif", 60, "GIF frame rate must be 1 to 50 frames/s"),
-    ("clip.gif", 0, "frame rate must be positive"),
-])
-def test_frame_rates_players_cannot_play_are_refused(tmp_path: Path, name: str, fps: float,
-                                                     words: str) -> None:
+@pytest.mark.parametrize(
+    "name,fps,words",
+    [
+        ("clip.mp4", 999999, "MP4 frame rate must be 1 to 120 frames/s"),
+        ("clip.mp4", 0.5, "MP4 frame rate must be 1 to 120 frames/s"),
+        ("clip.gif", 60, "GIF frame rate must be 1 to 50 frames/s"),
+        ("clip.gif", 0, "frame rate must be positive"),
+    ],
+)
+def test_frame_rates_players_cannot_play_are_refused(
+    tmp_path: Path, name: str, fps: float, words: str
+) -> None:
     with pytest.raises(ExportError, match=words) as info:
         open_writer(tmp_path / name, fps, (64, 48))
     assert "\n" not in str(info.value)
@@ -110,14 +116,29 @@ def test_mp4_reads_back_h264_yuv420p_at_fps(tmp_path: Path) -> None:
 
 
 # Okabe-Ito colours as the views draw them, a dark and a light background, pure primaries.
-FLAT = [(230, 220, 32), (0, 158, 115), (86, 180, 233), (213, 94, 0), (204, 121, 167),
-        (20, 20, 20), (240, 240, 240), (255, 0, 0), (0, 255, 0), (0, 0, 255)]
+FLAT = [
+    (230, 220, 32),
+    (0, 158, 115),
+    (86, 180, 233),
+    (213, 94, 0),
+    (204, 121, 167),
+    (20, 20, 20),
+    (240, 240, 240),
+    (255, 0, 0),
+    (0, 255, 0),
+    (0, 0, 255),
+]
 
 
 def stream_info(path: Path) -> str:
     """The `Stream #0:0 ... Video: ...` line ffmpeg prints for a file."""
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     lines = [ln for ln in proc.stderr.splitlines() if "Video:" in ln]
     assert len(lines) == 1, proc.stderr
     return lines[0]
@@ -128,9 +149,25 @@ def decode_bt709(path: Path, size: tuple[int, int]) -> np.ndarray:
     limited range, whatever the file says."""
     w, h = size
     proc = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path),
-         "-vf", "scale=in_color_matrix=bt709:in_range=tv,format=rgb24", "-frames:v", "1",
-         "-f", "rawvideo", "-"], capture_output=True, check=True, timeout=60)
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            "scale=in_color_matrix=bt709:in_range=tv,format=rgb24",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
     return np.frombuffer(proc.stdout, np.uint8).reshape(h, w, 3)
 
 
@@ -140,7 +177,7 @@ def test_mp4_is_bt709_tagged_and_flat_colours_round_trip(tmp_path: Path) -> None
     size = (32 * len(FLAT), 32)
     frame = np.zeros((32, size[0], 3), np.uint8)
     for k, colour in enumerate(FLAT):
-        frame[:, 32 * k: 32 * (k + 1)] = colour
+        frame[:, 32 * k : 32 * (k + 1)] = colour
     path = tmp_path / "flat.mp4"
     with open_writer(path, 10, size) as out:
         for _ in range(3):
@@ -209,8 +246,9 @@ def test_missing_folder_is_a_one_line_export_error(tmp_path: Path) -> None:
     assert isinstance(info.value, StudioError) and "\n" not in str(info.value)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root may write to a read-only folder")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write to a read-only folder"
+)
 def test_read_only_folder_is_an_export_error(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -251,14 +289,17 @@ def test_encoder_dying_mid_clip_is_an_export_error_and_no_file(tmp_path: Path) -
 
 @pytest.mark.skipif(os.name != "posix", reason="a POSIX shell wrapper limits the file size")
 @pytest.mark.parametrize("name", ["clip.gif", "clip.mp4"])
-def test_encoder_write_failure_reads_as_one_clean_line(tmp_path: Path, name: str,
-                                                       monkeypatch) -> None:
+def test_encoder_write_failure_reads_as_one_clean_line(
+    tmp_path: Path, name: str, monkeypatch
+) -> None:
     """A full disk, as ffmpeg meets it: a write fails mid-file. ffmpeg's log lines start
     with `[out#0/gif @ 0x55…]`; the user reads the reason only."""
     wrapper = tmp_path / "ffmpeg"
     # The real ffmpeg under a 20 kB file-size limit, SIGXFSZ ignored: writes fail (EFBIG).
-    wrapper.write_text(f"#!/bin/sh\ntrap '' XFSZ\nulimit -f 40\n"
-                       f"exec '{imageio_ffmpeg.get_ffmpeg_exe()}' \"$@\"\n", encoding="utf-8")
+    wrapper.write_text(
+        f"#!/bin/sh\ntrap '' XFSZ\nulimit -f 40\nexec '{imageio_ffmpeg.get_ffmpeg_exe()}' \"$@\"\n",
+        encoding="utf-8",
+    )
     wrapper.chmod(0o755)
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(wrapper))
     folder = tmp_path / "out"

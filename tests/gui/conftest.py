@@ -24,14 +24,32 @@ from qt_helpers import shown  # noqa: E402
 QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 SCENE = {
-    "version": 1, "title": "", "steps": 120, "seed": 0,
-    "surface": {"preset": "rosenbrock", "expression": "", "params": {}, "domain": None,
-                "height": "auto"},
+    "version": 1,
+    "title": "",
+    "steps": 120,
+    "seed": 0,
+    "surface": {
+        "preset": "rosenbrock",
+        "expression": "",
+        "params": {},
+        "domain": None,
+        "height": "auto",
+    },
     "runs": [
-        {"optimizer": "adam", "label": "Adam", "color": "#e69f00", "hyper": {"lr": 0.05},
-         "starts": [[-1.5, 2.0]]},
-        {"optimizer": "momentum", "label": "Momentum", "color": "#56b4e9",
-         "hyper": {"lr": 0.0005}, "starts": [[1.5, -0.5]]},
+        {
+            "optimizer": "adam",
+            "label": "Adam",
+            "color": "#e69f00",
+            "hyper": {"lr": 0.05},
+            "starts": [[-1.5, 2.0]],
+        },
+        {
+            "optimizer": "momentum",
+            "label": "Momentum",
+            "color": "#56b4e9",
+            "hyper": {"lr": 0.0005},
+            "starts": [[1.5, -0.5]],
+        },
     ],
 }
 
@@ -56,8 +74,9 @@ def window(qtbot, scene_file: Path, monkeypatch: pytest.MonkeyPatch):
     from studio.gui.main_window import MainWindow
 
     # Never block on the unsaved-changes prompt: discard.
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
+    )
     w = shown(qtbot, MainWindow(scene_file, restore=False, autoplay=False), (1280, 800))
     assert w.session.wait_for_simulation()
     yield w

@@ -19,13 +19,16 @@ from studio.scene import RunSpec, Scene, SurfaceSpec
 
 @pytest.fixture
 def grid_session(qtbot):
-    runs = (RunSpec("adam", {"lr": 0.05}, ((0.0, 0.0),), grid=(12, 12), label="Adam grid",
-                    color="#e69f00"),
-            RunSpec("sgd", {"lr": 0.0005}, ((1.5, -0.5),), label="SGD", color="#56b4e9"),
-            RunSpec("sgd", {"lr": 0.02}, ((0.0, 0.0),), grid=(9, 9), label="SGD grid",
-                    color="#009e73"))
-    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=200),
-                      threaded=False)
+    runs = (
+        RunSpec(
+            "adam", {"lr": 0.05}, ((0.0, 0.0),), grid=(12, 12), label="Adam grid", color="#e69f00"
+        ),
+        RunSpec("sgd", {"lr": 0.0005}, ((1.5, -0.5),), label="SGD", color="#56b4e9"),
+        RunSpec("sgd", {"lr": 0.02}, ((0.0, 0.0),), grid=(9, 9), label="SGD grid", color="#009e73"),
+    )
+    session = Session(
+        Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=200), threaded=False
+    )
     yield session
     session.pause()
 
@@ -48,30 +51,37 @@ def test_grid_balls_and_trails_sit_on_their_recorded_loss(qtbot, grid_session) -
         world = np.asarray(view.ball_item.pos)
         expected = hm.transform(traj.loss[frame]) * view._z_scale + LIFT
         assert np.allclose(world[inside, 2], expected[inside], atol=1e-4)
-        assert np.allclose(world[inside, :2] / view._world_scale + view._centre,
-                           traj.positions[frame, inside], atol=1e-4)
+        assert np.allclose(
+            world[inside, :2] / view._world_scale + view._centre,
+            traj.positions[frame, inside],
+            atol=1e-4,
+        )
         solid, ghost = view._trail_items[index]
-        assert not ghost.visible()                 # a grid draws one plain line per tail
+        assert not ghost.visible()  # a grid draws one plain line per tail
         if frame == 0:
             assert not solid.visible()
             continue
         segs = np.asarray(solid.pos).reshape(-1, 2, 3)
         cols = grid_trail.track.ball_index
         steps = min(frame, SHORT_TRAIL_STEPS)
-        window = traj.positions[frame - steps:frame + 1, cols]
-        stays = ((window[..., 0] >= xmin) & (window[..., 0] <= xmax)
-                 & (window[..., 1] >= ymin) & (window[..., 1] <= ymax)).all(0)
-        assert len(segs) >= steps * stays.sum()    # every tail that stays on the map is drawn
+        window = traj.positions[frame - steps : frame + 1, cols]
+        stays = (
+            (window[..., 0] >= xmin)
+            & (window[..., 0] <= xmax)
+            & (window[..., 1] >= ymin)
+            & (window[..., 1] <= ymax)
+        ).all(0)
+        assert len(segs) >= steps * stays.sum()  # every tail that stays on the map is drawn
         # Each drawn vertex is a trajectory point lifted onto its recorded loss.
-        for item, _ghost in view._trail_items:    # the diverged grid's tails too
+        for item, _ghost in view._trail_items:  # the diverged grid's tails too
             if item.visible():
                 tail_xy = np.asarray(item.pos)[:, :2] / view._world_scale + view._centre
                 assert (tail_xy[:, 0] >= xmin - 1e-4).all()
                 assert (tail_xy[:, 0] <= xmax + 1e-4).all()
                 assert (tail_xy[:, 1] >= ymin - 1e-4).all()
                 assert (tail_xy[:, 1] <= ymax + 1e-4).all()
-        if stays.all():                            # then the layout is (steps, balls, 2)
-            f = traj.loss[frame - steps:frame + 1, cols]
+        if stays.all():  # then the layout is (steps, balls, 2)
+            f = traj.loss[frame - steps : frame + 1, cols]
             z = (hm.transform(f) * view._z_scale + LIFT).astype(np.float32)
             z_drawn = segs[..., 2].reshape(steps, len(cols), 2)
             assert np.allclose(z_drawn[..., 0], z[:-1], atol=1e-4)
@@ -91,8 +101,9 @@ def test_contour_shows_every_grid_ball_where_the_trajectory_has_it(qtbot, grid_s
         shown = np.column_stack(view.balls.getData())
         assert shown.shape == (traj.n_balls, 2)
         pos = traj.positions[frame]
-        inside = ((pos[:, 0] >= xmin) & (pos[:, 0] <= xmax)
-                  & (pos[:, 1] >= ymin) & (pos[:, 1] <= ymax))
+        inside = (
+            (pos[:, 0] >= xmin) & (pos[:, 0] <= xmax) & (pos[:, 1] >= ymin) & (pos[:, 1] <= ymax)
+        )
         assert np.array_equal(shown[inside], pos[inside])
         assert (shown[:, 0] >= xmin).all() and (shown[:, 0] <= xmax).all()
         assert (shown[:, 1] >= ymin).all() and (shown[:, 1] <= ymax).all()
@@ -103,8 +114,11 @@ def test_balls_stay_on_a_new_surface_until_its_run_arrives(qtbot) -> None:
     simulates, the old run's balls are lifted onto the new mesh, not its old heights."""
     import dataclasses
 
-    runs = (RunSpec("adam", {"lr": 0.05}, ((0.0, 0.0),), grid=(9, 9), label="Adam grid",
-                    color="#e69f00"),)
+    runs = (
+        RunSpec(
+            "adam", {"lr": 0.05}, ((0.0, 0.0),), grid=(9, 9), label="Adam grid", color="#e69f00"
+        ),
+    )
     session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=60))
     view = View3D(session)
     qtbot.addWidget(view)
@@ -113,7 +127,7 @@ def test_balls_stay_on_a_new_surface_until_its_run_arrives(qtbot) -> None:
     old = session.trajectory
     surface = dataclasses.replace(session.scene.surface, params={"a": 1.0, "b": 5.0})
     session.edit_scene(dataclasses.replace(session.scene, surface=surface), "Edit b")
-    assert session.trajectory is old                    # the new run is still simulating
+    assert session.trajectory is old  # the new run is still simulating
     hm, xy = view._heightmap, old.positions[30]
     inside = np.abs(np.asarray(view.ball_item.pos)[:, :2]).max(1) < 4.9
     expected = hm.transform(session.surface.value(xy)) * view._z_scale + LIFT

@@ -20,9 +20,11 @@ WAIT_MS = 30_000  # a cold helper imports sympy first; on a loaded machine that 
 
 @pytest.fixture
 def session() -> Session:
-    scene = Scene(surface=SurfaceSpec(preset="rosenbrock"),
-                  runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),),
-                  steps=40)
+    scene = Scene(
+        surface=SurfaceSpec(preset="rosenbrock"),
+        runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),),
+        steps=40,
+    )
     return Session(scene, threaded=False)
 
 
@@ -57,8 +59,9 @@ def type_and_apply(qtbot, editor: SurfaceEditor, text: str) -> None:
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Return)
 
 
-def test_typing_a_slow_formula_never_blocks_the_event_loop(qtbot, editor: SurfaceEditor,
-                                                            session: Session) -> None:
+def test_typing_a_slow_formula_never_blocks_the_event_loop(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     text = "tanh(tanh(hypot(log2(2.960155), sigmoid(0)))) + x + 0.00081*y"
     old = session.surface
     beat = Heartbeat(qtbot)
@@ -77,8 +80,9 @@ def test_typing_a_slow_formula_never_blocks_the_event_loop(qtbot, editor: Surfac
     assert session.surface is not old
 
 
-def test_a_too_complex_formula_is_refused_and_the_surface_stays(qtbot, editor: SurfaceEditor,
-                                                               session: Session) -> None:
+def test_a_too_complex_formula_is_refused_and_the_surface_stays(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     editor.compiler.budget_s = 1e-6  # any real compile takes longer
     scene, surface = session.scene, session.surface
     type_and_apply(qtbot, editor, "sin(x)*cos(y) + 0.00082")
@@ -101,11 +105,15 @@ def test_the_last_typed_formula_wins(qtbot, editor: SurfaceEditor, session: Sess
     assert session.scene.surface.expression == second
 
 
-def test_a_compiled_formula_applies_at_once(qtbot, editor: SurfaceEditor,
-                                           session: Session) -> None:
+def test_a_compiled_formula_applies_at_once(qtbot, editor: SurfaceEditor, session: Session) -> None:
     text = "x^2 + 3*y^2 + 0.00085"
-    spec = SurfaceSpec(preset=None, expression=text, params={"a": 1.0, "b": 100.0},
-                       domain=editor.effective_domain(), height=session.scene.surface.height)
+    spec = SurfaceSpec(
+        preset=None,
+        expression=text,
+        params={"a": 1.0, "b": 100.0},
+        domain=editor.effective_domain(),
+        height=session.scene.surface.height,
+    )
     assert surface_if_compiled(spec) is None
     type_and_apply(qtbot, editor, text)
     qtbot.waitUntil(lambda: session.scene.surface.expression == text, timeout=WAIT_MS)
@@ -122,7 +130,6 @@ def test_worker_outlives_nothing(qtbot) -> None:
     worker.request(SurfaceSpec(preset=None, expression="x*y + 0.00086"), lambda: calls.append(1))
     qtbot.waitUntil(lambda: not worker.busy, timeout=WAIT_MS)
     assert calls == [1]
-    worker.request(SurfaceSpec(preset=None, expression="x*y*y + 0.00087"),
-                   lambda: calls.append(2))
+    worker.request(SurfaceSpec(preset=None, expression="x*y*y + 0.00087"), lambda: calls.append(2))
     worker.deleteLater()
     qtbot.wait(200)

@@ -19,8 +19,9 @@ class _Emitter(QObject):
 
 
 @pytest.mark.qt_no_exception_capture
-def test_the_same_error_every_tick_is_logged_and_shown_once(qtbot, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_same_error_every_tick_is_logged_and_shown_once(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(crash_report, "log_path", lambda: tmp_path / "errors.log")
     shown: list[tuple[str, str]] = []
     reporter = crash_report.CrashReporter(show=lambda s, d: shown.append((s, d)))
@@ -61,8 +62,14 @@ def test_a_raising_slot_does_not_abort_the_app_or_print(tmp_path: Path) -> None:
         sys.exit(app.exec())
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True,
-                          text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "shown: ValueError: boom"
     assert done.stderr == ""

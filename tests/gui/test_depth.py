@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from qt_helpers import shown
 from test_views import grab_rgb
 
 from studio.export.options import RenderOptions
@@ -24,17 +23,26 @@ from studio.gui.views.heightmap import axis_names, build_heightmap, loss_ticks, 
 from studio.gui.views.trails import coincident_rings, outward
 from studio.scene import RunSpec, Scene, SurfaceSpec
 
+from qt_helpers import shown
+
 COLOURS = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2")
 VALLEY_RUNS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
 
 def valley_scene(leave_out: int | None = None) -> Scene:
     """The 20-step steep valley of issue 13: five optimizers from (-6, -6) at lr 0.4."""
-    runs = tuple(RunSpec(name, {"lr": 0.4}, ((-6.0, -6.0),), color=colour)
-                 for k, (name, colour) in enumerate(zip(VALLEY_RUNS, COLOURS))
-                 if k != leave_out)
-    return Scene(surface=SurfaceSpec(preset=None, expression="0.1*x^2 + 2*y^2",
-                                     domain=(-7.0, 7.0, -7.0, 7.0)), runs=runs, steps=20)
+    runs = tuple(
+        RunSpec(name, {"lr": 0.4}, ((-6.0, -6.0),), color=colour)
+        for k, (name, colour) in enumerate(zip(VALLEY_RUNS, COLOURS, strict=False))
+        if k != leave_out
+    )
+    return Scene(
+        surface=SurfaceSpec(
+            preset=None, expression="0.1*x^2 + 2*y^2", domain=(-7.0, 7.0, -7.0, 7.0)
+        ),
+        runs=runs,
+        steps=20,
+    )
 
 
 def last_frame(scene: Scene, **kw) -> np.ndarray:
@@ -53,19 +61,26 @@ def test_every_run_of_the_steep_valley_is_visible_in_3d(qtbot) -> None:
 
 
 def well_scene(optimizers: tuple[str, ...] = ("adam", "sgd")) -> Scene:
-    runs = tuple(RunSpec(name, {"lr": 0.1}, ((-2.0, 1.5),), color=colour)
-                 for name, colour in zip(optimizers, COLOURS))
-    return Scene(surface=SurfaceSpec(preset=None, expression="-10*exp(-(x^2+y^2))",
-                                     domain=(-3.0, 3.0, -3.0, 3.0)), runs=runs, steps=100)
+    runs = tuple(
+        RunSpec(name, {"lr": 0.1}, ((-2.0, 1.5),), color=colour)
+        for name, colour in zip(optimizers, COLOURS, strict=False)
+    )
+    return Scene(
+        surface=SurfaceSpec(
+            preset=None, expression="-10*exp(-(x^2+y^2))", domain=(-3.0, 3.0, -3.0, 3.0)
+        ),
+        runs=runs,
+        steps=100,
+    )
 
 
 def test_a_ball_in_a_deep_well_shows_as_a_ring_through_its_near_side(qtbot) -> None:
     session = Session(well_scene(("adam",)), threaded=False)
     view = shown(qtbot, View3D(session), (640, 400))
-    view.set_camera(-90.0, 12.0)          # low, from the front: the well's lip hides it
+    view.set_camera(-90.0, 12.0)  # low, from the front: the well's lip hides it
     session.set_frame(session.last_frame)
     xray = view.xray_item
-    assert len(xray.pos) == 2                               # a ring and its hollow
+    assert len(xray.pos) == 2  # a ring and its hollow
     assert xray.size[1] < xray.size[0]
     rgb = grab_rgb(view).reshape(-1, 3).astype(int)
     orange = (np.abs(rgb - (0xE6, 0x9F, 0x00)).max(axis=1) <= 30).sum()
@@ -84,16 +99,21 @@ def test_outward_points_where_the_ball_went_or_off_the_edge() -> None:
     raw = np.array([[5.0, 1.0], [np.nan, np.nan], [np.inf, 0.0]])
     d = outward(pinned, raw, domain)
     assert np.allclose(d[0], (1.0, 0.0))
-    assert np.allclose(d[1], (0.0, -1.0))                     # NaN: off the bottom edge
+    assert np.allclose(d[1], (0.0, -1.0))  # NaN: off the bottom edge
     assert np.allclose(d[2], np.array([-1.0, 1.0]) / np.sqrt(2))  # a corner
     assert np.allclose(np.linalg.norm(d, axis=1), 1.0)
 
 
 def diverging_scene() -> Scene:
-    runs = (RunSpec("sgd", {"lr": 1.1}, ((1.5, 1.0),), color=COLOURS[0]),
-            RunSpec("adam", {"lr": 0.1}, ((1.5, 1.0),), color=COLOURS[1]))
-    return Scene(surface=SurfaceSpec(preset=None, expression="x^2 + y^2",
-                                     domain=(-2.0, 2.0, -2.0, 2.0)), runs=runs, steps=30)
+    runs = (
+        RunSpec("sgd", {"lr": 1.1}, ((1.5, 1.0),), color=COLOURS[0]),
+        RunSpec("adam", {"lr": 0.1}, ((1.5, 1.0),), color=COLOURS[1]),
+    )
+    return Scene(
+        surface=SurfaceSpec(preset=None, expression="x^2 + y^2", domain=(-2.0, 2.0, -2.0, 2.0)),
+        runs=runs,
+        steps=30,
+    )
 
 
 def test_a_ball_outside_the_domain_gets_an_arrow_and_its_state(qtbot) -> None:
@@ -153,7 +173,7 @@ def test_eye_matrix_is_pyqtgraphs_view_rotation(qtbot) -> None:
     session = Session(diverging_scene(), threaded=False)
     view = View3D(session)
     qtbot.addWidget(view)
-    view.opts["center"] = pg.Vector(0.0, 0.0, CENTRE_Z)   # before a framing moves it
+    view.opts["center"] = pg.Vector(0.0, 0.0, CENTRE_Z)  # before a framing moves it
     for az, el in ((-60.0, 32.0), (0.0, 4.0), (135.0, 70.0)):
         view.set_camera(az, el, 17.0)
         m = np.array(view.viewMatrix().data(), float).reshape(4, 4).T[:3, :3]
@@ -172,17 +192,17 @@ def wall_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_visibility_sees_over_a_wall_only_from_its_side() -> None:
     _xs, _ys, h = wall_grid()
-    world = np.array([[0.0, 3.0, 0.06]])                # behind the wall (y > 0)
+    world = np.array([[0.0, 3.0, 0.06]])  # behind the wall (y > 0)
     heights = h * 4.0 / h.max()
-    front = camera_position(-90.0, 14.0, 17.0)          # from y < 0, low
-    back = camera_position(90.0, 14.0, 17.0)            # from y > 0
+    front = camera_position(-90.0, 14.0, 17.0)  # from y < 0, low
+    back = camera_position(90.0, 14.0, 17.0)  # from y > 0
     assert visible_fraction(world, np.ones(1), heights, front) == 0.0
     assert visible_fraction(world, np.ones(1), heights, back) == 1.0
 
 
 def test_auto_camera_looks_from_where_the_paths_are_seen() -> None:
     grid = wall_grid()
-    path = np.column_stack([np.linspace(-3, 3, 30), np.full(30, 3.0)])   # behind the wall
+    path = np.column_stack([np.linspace(-3, 3, 30), np.full(30, 3.0)])  # behind the wall
     az, el, dist = auto_camera(grid, [path], 16 / 9, elevations=[14.0])
     cam = camera_position(az, el, 17.0)
     assert cam[1] > -1e-6, f"camera at azimuth {az} looks from the wall's near side"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import Qt
-from qt_helpers import shown
 
 from studio.gui.panels.optimizer_panel import OptimizerPanel
 from studio.gui.panels.surface_editor import SurfaceEditor
@@ -14,11 +13,15 @@ from studio.gui.session import Session
 from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 from studio.surface import PRESETS
 
+from qt_helpers import shown
+
 
 def make_scene() -> Scene:
-    return Scene(surface=SurfaceSpec(preset="rosenbrock", height="log1p"),
-                 runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),),
-                 steps=40)
+    return Scene(
+        surface=SurfaceSpec(preset="rosenbrock", height="log1p"),
+        runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),),
+        steps=40,
+    )
 
 
 @pytest.fixture
@@ -57,8 +60,9 @@ def type_number(qtbot, spin, text: str) -> None:
 # --------------------------------------------------------------------- undo steps
 
 
-def test_each_formula_entered_is_its_own_undo_step(qtbot, editor: SurfaceEditor,
-                                                   session: Session) -> None:
+def test_each_formula_entered_is_its_own_undo_step(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     enter_formula(qtbot, editor, "x^2 + y^2")
     assert session.scene.surface.expression == "x^2 + y^2"
     enter_formula(qtbot, editor, "x^2 + 3*y^2")
@@ -83,8 +87,9 @@ def test_a_typing_burst_is_one_step(qtbot, editor: SurfaceEditor, session: Sessi
     assert session.undo_stack.count() == depth + 1
 
 
-def test_each_committed_value_is_its_own_step(qtbot, panel: OptimizerPanel,
-                                              session: Session) -> None:
+def test_each_committed_value_is_its_own_step(
+    qtbot, panel: OptimizerPanel, session: Session
+) -> None:
     spin = panel.editors["lr"].spin
     type_number(qtbot, spin, "0.002")
     type_number(qtbot, spin, "0.003")
@@ -104,8 +109,9 @@ def test_a_slider_release_ends_the_step(panel: OptimizerPanel, session: Session)
     assert session.undo_stack.count() == depth + 2
 
 
-def test_a_preset_pick_is_not_merged_into_typing(qtbot, editor: SurfaceEditor,
-                                                 session: Session) -> None:
+def test_a_preset_pick_is_not_merged_into_typing(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     enter_formula(qtbot, editor, "x^2 + y^2")
     index = editor.preset_combo.findData("beale")
     editor.preset_combo.setCurrentIndex(index)
@@ -118,11 +124,12 @@ def test_a_preset_pick_is_not_merged_into_typing(qtbot, editor: SurfaceEditor,
 # --------------------------------------------------------------------- values
 
 
-@pytest.mark.parametrize("text, value", [("20", 20.0), ("1e-6", 1e-6), ("1e-20", 1e-20),
-                                         ("1e12", 1e12)])
-def test_the_window_takes_the_learning_rates_the_cli_takes(qtbot, panel: OptimizerPanel,
-                                                           session: Session, text: str,
-                                                           value: float) -> None:
+@pytest.mark.parametrize(
+    "text, value", [("20", 20.0), ("1e-6", 1e-6), ("1e-20", 1e-20), ("1e12", 1e12)]
+)
+def test_the_window_takes_the_learning_rates_the_cli_takes(
+    qtbot, panel: OptimizerPanel, session: Session, text: str, value: float
+) -> None:
     editor = panel.editors["lr"]
     type_number(qtbot, editor.spin, text)
     assert session.scene.runs[0].hyper["lr"] == pytest.approx(value)
@@ -130,13 +137,18 @@ def test_the_window_takes_the_learning_rates_the_cli_takes(qtbot, panel: Optimiz
     assert editor.error_text == ""
 
 
-@pytest.mark.parametrize("key, text, reason", [("lr", "-1", "lr must be > 0"),
-                                               ("lr", "0", "lr must be > 0"),
-                                               ("momentum", "1.5", "momentum must be in [0, 1)"),
-                                               ("max_delay", "5000", "max_delay must be in")])
+@pytest.mark.parametrize(
+    "key, text, reason",
+    [
+        ("lr", "-1", "lr must be > 0"),
+        ("lr", "0", "lr must be > 0"),
+        ("momentum", "1.5", "momentum must be in [0, 1)"),
+        ("max_delay", "5000", "max_delay must be in"),
+    ],
+)
 def test_a_value_outside_a_hard_limit_is_refused_with_its_reason(
-        qtbot, panel: OptimizerPanel, session: Session, key: str, text: str,
-        reason: str) -> None:
+    qtbot, panel: OptimizerPanel, session: Session, key: str, text: str, reason: str
+) -> None:
     if key not in panel.editors:
         session.update_run(0, "momentum", optimizer="momentum", hyper={"lr": 0.001})
     before = session.scene
@@ -159,7 +171,8 @@ def test_a_start_far_away_is_taken(qtbot, panel: OptimizerPanel, session: Sessio
 
 
 def test_custom_formula_drops_the_presets_parameters_and_height(
-        qtbot, editor: SurfaceEditor, session: Session) -> None:
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     assert set(editor._param_rows) == {"a", "b"}
     enter_formula(qtbot, editor, "x^2 + y^2")
     spec = session.scene.surface
@@ -173,7 +186,8 @@ def test_custom_formula_drops_the_presets_parameters_and_height(
 
 
 def test_custom_keeps_what_its_formula_uses_until_the_formula_changes(
-        qtbot, editor: SurfaceEditor, session: Session) -> None:
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     index = editor.preset_combo.findData(None)
     editor.preset_combo.setCurrentIndex(index)
     editor.preset_combo.activated.emit(index)

@@ -9,10 +9,11 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMessageBox, QPushButton
-from qt_helpers import drag
 
 from studio.gui.export.dialog import ExportDialog
 from studio.gui.settings import studio_settings
+
+from qt_helpers import drag
 
 
 @pytest.fixture
@@ -70,11 +71,13 @@ def test_cancel_removes_the_partial_file(qtbot, dialog: ExportDialog, out_dir: P
     assert list(out_dir.iterdir()) == []
 
 
-def test_unwritable_path_shows_one_line(qtbot, dialog: ExportDialog, out_dir: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_path_shows_one_line(
+    qtbot, dialog: ExportDialog, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _parent, _title, text: shown.append(text)))
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda _parent, _title, text: shown.append(text))
+    )
     choose(dialog, out_dir / "missing" / "clip.gif", "gif", (120, 80))
     assert dialog.start_export() is None
     assert len(shown) == 1 and "does not exist" in shown[0] and "\n" not in shown[0]
@@ -103,8 +106,7 @@ def test_choices_are_remembered(qtbot, window, dialog: ExportDialog, out_dir: Pa
     assert Path(again.path_edit.text()).parent == out_dir
 
 
-def test_frame_rate_box_offers_what_each_format_plays(dialog: ExportDialog,
-                                                     out_dir: Path) -> None:
+def test_frame_rate_box_offers_what_each_format_plays(dialog: ExportDialog, out_dir: Path) -> None:
     choose(dialog, out_dir / "clip.mp4", "mp4", (160, 96))
     assert (dialog.fps_spin.minimum(), dialog.fps_spin.maximum()) == (1, 120)
     dialog.fps_spin.setValue(60)
@@ -118,9 +120,9 @@ def test_frame_rate_box_offers_what_each_format_plays(dialog: ExportDialog,
     assert dialog.options().fps == 25 and "frames/s" not in dialog.summary.text()
 
 
-def test_a_refused_path_is_not_suggested_next_time(qtbot, window, dialog: ExportDialog,
-                                                   out_dir: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_path_is_not_suggested_next_time(
+    qtbot, window, dialog: ExportDialog, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *_a: None))
     missing = out_dir / "missing"
     choose(dialog, missing / "clip.gif", "gif", (120, 80))
@@ -132,11 +134,13 @@ def test_a_refused_path_is_not_suggested_next_time(qtbot, window, dialog: Export
     assert again.fps_spin.value() != 10  # nothing of the failed attempt was kept
 
 
-def test_a_folder_as_the_path_fails_at_once(qtbot, dialog: ExportDialog, out_dir: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_as_the_path_fails_at_once(
+    qtbot, dialog: ExportDialog, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _parent, _title, text: shown.append(text)))
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda _parent, _title, text: shown.append(text))
+    )
     folder = out_dir / "clip.mp4"
     folder.mkdir()
     choose(dialog, folder, "mp4", (160, 96))
@@ -145,8 +149,9 @@ def test_a_folder_as_the_path_fails_at_once(qtbot, dialog: ExportDialog, out_dir
     assert list(folder.iterdir()) == []
 
 
-def test_background_and_step_range_are_remembered(qtbot, window, dialog: ExportDialog,
-                                                  out_dir: Path) -> None:
+def test_background_and_step_range_are_remembered(
+    qtbot, window, dialog: ExportDialog, out_dir: Path
+) -> None:
     dialog.background_combo.setCurrentIndex(1)  # Light
     dialog.range_radio.setChecked(True)
     dialog.from_spin.setValue(10)
@@ -166,8 +171,7 @@ def test_background_and_step_range_are_remembered(qtbot, window, dialog: ExportD
     assert (again.options().from_step, again.options().to_step) == (10, 50)
 
 
-def test_a_remembered_range_past_this_run_falls_back_to_the_whole_run(
-        qtbot, window) -> None:
+def test_a_remembered_range_past_this_run_falls_back_to_the_whole_run(qtbot, window) -> None:
     last = window.session.last_frame
     s = studio_settings()
     s.setValue("export/range", True)
@@ -179,8 +183,9 @@ def test_a_remembered_range_past_this_run_falls_back_to_the_whole_run(
     assert (d.options().from_step, d.options().to_step) == (0, None)
 
 
-def test_3d_still_beside_the_live_window_shows_the_surface(qtbot, window, dialog: ExportDialog,
-                                                           out_dir: Path) -> None:
+def test_3d_still_beside_the_live_window_shows_the_surface(
+    qtbot, window, dialog: ExportDialog, out_dir: Path
+) -> None:
     """The export's hidden GL view and the window's GL view draw with the same shaders."""
     qtbot.waitUntil(lambda: not window.view3d.grab_scene().isNull(), timeout=10_000)
     out = out_dir / "still.png"
@@ -207,9 +212,11 @@ def test_camera_as_now_keeps_a_zoom_and_reframes_a_preset(dialog: ExportDialog) 
     assert dialog._camera()[2] is None
     drag(view3d.view)  # the user turns the camera
     from PyQt6.QtCore import QCoreApplication
+
     QCoreApplication.processEvents()  # the window copies it into the view settings
     assert dialog._camera()[2] is not None
     from studio.gui.settings import Camera
+
     # The dialog reads the session's view settings, which the window keeps in step.
     dialog.session.view_settings.camera = Camera(10.0, 20.0, 30.0, None)
     assert dialog._camera() == (10.0, 20.0, 30.0)

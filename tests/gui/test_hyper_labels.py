@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtWidgets import QFormLayout, QLabel
-from qt_helpers import shown
 
 from studio.engine import OPTIMIZERS, SCHEDULES
 from studio.gui.panels.optimizer_panel import OptimizerPanel
 from studio.gui.session import Session
 from studio.scene import RunSpec, Scene, SurfaceSpec
+
+from qt_helpers import shown
 
 
 def test_every_registry_key_has_a_human_label() -> None:
@@ -17,7 +18,10 @@ def test_every_registry_key_has_a_human_label() -> None:
     keys += [h for s in SCHEDULES.values() for h in s.keys]
     assert all(h.label and h.title == h.label for h in keys)
     assert {h.key: h.label for h in keys if h.key in ("noise_gamma", "max_delay", "T0")} == {
-        "noise_gamma": "noise γ", "max_delay": "max delay", "T0": "T₀"}
+        "noise_gamma": "noise γ",
+        "max_delay": "max delay",
+        "T0": "T₀",
+    }
 
 
 def form_labels(panel: OptimizerPanel) -> dict[str, QLabel]:
@@ -34,10 +38,10 @@ def form_labels(panel: OptimizerPanel) -> dict[str, QLabel]:
 
 @pytest.fixture
 def panel(qtbot) -> OptimizerPanel:
-    run = RunSpec("sgd", {"lr": 0.01, "schedule": "cosine_restarts", "T0": 20},
-                  ((-1.5, 2.0),))
-    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(run,), steps=20),
-                      threaded=False)
+    run = RunSpec("sgd", {"lr": 0.01, "schedule": "cosine_restarts", "T0": 20}, ((-1.5, 2.0),))
+    session = Session(
+        Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(run,), steps=20), threaded=False
+    )
     return shown(qtbot, OptimizerPanel(session), (420, 900))
 
 

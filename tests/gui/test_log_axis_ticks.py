@@ -27,8 +27,17 @@ def test_the_loss_views_log_axes_draw_two_labels_at_least(qtbot, height: int) ->
     view = shown_view(qtbot, adam_on_rosenbrock())
     view.resize(700, height)
     qtbot.wait(20)
-    for lo, span in [(-1.3, 1.3), (-3.0, 1.0), (-2.0, 2.0), (-0.5, 1.3), (-3.0, 2.05),
-                     (-1.1, 0.3), (-2.5, 8.0), (-20.0, 25.0), (0.0, 1.0)]:
+    for lo, span in [
+        (-1.3, 1.3),
+        (-3.0, 1.0),
+        (-2.0, 2.0),
+        (-0.5, 1.3),
+        (-3.0, 2.05),
+        (-1.1, 0.3),
+        (-2.5, 8.0),
+        (-20.0, 25.0),
+        (0.0, 1.0),
+    ]:
         for p in (view.loss_plot, view.second_plot):
             p.getPlotItem().setYRange(lo, lo + span, padding=0)
             drawn_labels(p.value_axis)  # the axis widens to its new labels on the next layout
@@ -36,4 +45,4 @@ def test_the_loss_views_log_axes_draw_two_labels_at_least(qtbot, height: int) ->
             labels = drawn_labels(p.value_axis)
             assert len(labels) >= 2, (lo, span, p.value_axis.height(), labels)
             values = [label_value(t) for t in labels]
-            assert all(10 ** lo * 0.999 <= v <= 10 ** (lo + span) * 1.001 for v in values)
+            assert all(10**lo * 0.999 <= v <= 10 ** (lo + span) * 1.001 for v in values)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPointF
 from PyQt6.QtGui import QPainter, QPicture
-from qt_helpers import shown
 
 from studio.gui.session import Session
 from studio.gui.views import LossView
@@ -18,6 +17,8 @@ from studio.gui.views.curves import decimate, to_log10
 from studio.gui.views.plot_axes import MAX_LABELS, MIN_LABEL_GAP_PX, log_labels, log_ticks
 from studio.gui.views.trails import DIVERGED
 from studio.scene import RunSpec, Scene, SurfaceSpec
+
+from qt_helpers import shown
 
 _FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
@@ -28,20 +29,28 @@ def scene_of(preset: str, *runs: RunSpec, steps: int = 120) -> Scene:
 
 def diverging() -> Scene:
     """A 5×5 start grid with SGD at lr 0.63 on Rosenbrock: losses shoot past 1e20."""
-    return scene_of("rosenbrock", RunSpec("sgd", {"lr": 0.63}, grid=(5, 5), label="SGD",
-                                          color="#e69f00"), steps=200)
+    return scene_of(
+        "rosenbrock",
+        RunSpec("sgd", {"lr": 0.63}, grid=(5, 5), label="SGD", color="#e69f00"),
+        steps=200,
+    )
 
 
 def saddle() -> Scene:
-    return scene_of("saddle",
-                    RunSpec("sgd", {"lr": 0.01}, ((-0.5, -1e-4),), label="SGD", color="#e69f00"),
-                    RunSpec("adam", {"lr": 0.01}, ((-0.5, 0.3),), label="Adam", color="#56b4e9"),
-                    steps=300)
+    return scene_of(
+        "saddle",
+        RunSpec("sgd", {"lr": 0.01}, ((-0.5, -1e-4),), label="SGD", color="#e69f00"),
+        RunSpec("adam", {"lr": 0.01}, ((-0.5, 0.3),), label="Adam", color="#56b4e9"),
+        steps=300,
+    )
 
 
 def adam_on_rosenbrock(steps: int = 80) -> Scene:
-    return scene_of("rosenbrock", RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam",
-                                          color="#e69f00"), steps=steps)
+    return scene_of(
+        "rosenbrock",
+        RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#e69f00"),
+        steps=steps,
+    )
 
 
 def shown_view(qtbot, scene: Scene) -> LossView:
@@ -62,8 +71,11 @@ def drawn_labels(axis) -> list[str]:
     if specs is None:
         return []
     vertical = axis.orientation in ("left", "right")
-    placed = sorted((-rect.center().y() if vertical else rect.center().x(), text)
-                    for rect, _flags, text in specs[2] if text)
+    placed = sorted(
+        (-rect.center().y() if vertical else rect.center().x(), text)
+        for rect, _flags, text in specs[2]
+        if text
+    )
     return [text for _pos, text in placed]
 
 
@@ -123,8 +135,18 @@ def test_log_axis_labels_are_few_distinct_and_in_order(qtbot, span) -> None:
             assert all(math.isclose(math.log10(v), round(math.log10(v))) for v in values)
 
 
-@pytest.mark.parametrize("lo, hi", [(-21.5, 21.0), (-2.0, 0.2), (-1.1, 0.05), (0.7, 1.05),
-                                    (-5.2, -4.3), (0.74, 0.76), (2.0001, 2.0003)])
+@pytest.mark.parametrize(
+    "lo, hi",
+    [
+        (-21.5, 21.0),
+        (-2.0, 0.2),
+        (-1.1, 0.05),
+        (0.7, 1.05),
+        (-5.2, -4.3),
+        (0.74, 0.76),
+        (2.0001, 2.0003),
+    ],
+)
 @pytest.mark.parametrize("size", [100.0, 180.0, 400.0])
 def test_log_ticks_keep_labels_apart(lo: float, hi: float, size: float) -> None:
     major, minor = log_ticks(lo, hi, size)
@@ -155,21 +177,21 @@ def test_values_below_zero_switch_that_plot_to_a_labelled_linear_axis(qtbot) -> 
     losses = np.asarray(view.session.trajectory.loss)
     lo, hi = view.loss_plot.getPlotItem().getViewBox().viewRange()[1]
     assert math.isfinite(lo) and math.isfinite(hi)
-    assert lo <= float(losses.min()) < 0 < hi   # the negative losses are on screen
+    assert lo <= float(losses.min()) < 0 < hi  # the negative losses are on screen
     assert any(label_value(t) < 0 for t in drawn_labels(loss_axis))
     # The gradient norm is positive: that plot stays logarithmic.
     assert view.second_plot.value_axis.logMode
     assert "linear" not in view.second_plot.value_axis.labelString()
 
-    view.set_log(False)   # the user's linear scale needs no excuse
+    view.set_log(False)  # the user's linear scale needs no excuse
     assert "linear" not in loss_axis.labelString()
     view.set_log(True)
-    view.session.replace_scene(adam_on_rosenbrock())   # positive losses: back to log
+    view.session.replace_scene(adam_on_rosenbrock())  # positive losses: back to log
     assert loss_axis.logMode and "linear" not in loss_axis.labelString()
 
 
 def test_both_plots_keep_one_left_axis_width_so_the_cursors_line_up(qtbot) -> None:
-    view = shown_view(qtbot, saddle())   # "-20" above, "0.1" below
+    view = shown_view(qtbot, saddle())  # "-20" above, "0.1" below
     view.session.set_frame(150)
     a, b = left_axes(view)
     qtbot.waitUntil(lambda: a.width() == b.width(), timeout=3000)
@@ -235,8 +257,11 @@ def test_log_drops_non_positive_values() -> None:
 
 
 def test_long_runs_are_decimated_and_rebinned_when_zoomed(qtbot) -> None:
-    scene = scene_of("rosenbrock", RunSpec("adam", {"lr": 0.01}, grid=(3, 3), label="Adam",
-                                           color="#e69f00"), steps=5000)
+    scene = scene_of(
+        "rosenbrock",
+        RunSpec("adam", {"lr": 0.01}, grid=(3, 3), label="Adam", color="#e69f00"),
+        steps=5000,
+    )
     view = shown_view(qtbot, scene)
     trajectory = view.session.trajectory
     curve = view.loss_plot.curves[0]
@@ -260,8 +285,8 @@ def test_diverged_balls_stop_at_their_divergence_step(qtbot) -> None:
     stop = np.asarray(trajectory.stop_step)
     assert view.loss_plot.bin_width == 1 and (status == DIVERGED).any()
     x, y = view.loss_plot.curves[0].getData()
-    per_ball = trajectory.steps + 2      # every step, then the NaN break
+    per_ball = trajectory.steps + 2  # every step, then the NaN break
     for ball in np.flatnonzero(status == DIVERGED):
-        bx = x[ball * per_ball:(ball + 1) * per_ball]
-        by = y[ball * per_ball:(ball + 1) * per_ball]
+        bx = x[ball * per_ball : (ball + 1) * per_ball]
+        by = y[ball * per_ball : (ball + 1) * per_ball]
         assert bx[np.isfinite(by)].max() <= stop[ball]

@@ -26,11 +26,13 @@ def test_title_and_undo_redo(window: MainWindow) -> None:
     assert window.session.scene.runs[0].starts[0] == (0.5, 0.5)
 
 
-def test_save_as_then_open_round_trip(window: MainWindow, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_as_then_open_round_trip(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "copy.json"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
     window.session.update_run(1, "Move start", starts=((1.0, 2.0),))
     assert window.save_as()
     assert load_scene(target).runs[1].starts[0] == (1.0, 2.0)
@@ -38,24 +40,30 @@ def test_save_as_then_open_round_trip(window: MainWindow, tmp_path: Path,
     assert not window.isWindowModified()
 
     window.session.update_run(1, "Move start", starts=((0.0, 0.0),))
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *a, **k: (str(target), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
     window.open_dialog()  # the prompt is answered Discard by the fixture
     assert window.session.wait_for_simulation()
     assert window.session.scene.runs[1].starts[0] == (1.0, 2.0)
     assert window.session.undo_stack.count() == 0
 
 
-def test_corrupt_file_shows_reason_and_keeps_scene(window: MainWindow, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_file_shows_reason_and_keeps_scene(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"version": 1, "surface": {"preset": "bowl"}, '
-                   '"runs": [{"optimizer": "sgd", "starts": "rm -rf"}]}')
+    bad.write_text(
+        '{"version": 1, "surface": {"preset": "bowl"}, '
+        '"runs": [{"optimizer": "sgd", "starts": "rm -rf"}]}'
+    )
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _p, _t, text, *a: shown.append(text)))
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *a, **k: (str(bad), "")))
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda _p, _t, text, *a: shown.append(text))
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), ""))
+    )
     before = window.session.scene
     window.open_dialog()
     assert len(shown) == 1 and "bad.json" in shown[0] and "starts" in shown[0]
@@ -88,10 +96,24 @@ def test_view_menu_toggles(window: MainWindow) -> None:
 def test_monkey(qtbot, window: MainWindow) -> None:
     """Hundreds of seeded random clicks, keys and edits: nothing may raise."""
     rng = random.Random(1234)
-    keys = [Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home,
-            Qt.Key.Key_End, Qt.Key.Key_R, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3]
-    targets = [window.contour.viewport(), window.loss.loss_plot.viewport(),
-               window.loss.second_plot.viewport(), window.playback.slider, window.view3d]
+    keys = [
+        Qt.Key.Key_Space,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
+        Qt.Key.Key_Home,
+        Qt.Key.Key_End,
+        Qt.Key.Key_R,
+        Qt.Key.Key_1,
+        Qt.Key.Key_2,
+        Qt.Key.Key_3,
+    ]
+    targets = [
+        window.contour.viewport(),
+        window.loss.loss_plot.viewport(),
+        window.loss.second_plot.viewport(),
+        window.playback.slider,
+        window.view3d,
+    ]
     s = window.session
     for _ in range(300):
         roll = rng.random()
@@ -196,7 +218,11 @@ def test_menus_and_view_controls_write_the_view_settings(window: MainWindow) -> 
     window.loss.second_combo.setCurrentText("Learning rate")
     window.light_action.trigger()
     assert (vs.wireframe, vs.log_loss, vs.lower_plot, vs.dark) == (
-        True, False, "Learning rate", False)
+        True,
+        False,
+        "Learning rate",
+        False,
+    )
     assert seen == ["wireframe", "log_loss", "lower_plot", "dark"]
     window.loss.log_check.setChecked(True)
     assert vs.log_loss and window.log_action.isChecked()

@@ -29,16 +29,35 @@ from PyQt6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+
 from qt_helpers import drag
 
 FORMULAS = (
-    "x^2 + y^2", "sin(x)*cos(y) + 0.1*(x^2 + y^2)", "log(x) + y^2", "exp(1000*x) + y^2",
-    "x^", "tanh(hypot(log2(2.960155), sigmoid(0))) + x", "abs(x) + abs(y)",
-    "(1 - x)^2 + 100*(y - x^2)^2", "z + x", "1/x + y", "sqrt(x) - y", "",
+    "x^2 + y^2",
+    "sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+    "log(x) + y^2",
+    "exp(1000*x) + y^2",
+    "x^",
+    "tanh(hypot(log2(2.960155), sigmoid(0))) + x",
+    "abs(x) + abs(y)",
+    "(1 - x)^2 + 100*(y - x^2)^2",
+    "z + x",
+    "1/x + y",
+    "sqrt(x) - y",
+    "",
     "exp(exp(exp(exp(exp(exp(exp(exp(exp(exp(x))))))))))",
 )
-KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End,
-        Qt.Key.Key_R, Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3)
+KEYS = (
+    Qt.Key.Key_Space,
+    Qt.Key.Key_Left,
+    Qt.Key.Key_Right,
+    Qt.Key.Key_Home,
+    Qt.Key.Key_End,
+    Qt.Key.Key_R,
+    Qt.Key.Key_1,
+    Qt.Key.Key_2,
+    Qt.Key.Key_3,
+)
 BLOCK_LIMIT_S = 1.0
 
 
@@ -93,8 +112,19 @@ def _act(qtbot, window, rng: random.Random) -> str:
         if spins:
             spin = rng.choice(spins)
             edit = spin.findChild(QLineEdit)
-            text = rng.choice(("0", "-1", "1e-6", "20", "1e6", "-1e6", "99999999", "abc",
-                               str(round(rng.uniform(-5, 5), 3))))
+            text = rng.choice(
+                (
+                    "0",
+                    "-1",
+                    "1e-6",
+                    "20",
+                    "1e6",
+                    "-1e6",
+                    "99999999",
+                    "abc",
+                    str(round(rng.uniform(-5, 5), 3)),
+                )
+            )
             spin.setFocus()
             if edit is not None:
                 edit.selectAll()
@@ -105,8 +135,13 @@ def _act(qtbot, window, rng: random.Random) -> str:
         sliders = _visible(window, QAbstractSlider)
         if sliders:
             slider = rng.choice(sliders)
-            value = rng.choice((slider.minimum(), slider.maximum(),
-                                rng.randint(slider.minimum(), slider.maximum())))
+            value = rng.choice(
+                (
+                    slider.minimum(),
+                    slider.maximum(),
+                    rng.randint(slider.minimum(), slider.maximum()),
+                )
+            )
             slider.setSliderDown(True)
             slider.setValue(value)
             slider.setSliderDown(False)

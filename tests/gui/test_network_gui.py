@@ -16,15 +16,22 @@ from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 
 
 def surface_scene() -> Scene:
-    return Scene(surface=SurfaceSpec(preset="rosenbrock"),
-                 runs=(RunSpec("sgd", {"lr": 0.5}, ((-1.5, 2.0),), color=PALETTE[0]),
-                       RunSpec("adam", {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[1])),
-                 steps=20)
+    return Scene(
+        surface=SurfaceSpec(preset="rosenbrock"),
+        runs=(
+            RunSpec("sgd", {"lr": 0.5}, ((-1.5, 2.0),), color=PALETTE[0]),
+            RunSpec("adam", {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[1]),
+        ),
+        steps=20,
+    )
 
 
 def network_scene() -> Scene:
-    return Scene(surface=SurfaceSpec(preset=None, network=NetworkSpec(hidden=(6,))),
-                 runs=surface_scene().runs, steps=20)
+    return Scene(
+        surface=SurfaceSpec(preset=None, network=NetworkSpec(hidden=(6,))),
+        runs=surface_scene().runs,
+        steps=20,
+    )
 
 
 def test_the_network_kind_trains_and_undoes(qtbot) -> None:
@@ -64,8 +71,7 @@ def test_a_network_too_large_to_keep_is_refused_in_the_form(qtbot) -> None:
     session = Session(network_scene(), threaded=False)
     editor = SurfaceEditor(session)
     qtbot.addWidget(editor)
-    session.edit_scene(Scene(surface=session.scene.surface, runs=session.scene.runs,
-                             steps=20_000))
+    session.edit_scene(Scene(surface=session.scene.surface, runs=session.scene.runs, steps=20_000))
     form = editor.network_form
     form.hidden_edit.setText("128x128")
     assert not form.apply_hidden()
@@ -77,8 +83,9 @@ def test_training_runs_off_the_gui_thread_with_the_busy_cue(qtbot, tmp_path: Pat
     session = Session(network_scene())
     busy: list[bool] = []
     session.busyChanged.connect(busy.append)
-    session.edit_scene(Scene(surface=session.scene.surface, runs=session.scene.runs,
-                             steps=30, seed=1))
+    session.edit_scene(
+        Scene(surface=session.scene.surface, runs=session.scene.runs, steps=30, seed=1)
+    )
     assert session.busy  # returned at once: the worker trains
     assert session.wait_for_simulation(60_000)
     assert busy[-1] is False
@@ -90,8 +97,10 @@ def test_training_runs_off_the_gui_thread_with_the_busy_cue(qtbot, tmp_path: Pat
     other = Session(surface_scene(), threaded=False)
     other.open(path)
     assert other.scene == session.scene
-    np.testing.assert_array_equal(other.trajectory.params,  # type: ignore[union-attr]
-                                  session.trajectory.params)  # type: ignore[union-attr]
+    np.testing.assert_array_equal(
+        other.trajectory.params,  # type: ignore[union-attr]
+        session.trajectory.params,
+    )  # type: ignore[union-attr]
     session.deleteLater()
     other.deleteLater()
 
@@ -102,9 +111,11 @@ def test_the_lower_plot_shows_validation_accuracy(qtbot) -> None:
     qtbot.addWidget(view)
     view.set_second("Accuracy")
     assert view.second_plot.field == "accuracy"
+
     def points() -> int:
-        return sum(0 if c.getData()[1] is None else len(c.getData()[1])
-                   for c in view.second_plot.curves)
+        return sum(
+            0 if c.getData()[1] is None else len(c.getData()[1]) for c in view.second_plot.curves
+        )
 
     assert points() > 0
     session.replace_scene(surface_scene())  # a surface trajectory has no accuracy: no curve

@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QColor, QIcon
-from qt_helpers import shown
 
 from studio.engine import OPTIMIZERS, SCHEDULES
 from studio.gui.panels.optimizer_panel import (
@@ -21,12 +20,16 @@ from studio.gui.session import Session
 from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 from studio.surface import PRESETS
 
+from qt_helpers import shown
+
 
 def make_scene(preset: str = "rosenbrock") -> Scene:
     return Scene(
         surface=SurfaceSpec(preset=preset),
-        runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),
-              RunSpec("adam", {"lr": 0.01}, ((-1.0, 1.0),), color=PALETTE[1], label="fast")),
+        runs=(
+            RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),
+            RunSpec("adam", {"lr": 0.01}, ((-1.0, 1.0),), color=PALETTE[1], label="fast"),
+        ),
         steps=40,
     )
 
@@ -124,8 +127,9 @@ def test_duplicate_and_remove(qtbot, panel: OptimizerPanel, session: Session) ->
     assert [r.optimizer for r in session.scene.runs] == ["sgd", "adam", "adam"]
 
 
-def test_remove_the_last_run_disables_the_form(qtbot, panel: OptimizerPanel,
-                                               session: Session) -> None:
+def test_remove_the_last_run_disables_the_form(
+    qtbot, panel: OptimizerPanel, session: Session
+) -> None:
     panel.remove_run()
     panel.remove_run()
     assert session.scene.runs == ()
@@ -165,8 +169,9 @@ def test_form_has_every_registry_key(panel: OptimizerPanel, session: Session) ->
         assert set(panel.editors) == expected
 
 
-def test_lr_spin_box_changes_hyper_and_undo_restores(panel: OptimizerPanel,
-                                                     session: Session) -> None:
+def test_lr_spin_box_changes_hyper_and_undo_restores(
+    panel: OptimizerPanel, session: Session
+) -> None:
     lr = panel.editors["lr"]
     assert lr.spin is not None and lr.slider is not None
     assert lr.spin.value() == pytest.approx(0.001)
@@ -273,9 +278,11 @@ def test_batch_size_only_on_a_data_fit_surface(qtbot, session: Session) -> None:
     qtbot.addWidget(panel)
     assert "batch_size" not in panel.editors
     preset = PRESETS[name]
-    scene = dataclasses.replace(session.scene, surface=SurfaceSpec(preset=name),
-                                runs=tuple(dataclasses.replace(r, starts=(preset.starts[0],))
-                                           for r in session.scene.runs))
+    scene = dataclasses.replace(
+        session.scene,
+        surface=SurfaceSpec(preset=name),
+        runs=tuple(dataclasses.replace(r, starts=(preset.starts[0],)) for r in session.scene.runs),
+    )
     assert session.edit_scene(scene, "data fit")
     n_rows = session.surface.n_rows
     assert n_rows > 0
@@ -293,8 +300,9 @@ def test_batch_size_only_on_a_data_fit_surface(qtbot, session: Session) -> None:
     assert "batch_size" not in panel.editors
 
 
-def test_refused_value_shows_its_reason_next_to_the_field(panel: OptimizerPanel,
-                                                          session: Session) -> None:
+def test_refused_value_shows_its_reason_next_to_the_field(
+    panel: OptimizerPanel, session: Session
+) -> None:
     panel.editors["delay"].spin.setValue(3)
     assert session.scene.runs[0].hyper["delay"] == 3
     max_delay = panel.editors["max_delay"]
@@ -344,7 +352,8 @@ def test_steps_and_seed(panel: OptimizerPanel, session: Session) -> None:
 
 
 def test_a_run_added_in_the_window_equals_one_from_the_command_line(
-        panel: OptimizerPanel, session: Session) -> None:
+    panel: OptimizerPanel, session: Session
+) -> None:
     import argparse
 
     from studio.commands.scene_args import add_scene_arguments, scene_from_args
@@ -354,6 +363,7 @@ def test_a_run_added_in_the_window_equals_one_from_the_command_line(
     panel.add_actions["adam"].trigger()
     parser = argparse.ArgumentParser()
     add_scene_arguments(parser)
-    cli = scene_from_args(parser.parse_args(["--surface", "himmelblau", "--optimizer", "sgd",
-                                             "--optimizer", "adam"]))
+    cli = scene_from_args(
+        parser.parse_args(["--surface", "himmelblau", "--optimizer", "sgd", "--optimizer", "adam"])
+    )
     assert session.scene.runs == cli.runs

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QLineEdit, QMessageBox
-from qt_helpers import shown
 
 from studio.gui.main_window import MainWindow
+
+from qt_helpers import shown
 
 NESTED_EXP = "exp(" * 10 + "x" + ")" * 10 + " + y^2"
 
@@ -35,8 +36,10 @@ def _beats_while(qtbot, busy, timeout_s: float) -> np.ndarray:
     timer.start()
     start = time.perf_counter()
     try:
-        qtbot.waitUntil(lambda: not busy() or time.perf_counter() - start > timeout_s,
-                        timeout=int(timeout_s * 1000) + 5000)
+        qtbot.waitUntil(
+            lambda: not busy() or time.perf_counter() - start > timeout_s,
+            timeout=int(timeout_s * 1000) + 5000,
+        )
     finally:
         timer.stop()
     return np.diff(np.array(stamps))
@@ -60,8 +63,10 @@ def test_background_simulation_never_starves_the_window(qtbot, window) -> None:
     session = window.session
 
     def runs(lr: float) -> tuple:
-        return tuple(dataclasses.replace(session.scene.runs[0], optimizer="adam",
-                                         hyper={"lr": lr * (k + 1)}) for k in range(6))
+        return tuple(
+            dataclasses.replace(session.scene.runs[0], optimizer="adam", hyper={"lr": lr * (k + 1)})
+            for k in range(6)
+        )
 
     session.edit_scene(dataclasses.replace(session.scene, steps=34_000, runs=runs(1e-3)))
     assert session.wait_for_simulation(60_000)
@@ -82,7 +87,7 @@ def test_an_oversized_scene_is_refused_up_front(qtbot, window) -> None:
     with qtbot.waitSignal(session.errorRaised) as blocker:
         _type(qtbot, spin, "99999")
     assert "MB" in blocker.args[0] and session.scene == before
-    assert spin.value() == before.steps          # the field shows the model again
+    assert spin.value() == before.steps  # the field shows the model again
     assert "MB" in window.statusBar().currentMessage()
 
 
@@ -90,8 +95,9 @@ def test_a_long_gradient_never_widens_the_window(qtbot, window) -> None:
     width = window.width()
     editor = window.surface_editor
     _type(qtbot, editor.expression_edit, NESTED_EXP)
-    qtbot.waitUntil(lambda: window.session.scene.surface.expression == NESTED_EXP,
-                    timeout=10_000)  # compiled in a worker
+    qtbot.waitUntil(
+        lambda: window.session.scene.surface.expression == NESTED_EXP, timeout=10_000
+    )  # compiled in a worker
     qtbot.wait(50)
     assert window.width() == width
     assert window.minimumSizeHint().width() < 1000
@@ -102,7 +108,7 @@ def test_a_refused_domain_value_snaps_back_and_later_edits_work(qtbot, window) -
     editor = window.surface_editor
     xmin, xmax, ymin, ymax = editor.effective_domain()
     _type(qtbot, editor.domain_spins[0], "1e6")
-    assert editor.domain_spins[0].value() == xmin      # snapped back to the model
+    assert editor.domain_spins[0].value() == xmin  # snapped back to the model
     assert editor.effective_domain() == (xmin, xmax, ymin, ymax)
     assert "x min < x max" in editor.error_text
     _type(qtbot, editor.domain_spins[1], str(xmax + 1))
@@ -125,8 +131,9 @@ def test_a_steep_surface_with_linear_heights_warns_nothing(qtbot, window, capfd)
 
 
 def test_quitting_with_discard_prints_nothing(qtbot, scene_file, monkeypatch, capfd) -> None:
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
+    )
     w = shown(qtbot, MainWindow(scene_file, restore=False, autoplay=False), (1000, 700))
     assert w.session.wait_for_simulation()
     capfd.readouterr()

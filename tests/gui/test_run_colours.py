@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtGui import QColor
-from qt_helpers import shown
 
 from studio.gui.session import Session
 from studio.gui.theme import DARK, LIGHT, MIN_RUN_CONTRAST, contrast_ratio
 from studio.gui.views import LossView
 from studio.gui.views.legend import legend_html
 from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
+
+from qt_helpers import shown
 
 YELLOW = "#f0e442"
 
@@ -42,13 +43,17 @@ def test_any_picked_colour_reads_too(color: str) -> None:
 
 def test_the_light_loss_plot_draws_yellow_darker_and_the_run_keeps_yellow(qtbot) -> None:
     run = RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color=YELLOW)
-    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(run,), steps=30),
-                      threaded=False)
+    session = Session(
+        Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(run,), steps=30), threaded=False
+    )
     view = shown(qtbot, LossView(session), (600, 400))
 
     def pen_colour() -> str:
-        curve = next(c for c in view.loss_plot.getPlotItem().listDataItems()
-                     if getattr(c, "run_index", -1) == 0)
+        curve = next(
+            c
+            for c in view.loss_plot.getPlotItem().listDataItems()
+            if getattr(c, "run_index", -1) == 0
+        )
         return curve.opts["pen"].color().name()
 
     assert pen_colour() == YELLOW  # the dark theme draws it as it is

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from qt_helpers import shown
 
 from studio.engine import OPTIMIZERS
 from studio.gui.panels.runs_table import (
@@ -15,13 +14,17 @@ from studio.gui.panels.runs_table import (
 from studio.gui.session import Session
 from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
 
+from qt_helpers import shown
+
 LONGEST = max(OPTIMIZERS, key=lambda name: len(OPTIMIZERS[name].title))
 
 
 def long_titles_scene() -> Scene:
-    runs = (RunSpec(LONGEST, {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[0]),
-            RunSpec("adam_noise_training", {"lr": 0.01}, ((-1.0, 1.0),), color=PALETTE[1]),
-            RunSpec("sgd", {"lr": 0.001}, ((0.5, 1.0),), color=PALETTE[2], label="baseline"))
+    runs = (
+        RunSpec(LONGEST, {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[0]),
+        RunSpec("adam_noise_training", {"lr": 0.01}, ((-1.0, 1.0),), color=PALETTE[1]),
+        RunSpec("sgd", {"lr": 0.001}, ((0.5, 1.0),), color=PALETTE[2], label="baseline"),
+    )
     return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=10)
 
 

@@ -21,7 +21,11 @@ def test_screenshot_shows_painted_surface(tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     proc = subprocess.run(
         [sys.executable, "-m", "studio", "gui", "--screenshot", str(out), "--size", "900x600"],
-        capture_output=True, text=True, timeout=120, env=dict(os.environ), check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     rgb = image_to_array(out)

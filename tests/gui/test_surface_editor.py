@@ -23,8 +23,10 @@ from studio.surface import PRESETS
 def make_scene(surface: SurfaceSpec | None = None) -> Scene:
     return Scene(
         surface=surface or SurfaceSpec(preset="rosenbrock"),
-        runs=(RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),
-              RunSpec("adam", {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[1])),
+        runs=(
+            RunSpec("sgd", {"lr": 0.001}, ((-1.5, 2.0),), color=PALETTE[0]),
+            RunSpec("adam", {"lr": 0.01}, ((-1.5, 2.0),), color=PALETTE[1]),
+        ),
         steps=40,
     )
 
@@ -66,23 +68,26 @@ def pick(editor: SurfaceEditor, name: str | None) -> None:
 # --------------------------------------------------------------------- model → widget
 
 
-def test_shows_the_preset_formula_domain_and_gradient(editor: SurfaceEditor,
-                                                      session: Session) -> None:
+def test_shows_the_preset_formula_domain_and_gradient(
+    editor: SurfaceEditor, session: Session
+) -> None:
     assert editor.preset_combo.currentData() == "rosenbrock"
     assert editor.expression_edit.text() == PRESETS["rosenbrock"].expression
     assert tuple(s.value() for s in editor.domain_spins) == session.surface.domain
     text = editor.gradient_label.text()
     assert "∂f/∂x = " in text and "∂f/∂y = " in text
     assert session.surface.gradient_text[0] in text
-    assert editor.gradient_label.textInteractionFlags() & \
-        Qt.TextInteractionFlag.TextSelectableByMouse
+    assert (
+        editor.gradient_label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+    )
     assert editor.preset_combo.itemText(editor.preset_combo.count() - 1) == "Custom"
     assert editor.preset_combo.count() == len(PRESETS) + 1
 
 
 def test_follows_scene_edits_and_undo(editor: SurfaceEditor, session: Session) -> None:
-    spec = SurfaceSpec(preset=None, expression="x**2 + 3*y**2", domain=(-1.0, 2.0, -3.0, 4.0),
-                       height="linear")
+    spec = SurfaceSpec(
+        preset=None, expression="x**2 + 3*y**2", domain=(-1.0, 2.0, -3.0, 4.0), height="linear"
+    )
     assert session.edit_scene(dataclasses.replace(session.scene, surface=spec), "Set")
     assert editor.preset_combo.currentText() == "Custom"
     assert editor.expression_edit.text() == "x**2 + 3*y**2"
@@ -94,8 +99,9 @@ def test_follows_scene_edits_and_undo(editor: SurfaceEditor, session: Session) -
     assert editor.height_combo.currentData() == "auto"
 
 
-def test_run_edits_leave_a_half_typed_formula_alone(qtbot, editor: SurfaceEditor,
-                                                    session: Session) -> None:
+def test_run_edits_leave_a_half_typed_formula_alone(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     type_expression(qtbot, editor, "x + ")
     session.update_run(0, "lr", hyper={"lr": 0.002})
     assert editor.expression_edit.text() == "x + "
@@ -104,15 +110,18 @@ def test_run_edits_leave_a_half_typed_formula_alone(qtbot, editor: SurfaceEditor
 # --------------------------------------------------------------------- widget → model
 
 
-@pytest.mark.parametrize(("text", "column"), [
-    ("x +", 4),
-    ("foo(x)", 1),
-    ("__import__('os')", None),
-    ("x + z", 5),
-])
-def test_bad_formula_shows_error_and_keeps_surface(qtbot, editor: SurfaceEditor,
-                                                   session: Session, text: str,
-                                                   column: int | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("x +", 4),
+        ("foo(x)", 1),
+        ("__import__('os')", None),
+        ("x + z", 5),
+    ],
+)
+def test_bad_formula_shows_error_and_keeps_surface(
+    qtbot, editor: SurfaceEditor, session: Session, text: str, column: int | None
+) -> None:
     scene, surface, depth = session.scene, session.surface, session.undo_stack.count()
     type_expression(qtbot, editor, text)
     qtbot.waitUntil(lambda: bool(editor.error_text), timeout=3000)
@@ -138,14 +147,16 @@ def test_unknown_name_message_and_caret(qtbot, editor: SurfaceEditor) -> None:
     assert marker.caret_x() > editor.expression_edit.fontMetrics().horizontalAdvance("x + ")
 
 
-def test_good_formula_is_debounced_then_becomes_the_surface(qtbot, editor: SurfaceEditor,
-                                                           session: Session) -> None:
+def test_good_formula_is_debounced_then_becomes_the_surface(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     old_surface = session.surface
     type_expression(qtbot, editor, "x**2 + 10*y**2")
     # Nothing happens per keystroke: only after the pause.
     assert session.surface is old_surface
-    qtbot.waitUntil(lambda: session.scene.surface.expression == "x**2 + 10*y**2",
-                    timeout=DEBOUNCE_MS * 8)
+    qtbot.waitUntil(
+        lambda: session.scene.surface.expression == "x**2 + 10*y**2", timeout=DEBOUNCE_MS * 8
+    )
     assert session.surface is not old_surface
     assert session.scene.surface.preset is None
     # It keeps the domain it was drawn on rather than jumping to a default.
@@ -157,8 +168,9 @@ def test_good_formula_is_debounced_then_becomes_the_surface(qtbot, editor: Surfa
     assert editor.expression_edit.text() == PRESETS["rosenbrock"].expression
 
 
-def test_error_clears_once_the_formula_is_fixed(qtbot, editor: SurfaceEditor,
-                                               session: Session) -> None:
+def test_error_clears_once_the_formula_is_fixed(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     type_expression(qtbot, editor, "x + z")
     qtbot.waitUntil(lambda: bool(editor.error_text), timeout=3000)
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Backspace)
@@ -169,7 +181,8 @@ def test_error_clears_once_the_formula_is_fixed(qtbot, editor: SurfaceEditor,
 
 
 def test_return_applies_at_once_and_moves_the_cursor_to_the_error(
-        qtbot, editor: SurfaceEditor, session: Session) -> None:
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     type_expression(qtbot, editor, "x + z*y")
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Return)
     assert editor.error_text == "unknown name 'z' at column 5"
@@ -177,10 +190,12 @@ def test_return_applies_at_once_and_moves_the_cursor_to_the_error(
     assert session.scene.surface.preset == "rosenbrock"
 
 
-def test_picking_a_preset_moves_starts_and_is_one_undo_step(editor: SurfaceEditor,
-                                                            session: Session) -> None:
-    target = next(name for name, p in PRESETS.items()
-                  if name != "rosenbrock" and p.starts and not p.data_fit)
+def test_picking_a_preset_moves_starts_and_is_one_undo_step(
+    editor: SurfaceEditor, session: Session
+) -> None:
+    target = next(
+        name for name, p in PRESETS.items() if name != "rosenbrock" and p.starts and not p.data_fit
+    )
     preset = PRESETS[target]
     before, depth = session.scene, session.undo_stack.count()
     pick(editor, target)
@@ -202,9 +217,14 @@ def test_picking_a_preset_moves_starts_and_is_one_undo_step(editor: SurfaceEdito
 
 
 def test_preset_suggestions_are_applied(editor: SurfaceEditor, session: Session) -> None:
-    target = next((name for name, p in PRESETS.items()
-                   if not p.data_fit and any(p.suggested.get(o) for o in ("sgd", "adam"))),
-                  None)
+    target = next(
+        (
+            name
+            for name, p in PRESETS.items()
+            if not p.data_fit and any(p.suggested.get(o) for o in ("sgd", "adam"))
+        ),
+        None,
+    )
     if target is None:
         pytest.skip("no preset suggests hyperparameters for sgd or adam")
     pick(editor, target)
@@ -213,8 +233,7 @@ def test_preset_suggestions_are_applied(editor: SurfaceEditor, session: Session)
             assert run.hyper[key] == value
 
 
-def test_custom_entry_keeps_the_formula_and_domain(editor: SurfaceEditor,
-                                                   session: Session) -> None:
+def test_custom_entry_keeps_the_formula_and_domain(editor: SurfaceEditor, session: Session) -> None:
     domain = session.surface.domain
     pick(editor, None)
     spec = session.scene.surface
@@ -223,8 +242,9 @@ def test_custom_entry_keeps_the_formula_and_domain(editor: SurfaceEditor,
     assert spec.domain == domain
 
 
-def test_data_fit_formula_edit_keeps_the_data(qtbot, editor: SurfaceEditor,
-                                              session: Session) -> None:
+def test_data_fit_formula_edit_keeps_the_data(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     target = next((name for name, p in PRESETS.items() if p.data_fit), None)
     if target is None:
         pytest.skip("no data-fit preset")
@@ -279,8 +299,7 @@ def test_parse_params() -> None:
             parse_params(bad)
 
 
-def test_declared_parameters_get_sliders(qtbot, editor: SurfaceEditor,
-                                         session: Session) -> None:
+def test_declared_parameters_get_sliders(qtbot, editor: SurfaceEditor, session: Session) -> None:
     spec = SurfaceSpec(preset=None, expression="a*x**2 + b*y**2", params={"a": 1.0, "b": 4.0})
     session.edit_scene(dataclasses.replace(session.scene, surface=spec), "Set")
     assert set(editor._param_rows) == {"a", "b"}
@@ -299,8 +318,9 @@ def test_declared_parameters_get_sliders(qtbot, editor: SurfaceEditor,
     assert row.spin.value() == 4.0
 
 
-def test_params_line_declares_names_for_a_custom_formula(qtbot, editor: SurfaceEditor,
-                                                         session: Session) -> None:
+def test_params_line_declares_names_for_a_custom_formula(
+    qtbot, editor: SurfaceEditor, session: Session
+) -> None:
     pick(editor, None)
     # Rosenbrock's formula uses a and b: dropping them is refused with the parser's reason.
     editor.params_edit.setText("k=3")

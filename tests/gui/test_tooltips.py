@@ -15,8 +15,16 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-INPUT_TYPES = (QAbstractButton, QAbstractSpinBox, QComboBox, QAbstractSlider, QLineEdit,
-               QTextEdit, QPlainTextEdit, QAbstractItemView)
+INPUT_TYPES = (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QAbstractSlider,
+    QLineEdit,
+    QTextEdit,
+    QPlainTextEdit,
+    QAbstractItemView,
+)
 
 
 def is_control(widget: QWidget) -> bool:
@@ -37,8 +45,10 @@ def is_control(widget: QWidget) -> bool:
 
 def describe(widget: QWidget) -> str:
     text = getattr(widget, "text", lambda: "")()
-    return f"{type(widget).__name__} {widget.objectName()!r} {text!r} in " \
-           f"{type(widget.parentWidget()).__name__}"
+    return (
+        f"{type(widget).__name__} {widget.objectName()!r} {text!r} in "
+        f"{type(widget.parentWidget()).__name__}"
+    )
 
 
 def visible_controls(window: QWidget) -> list[QWidget]:

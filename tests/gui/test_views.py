@@ -6,7 +6,6 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
-from qt_helpers import drag, shown
 
 from studio.gui.session import Session
 from studio.gui.views import ContourView, LossView, View3D, View3DPanel
@@ -14,10 +13,14 @@ from studio.gui.views.heightmap import isoline_segments
 from studio.gui.views.trails import status_at
 from studio.scene import RunSpec, Scene, SurfaceSpec
 
+from qt_helpers import drag, shown
+
 
 def make_session(threaded: bool = False, **kw) -> Session:
-    runs = (RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#e69f00"),
-            RunSpec("sgd", {"lr": 0.0005}, ((1.5, -0.5),), label="SGD", color="#56b4e9"))
+    runs = (
+        RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#e69f00"),
+        RunSpec("sgd", {"lr": 0.0005}, ((1.5, -0.5),), label="SGD", color="#56b4e9"),
+    )
     return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=80, **kw), threaded
 
 
@@ -48,7 +51,7 @@ def test_view3d_follows_frames_and_camera(qtbot, session: Session) -> None:
     assert view.camera() != (30.0, 45.0, 12.0)
     view.set_trail_length(5)
     solid, _ghost = view._trail_items[0]
-    assert len(solid.pos) == 2 * 5            # five segments, two vertices each
+    assert len(solid.pos) == 2 * 5  # five segments, two vertices each
     view.set_trail_length(None)
     assert len(view._trail_items[0][0].pos) == 2 * 40
     view.set_wireframe(True)
@@ -69,7 +72,7 @@ def test_view3d_panel_shows_legend_and_forwards_the_view_api(qtbot, session: Ses
     assert np.allclose(panel.view.ball_item.pos, panel.view.ball_world(40))
     qtbot.waitUntil(lambda: not panel.grab_scene().isNull(), timeout=5000)
     rgb = grab_rgb_image(panel.grab_scene())
-    assert rgb.shape[0] > 100 and rgb.std() > 10       # a picture, not a blank frame
+    assert rgb.shape[0] > 100 and rgb.std() > 10  # a picture, not a blank frame
 
 
 def test_contour_balls_track_the_frame(qtbot, session: Session) -> None:
@@ -104,7 +107,7 @@ def test_dragging_a_marker_is_one_undo_step(qtbot, session: Session) -> None:
     qtbot.addWidget(view)
     _, _, marker = view._markers[0]
     for x in (-1.4, -1.3, -1.2):
-        marker.setPos(QPointF(x, 1.5))        # TargetItem emits sigPositionChanged
+        marker.setPos(QPointF(x, 1.5))  # TargetItem emits sigPositionChanged
     marker.sigPositionChangeFinished.emit(marker)
     assert session.scene.runs[0].starts[0] == pytest.approx((-1.2, 1.5))
     assert session.undo_stack.count() == 1
@@ -128,6 +131,7 @@ def test_status_at_marks_stop_step() -> None:
     class T:
         status = np.array([0, 1, 2], np.int8)
         stop_step = np.array([80, 10, 5])
+
     assert status_at(T, 7).tolist() == [0, 0, 2]
     assert status_at(T, 10).tolist() == [0, 1, 2]
 
@@ -152,7 +156,7 @@ def test_gl_frame_shows_surface_and_balls_in_run_colours(qtbot, session: Session
     rgb = grab_rgb(view).reshape(-1, 3).astype(int)
     assert len(np.unique(rgb // 8, axis=0)) > 50, "the surface was not drawn"
     for colour in ("#e69f00", "#56b4e9"):
-        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
         near = (np.abs(rgb - target).max(axis=1) <= 24).sum()
         assert near >= 20, f"no ball or trail in {colour}"
 
@@ -171,11 +175,13 @@ def test_view3d_window_is_one_qt_window(qtbot, session: Session) -> None:
 
 # ---------------------------------------------------------------- big and diverging scenes
 
-def diverging_scene(grid: tuple[int, int] | None = None, lr: float = 1.0,
-                    steps: int = 60) -> Scene:
+
+def diverging_scene(grid: tuple[int, int] | None = None, lr: float = 1.0, steps: int = 60) -> Scene:
     """SGD on Rosenbrock with a rate that throws the ball(s) off the map in a step or two."""
-    runs = (RunSpec("sgd", {"lr": lr}, ((-1.5, 2.0),), grid=grid, label="SGD", color="#e69f00"),
-            RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#56b4e9"))
+    runs = (
+        RunSpec("sgd", {"lr": lr}, ((-1.5, 2.0),), grid=grid, label="SGD", color="#e69f00"),
+        RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color="#56b4e9"),
+    )
     return Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=steps)
 
 
@@ -189,7 +195,7 @@ def test_a_diverged_ball_and_its_cross_show_whole_inside_the_map(qtbot) -> None:
     session = Session(diverging_scene(), threaded=False)
     view = shown_map(qtbot, session)
     session.set_frame(session.last_frame)
-    assert session.trajectory.status[0] == 2                    # SGD diverged
+    assert session.trajectory.status[0] == 2  # SGD diverged
     vb = view.getPlotItem().getViewBox()
     visible = vb.sceneBoundingRect()
     ball = np.column_stack(view.balls.getData())[0]
@@ -198,7 +204,7 @@ def test_a_diverged_ball_and_its_cross_show_whole_inside_the_map(qtbot) -> None:
     at = vb.mapViewToScene(QPointF(*ball))
     half_cross = 15 / 2
     assert visible.adjusted(half_cross, half_cross, -half_cross, -half_cross).contains(at)
-    assert view.crosses.zValue() > view.balls.zValue()          # the × over the ball
+    assert view.crosses.zValue() > view.balls.zValue()  # the × over the ball
 
 
 def test_diverged_balls_draw_no_trail_outside_the_domain(qtbot) -> None:
@@ -225,8 +231,10 @@ def test_diverged_balls_draw_no_trail_outside_the_domain(qtbot) -> None:
             assert np.isfinite(world).all()
             half = 0.5 * view3d._world_scale * np.array([xmax - xmin, ymax - ymin]) * 1.021
             assert (np.abs(world[..., :2]) <= half).all()
-            assert (np.linalg.norm(world[:, 1, :2] - world[:, 0, :2], axis=1)
-                    < 0.5 * span * view3d._world_scale).all()
+            assert (
+                np.linalg.norm(world[:, 1, :2] - world[:, 0, :2], axis=1)
+                < 0.5 * span * view3d._world_scale
+            ).all()
 
 
 def test_3d_ball_heights_are_the_trajectory_loss_on_the_height_map(qtbot) -> None:
@@ -251,15 +259,17 @@ def test_3d_ball_heights_are_the_trajectory_loss_on_the_height_map(qtbot) -> Non
             pinned += 1
             on_edge = hm.transform(session.surface.value(xy[~inside])) * view._z_scale + 0.06
             assert np.allclose(z[~inside], on_edge, atol=1e-3)
-    assert pinned                             # the scene does throw some balls off the map
+    assert pinned  # the scene does throw some balls off the map
 
 
 def test_the_selected_runs_start_marker_is_on_top_and_takes_the_drag(qtbot) -> None:
-    runs = tuple(RunSpec(name, {"lr": 0.001}, ((-1.5, 2.0),), label=name, color=colour)
-                 for name, colour in (("sgd", "#e69f00"), ("momentum", "#56b4e9"),
-                                      ("nadam", "#d55e00")))
-    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=20),
-                      threaded=False)
+    runs = tuple(
+        RunSpec(name, {"lr": 0.001}, ((-1.5, 2.0),), label=name, color=colour)
+        for name, colour in (("sgd", "#e69f00"), ("momentum", "#56b4e9"), ("nadam", "#d55e00"))
+    )
+    session = Session(
+        Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=20), threaded=False
+    )
     view = shown_map(qtbot, session)
     for selected in (0, 1):
         session.select_run(selected)
@@ -272,8 +282,8 @@ def test_the_selected_runs_start_marker_is_on_top_and_takes_the_drag(qtbot) -> N
         qtbot.mouseMove(view.viewport(), press + QPoint(dx, dx))
     qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=press + QPoint(30, 30))
     starts = [run.starts[0] for run in session.scene.runs]
-    assert starts[1] != (-1.5, 2.0)                      # the selected run moved...
-    assert starts[0] == starts[2] == (-1.5, 2.0)         # ...and only it
+    assert starts[1] != (-1.5, 2.0)  # the selected run moved...
+    assert starts[0] == starts[2] == (-1.5, 2.0)  # ...and only it
 
 
 def test_legend_strip_takes_the_light_theme_set_before_it_is_shown(qtbot, session) -> None:
@@ -281,39 +291,39 @@ def test_legend_strip_takes_the_light_theme_set_before_it_is_shown(qtbot, sessio
 
     panel = View3DPanel(session)
     qtbot.addWidget(panel)
-    panel.set_dark(False)                     # as a restored light theme does at start-up
+    panel.set_dark(False)  # as a restored light theme does at start-up
     panel.resize(640, 480)
     panel.show()
     qtbot.waitExposed(panel)
     rgb = grab_rgb_image(panel._header.grab().toImage())
     corner = rgb[2, 2]
-    assert np.abs(corner.astype(int) - [0xfb, 0xfb, 0xfc]).max() <= 2, corner
+    assert np.abs(corner.astype(int) - [0xFB, 0xFB, 0xFC]).max() <= 2, corner
     assert LIGHT.background == "#fbfbfc"
     panel.set_dark(True)
     rgb = grab_rgb_image(panel._header.grab().toImage())
-    assert np.abs(rgb[2, 2].astype(int) - [0x16, 0x18, 0x1d]).max() <= 2
+    assert np.abs(rgb[2, 2].astype(int) - [0x16, 0x18, 0x1D]).max() <= 2
 
 
 def test_a_ball_off_the_map_is_pinned_where_its_path_left_it() -> None:
     from studio.gui.views.trails import Tracks, compact_segments
 
     domain = (-1.0, 1.0, -1.0, 1.0)
-    path = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.5], [np.inf, np.nan], [0.2, 0.2],
-                     [-5.0, 0.2]])[:, None]                  # leaves, blows up, returns, leaves
+    path = np.array(
+        [[0.0, 0.0], [0.5, 0.0], [3.0, 0.5], [np.inf, np.nan], [0.2, 0.2], [-5.0, 0.2]]
+    )[:, None]  # leaves, blows up, returns, leaves
 
     class T:
-        positions = np.concatenate([path, np.zeros_like(path)], axis=1)   # ball 1 stays put
+        positions = np.concatenate([path, np.zeros_like(path)], axis=1)  # ball 1 stays put
         loss = np.zeros(positions.shape[:2])
         ball_run = np.array([0, 1])
 
     tracks = Tracks(T, domain, 2, value=lambda xy: np.full(len(xy), 7.0))
-    assert tracks.fix.tolist() == [0]                        # only the runaway is worked on
+    assert tracks.fix.tolist() == [0]  # only the runaway is worked on
     shown = np.array([tracks.frame(t)[0][0] for t in range(6)])
-    assert np.allclose(shown, [[0, 0], [0.5, 0], [1.0, 0.1], [1.0, 0.1], [0.2, 0.2],
-                               [-1.0, 0.2]])
+    assert np.allclose(shown, [[0, 0], [0.5, 0], [1.0, 0.1], [1.0, 0.1], [0.2, 0.2], [-1.0, 0.2]])
     _xy, pinned, f = tracks.frame(2, loss=True)
     assert pinned.tolist() == [True, False]
-    assert f.tolist() == [7.0, 0.0]                          # f re-evaluated where pinned
+    assert f.tolist() == [7.0, 0.0]  # f re-evaluated where pinned
     window, f, ok = tracks.window(tracks.runs[0], 0, 6, loss=True)
     assert np.allclose(window[:, 0], shown) and f[:, 0].tolist() == [0, 0, 7, 7, 0, 7]
     segs, offsets = compact_segments(window, ok)
@@ -332,8 +342,9 @@ def _surface_extent(view: View3D) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("size", [(900, 500), (500, 800)], ids=["wide", "tall"])
-def test_reset_view_frames_the_surface_to_fill_the_view(qtbot, session: Session,
-                                                        size: tuple[int, int]) -> None:
+def test_reset_view_frames_the_surface_to_fill_the_view(
+    qtbot, session: Session, size: tuple[int, int]
+) -> None:
     view = View3D(session)
     qtbot.addWidget(view)
     view.resize(*size)

@@ -16,8 +16,13 @@ from studio.cli import main
 
 
 def run_studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True,
-                          check=False, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "studio", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
 
 
 NET = "digits01:hidden=8,activation=tanh,init_seed=2"
@@ -25,8 +30,19 @@ NET = "digits01:hidden=8,activation=tanh,init_seed=2"
 
 def test_trace_writes_plane_coordinates_metrics_and_weights(tmp_path: Path) -> None:
     out = tmp_path / "run.npz"
-    r = run_studio("trace", "--network", NET, "--optimizer", "adam:lr=0.01",
-                   "--optimizer", "sgd:lr=0.5", "--steps", "40", "-o", str(out))
+    r = run_studio(
+        "trace",
+        "--network",
+        NET,
+        "--optimizer",
+        "adam:lr=0.01",
+        "--optimizer",
+        "sgd:lr=0.5",
+        "--steps",
+        "40",
+        "-o",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     d = np.load(out)
     d_params = 64 * 8 + 8 + 8 + 1
@@ -42,24 +58,38 @@ def test_trace_writes_plane_coordinates_metrics_and_weights(tmp_path: Path) -> N
 
     r = run_studio("trace", "--network", NET, "--optimizer", "adam:lr=0.01", "--steps", "3")
     rows = list(csv.reader(io.StringIO(r.stdout)))
-    assert rows[0] == ["optimizer", "ball", "step", "x", "y", "loss", "val_loss", "accuracy",
-                       "grad_norm", "lr"]
+    assert rows[0] == [
+        "optimizer",
+        "ball",
+        "step",
+        "x",
+        "y",
+        "loss",
+        "val_loss",
+        "accuracy",
+        "grad_norm",
+        "lr",
+    ]
     assert len(rows) == 5 and rows[1][3:5] == ["0.0", "0.0"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--network", "mnist"], "unknown task 'mnist'"),
-    (["--network", "digits01:hidden=0"], "between 1 and 256"),
-    (["--network", "digits01:hidden=16x"], "hidden sizes are written like 16x8"),
-    (["--network", "digits01:activation=gelu"], "unknown activation 'gelu'"),
-    (["--network", "digits01:hidden=256x256"], "parameters is too many"),
-    (["--network", "digits01:hidden=64x64", "--steps", "20000"], "MB to keep"),
-    (["--network", "digits01", "--start", "1,1"], "initial weights"),
-    (["--network", "digits01", "--surface", "bowl"], "--network replaces the surface"),
-    (["--surface", "bowl", "--plane", "random"], "--plane applies to a network"),
-])
-def test_bad_networks_are_one_line_errors(args: list[str], message: str,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--network", "mnist"], "unknown task 'mnist'"),
+        (["--network", "digits01:hidden=0"], "between 1 and 256"),
+        (["--network", "digits01:hidden=16x"], "hidden sizes are written like 16x8"),
+        (["--network", "digits01:activation=gelu"], "unknown activation 'gelu'"),
+        (["--network", "digits01:hidden=256x256"], "parameters is too many"),
+        (["--network", "digits01:hidden=64x64", "--steps", "20000"], "MB to keep"),
+        (["--network", "digits01", "--start", "1,1"], "initial weights"),
+        (["--network", "digits01", "--surface", "bowl"], "--network replaces the surface"),
+        (["--surface", "bowl", "--plane", "random"], "--plane applies to a network"),
+    ],
+)
+def test_bad_networks_are_one_line_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as info:
         main(["trace", *args, "--optimizer", "adam", "--optimizer", "sgd"])
     assert info.value.code == 2

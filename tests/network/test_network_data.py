@@ -19,10 +19,13 @@ def test_the_file_holds_the_uci_digits() -> None:
     assert asset_path("data/DIGITS_LICENSE.txt").read_text().count("CC BY 4.0") >= 1
 
 
-@pytest.mark.parametrize(("task", "n_train", "n_val", "labels"), [
-    ("digits01", 288, 72, {0, 1}),
-    ("digits", 1438, 359, set(range(10))),
-])
+@pytest.mark.parametrize(
+    ("task", "n_train", "n_val", "labels"),
+    [
+        ("digits01", 288, 72, {0, 1}),
+        ("digits", 1438, 359, set(range(10))),
+    ],
+)
 def test_split_sizes_and_labels(task: str, n_train: int, n_val: int, labels: set[int]) -> None:
     data = load_task(task)
     assert (data.n_train, data.n_val) == (n_train, n_val)

@@ -12,8 +12,18 @@ from studio.network.reference import DEFAULTS, OPTIMIZERS, train
 from studio.scene import RunSpec
 
 # Rates at which every optimizer moves visibly within 100 steps on the default network.
-LRS = {"sgd": 0.5, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.02, "adadelta": 1.0,
-       "rmsprop": 0.002, "adam": 0.005, "adamw": 0.005, "amsgrad": 0.005, "nadam": 0.005}
+LRS = {
+    "sgd": 0.5,
+    "momentum": 0.05,
+    "nesterov": 0.05,
+    "adagrad": 0.02,
+    "adadelta": 1.0,
+    "rmsprop": 0.002,
+    "adam": 0.005,
+    "adamw": 0.005,
+    "amsgrad": 0.005,
+    "nadam": 0.005,
+}
 
 
 def test_the_objective_meets_the_engine_protocol() -> None:
@@ -21,8 +31,7 @@ def test_the_objective_meets_the_engine_protocol() -> None:
     params = np.tile(obj.initial_params(), (2, 1))
     rows = np.array([[0, 1, 2], [3, 4, 5]])
     assert obj.n_rows == obj.n_train > 0
-    np.testing.assert_array_equal(obj.grad_rows(params, rows),
-                                  obj.value_and_grad(params, rows)[1])
+    np.testing.assert_array_equal(obj.grad_rows(params, rows), obj.value_and_grad(params, rows)[1])
     with pytest.raises(ValueError):
         obj.grad_rows(params, rows[:1])
 

@@ -42,7 +42,11 @@ def _moved(obj: NetworkObjective, runs: int, seed: int = 1) -> np.ndarray:
 def test_default_spec_layout() -> None:
     spec = NetworkSpec()
     assert (spec.task, spec.hidden, spec.activation, spec.init_seed) == (
-        "digits01", (16, 8), "sigmoid", 0)
+        "digits01",
+        (16, 8),
+        "sigmoid",
+        0,
+    )
     assert spec.sizes == (64, 16, 8, 1)
     assert spec.n_params == 1185
     starts = [(s.w_start, s.b_start, s.end) for s in layer_slices(spec)]
@@ -63,8 +67,12 @@ def test_unflatten_reads_row_major_weights_then_biases() -> None:
 def test_dict_and_text_round_trips() -> None:
     spec = NetworkSpec(task="digits", hidden=(32, 16, 8), activation="relu", init_seed=7)
     assert NetworkSpec.from_dict(spec.to_dict()) == spec
-    assert spec.to_dict() == {"task": "digits", "hidden": [32, 16, 8], "activation": "relu",
-                              "init_seed": 7}
+    assert spec.to_dict() == {
+        "task": "digits",
+        "hidden": [32, 16, 8],
+        "activation": "relu",
+        "init_seed": 7,
+    }
     assert NetworkSpec.parse(spec.to_text()) == spec
     assert NetworkSpec.parse("digits01:hidden=16x8,activation=sigmoid") == NetworkSpec()
     assert NetworkSpec.parse("digits01") == NetworkSpec()
@@ -72,30 +80,59 @@ def test_dict_and_text_round_trips() -> None:
     assert NetworkSpec(hidden=[5, 4]).hidden == (5, 4)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("build", "message"), [
-    (lambda: NetworkSpec(task="mnist"), "unknown task 'mnist' (choose from digits01, digits)"),
-    (lambda: NetworkSpec(activation="elu"),
-     "unknown activation 'elu' (choose from sigmoid, tanh, relu)"),
-    (lambda: NetworkSpec(hidden=()), "a network has 1 to 4 hidden layers, not 0"),
-    (lambda: NetworkSpec(hidden=(4, 4, 4, 4, 4)), "a network has 1 to 4 hidden layers, not 5"),
-    (lambda: NetworkSpec(hidden=(0, 8)), "a hidden layer size must be between 1 and 256, not 0"),
-    (lambda: NetworkSpec(hidden=(16, 257)),
-     "a hidden layer size must be between 1 and 256, not 257"),
-    (lambda: NetworkSpec(hidden=(8.5,)),  # type: ignore[arg-type]
-     "a hidden layer size must be a whole number, not 8.5"),
-    (lambda: NetworkSpec(hidden=(256, 256)),
-     f"82,689 parameters is too many (at most {MAX_PARAMS:,}); use smaller hidden layers"),
-    (lambda: NetworkSpec(init_seed=-1), "init_seed must be between 0 and 4294967295, not -1"),
-    (lambda: NetworkSpec.from_dict({"task": "digits", "depth": 3}), "unknown network key 'depth'"),
-    (lambda: NetworkSpec.from_dict({"hidden": "16x8"}),
-     "hidden sizes must be a list of whole numbers, not '16x8'"),
-    (lambda: NetworkSpec.parse("digits01:hidden=16,8"), "expected key=value in the network, not '8'"),
-    (lambda: NetworkSpec.parse("digits01:hidden=16-8"),
-     "hidden sizes are written like 16x8, not '16-8'"),
-    (lambda: NetworkSpec.parse("digits01:width=3"),
-     "unknown network key 'width' (choose from hidden, activation, init_seed)"),
-    (lambda: NetworkSpec.parse("digits01:init_seed=x"), "init_seed must be a whole number, not 'x'"),
-])
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: NetworkSpec(task="mnist"), "unknown task 'mnist' (choose from digits01, digits)"),
+        (
+            lambda: NetworkSpec(activation="elu"),
+            "unknown activation 'elu' (choose from sigmoid, tanh, relu)",
+        ),
+        (lambda: NetworkSpec(hidden=()), "a network has 1 to 4 hidden layers, not 0"),
+        (lambda: NetworkSpec(hidden=(4, 4, 4, 4, 4)), "a network has 1 to 4 hidden layers, not 5"),
+        (
+            lambda: NetworkSpec(hidden=(0, 8)),
+            "a hidden layer size must be between 1 and 256, not 0",
+        ),
+        (
+            lambda: NetworkSpec(hidden=(16, 257)),
+            "a hidden layer size must be between 1 and 256, not 257",
+        ),
+        (
+            lambda: NetworkSpec(hidden=(8.5,)),  # type: ignore[arg-type]
+            "a hidden layer size must be a whole number, not 8.5",
+        ),
+        (
+            lambda: NetworkSpec(hidden=(256, 256)),
+            f"82,689 parameters is too many (at most {MAX_PARAMS:,}); use smaller hidden layers",
+        ),
+        (lambda: NetworkSpec(init_seed=-1), "init_seed must be between 0 and 4294967295, not -1"),
+        (
+            lambda: NetworkSpec.from_dict({"task": "digits", "depth": 3}),
+            "unknown network key 'depth'",
+        ),
+        (
+            lambda: NetworkSpec.from_dict({"hidden": "16x8"}),
+            "hidden sizes must be a list of whole numbers, not '16x8'",
+        ),
+        (
+            lambda: NetworkSpec.parse("digits01:hidden=16,8"),
+            "expected key=value in the network, not '8'",
+        ),
+        (
+            lambda: NetworkSpec.parse("digits01:hidden=16-8"),
+            "hidden sizes are written like 16x8, not '16-8'",
+        ),
+        (
+            lambda: NetworkSpec.parse("digits01:width=3"),
+            "unknown network key 'width' (choose from hidden, activation, init_seed)",
+        ),
+        (
+            lambda: NetworkSpec.parse("digits01:init_seed=x"),
+            "init_seed must be a whole number, not 'x'",
+        ),
+    ],
+)
 def test_bad_networks_are_one_line_errors(build: Any, message: str) -> None:
     with pytest.raises(NetworkError) as info:
         build()
@@ -158,19 +195,21 @@ def test_minibatch_gradient_matches_central_differences_and_reference(task: str)
     loss, grad = obj.value_and_grad(params, rows)
     data = obj.task_data
     for run in range(3):
-        ref_loss, ref_grad = loss_and_grad(obj.spec, params[run], data.x_train[rows[run]],
-                                           data.y_train[rows[run]])
+        ref_loss, ref_grad = loss_and_grad(
+            obj.spec, params[run], data.x_train[rows[run]], data.y_train[rows[run]]
+        )
         assert loss[run] == pytest.approx(ref_loss, rel=1e-12)
         np.testing.assert_allclose(grad[run], ref_grad, rtol=1e-10, atol=1e-14)
     h = 1e-6
     eye = np.eye(obj.dim)
     run_rows = np.broadcast_to(rows[0], (obj.dim, 20))
-    fd = (obj.loss(params[0] + h * eye, run_rows) - obj.loss(params[0] - h * eye, run_rows))
+    fd = obj.loss(params[0] + h * eye, run_rows) - obj.loss(params[0] - h * eye, run_rows)
     np.testing.assert_allclose(grad[0], fd / (2 * h), rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize("spec", [NetworkSpec(), NetworkSpec(task="digits", activation="relu",
-                                                              hidden=(12, 10, 8))])
+@pytest.mark.parametrize(
+    "spec", [NetworkSpec(), NetworkSpec(task="digits", activation="relu", hidden=(12, 10, 8))]
+)
 def test_full_batch_matches_the_plain_reference(spec: NetworkSpec) -> None:
     obj = NetworkObjective(spec)
     params = _moved(obj, 4)
@@ -191,8 +230,7 @@ def test_chunked_runs_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     whole = [obj.value_and_grad(params), obj.value_and_grad(params, rows), obj.validation(params)]
     monkeypatch.setattr(model, "CHUNK_BYTES", 1)  # one run per chunk
     assert len(obj._chunks(9, 16)) == 9
-    chunked = [obj.value_and_grad(params), obj.value_and_grad(params, rows),
-               obj.validation(params)]
+    chunked = [obj.value_and_grad(params), obj.value_and_grad(params, rows), obj.validation(params)]
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_allclose(a[0], b[0], rtol=1e-13)
         np.testing.assert_allclose(a[1], b[1], rtol=1e-12, atol=1e-16)
@@ -207,7 +245,10 @@ def test_validation_loss_and_accuracy() -> None:
         ref_loss, _ = loss_and_grad(obj.spec, params[run], data.x_val, data.y_val)
         assert loss[run] == pytest.approx(ref_loss, rel=1e-12)
         (w1, b1), (w2, b2), (w3, b3) = unflatten(params[run], obj.spec)
-        sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+
+        def sig(z: np.ndarray) -> np.ndarray:
+            return 1.0 / (1.0 + np.exp(-z))
+
         prob = sig(sig(sig(data.x_val @ w1 + b1) @ w2 + b2) @ w3 + b3)[:, 0]
         assert acc[run] == pytest.approx(np.mean((prob > 0.5) == data.y_val))
     digits = NetworkObjective(NetworkSpec(task="digits"))
@@ -231,11 +272,12 @@ def test_params_must_be_runs_by_dim() -> None:
 
 
 def test_network_package_loads_no_qt() -> None:
-    code = ("import sys, studio.network, studio.network.plane, studio.network.reference\n"
-            "import studio.network.landscape\n"
-            "import studio.bench.network\n"
-            "print(','.join(sorted(m for m in sys.modules "
-            "if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL'))))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, studio.network, studio.network.plane, studio.network.reference\n"
+        "import studio.network.landscape\n"
+        "import studio.bench.network\n"
+        "print(','.join(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('PyQt6', 'pyqtgraph', 'OpenGL'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -31,9 +31,14 @@ def test_pca_recovers_known_directions(steps: int, runs: int, dim: int) -> None:
     rng = np.random.default_rng(1)
     theta0 = rng.standard_normal(dim)
     t = np.linspace(0.0, 1.0, steps + 1)[:, None]
-    coef = np.stack([5.0 * t * rng.uniform(0.5, 1.5, runs),
-                     -2.0 * np.sin(3 * t) * rng.uniform(0.5, 1.5, runs),
-                     0.3 * t**2 * rng.uniform(0.5, 1.5, runs)], axis=-1)  # (T, runs, 3)
+    coef = np.stack(
+        [
+            5.0 * t * rng.uniform(0.5, 1.5, runs),
+            -2.0 * np.sin(3 * t) * rng.uniform(0.5, 1.5, runs),
+            0.3 * t**2 * rng.uniform(0.5, 1.5, runs),
+        ],
+        axis=-1,
+    )  # (T, runs, 3)
     paths = theta0 + coef @ u
     plane = pca_plane(paths)
     np.testing.assert_array_equal(plane.origin, theta0)
@@ -101,8 +106,9 @@ def test_filter_normalisation_matches_each_units_norm() -> None:
     rng = np.random.default_rng(4)
     reference = rng.standard_normal(spec.n_params)
     direction = filter_normalise(rng.standard_normal(spec.n_params) * 3, reference, spec)
-    for (w, b), (w_ref, _) in zip(unflatten(direction, spec), unflatten(reference, spec),
-                                  strict=True):
+    for (w, b), (w_ref, _) in zip(
+        unflatten(direction, spec), unflatten(reference, spec), strict=True
+    ):
         np.testing.assert_allclose(np.linalg.norm(w, axis=0), np.linalg.norm(w_ref, axis=0))
         assert np.all(b == 0.0)
     assert len(layer_slices(spec)) == 3
@@ -116,8 +122,9 @@ def test_random_plane_is_seeded_and_filter_normalised() -> None:
     assert not np.array_equal(a.directions, random_plane(obj.spec, theta0, seed=4).directions)
     assert a.kind == "random" and a.explained is None
     for d in a.directions:
-        for (w, _), (w0, _) in zip(unflatten(d, obj.spec), unflatten(theta0, obj.spec),
-                                   strict=True):
+        for (w, _), (w0, _) in zip(
+            unflatten(d, obj.spec), unflatten(theta0, obj.spec), strict=True
+        ):
             np.testing.assert_allclose(np.linalg.norm(w, axis=0), np.linalg.norm(w0, axis=0))
     with pytest.raises(PlaneError, match="all zero"):
         random_plane(obj.spec, np.zeros(obj.dim))
@@ -134,8 +141,9 @@ def test_loss_grid_chunks_equal_one_pass_and_direct_losses() -> None:
     np.testing.assert_allclose(chunked, whole, rtol=1e-13)
     assert seen[-1] == (63, 63) and len(seen) == 13 and all(t == 63 for _, t in seen)
     i, j = 7, 2  # indexing "ij": [i, j] is (xs[i], ys[j])
-    direct = obj.loss((plane.origin + xs[i] * plane.directions[0]
-                       + ys[j] * plane.directions[1])[None])
+    direct = obj.loss(
+        (plane.origin + xs[i] * plane.directions[0] + ys[j] * plane.directions[1])[None]
+    )
     assert whole[i, j] == pytest.approx(direct[0], rel=1e-13)
     assert whole[4, 2] == pytest.approx(obj.loss(plane.origin[None])[0], rel=1e-12)  # (0, 0)
 

@@ -12,14 +12,23 @@ from studio.network.reference import OPTIMIZERS, loss_and_grad, train
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_every_optimizer_trains_digits01(optimizer: str) -> None:
     spec = NetworkSpec(hidden=(6,))
-    lr = {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.05, "adadelta": 1.0,
-          "rmsprop": 0.01, "adam": 0.01, "adamw": 0.01, "amsgrad": 0.01, "nadam": 0.01}
+    lr = {
+        "sgd": 0.5,
+        "momentum": 0.1,
+        "nesterov": 0.1,
+        "adagrad": 0.05,
+        "adadelta": 1.0,
+        "rmsprop": 0.01,
+        "adam": 0.01,
+        "adamw": 0.01,
+        "amsgrad": 0.01,
+        "nadam": 0.01,
+    }
     path, loss = train(spec, optimizer, {"lr": lr[optimizer]}, steps=60)
     assert path.shape == (61, spec.n_params) and loss.shape == (61,)
     assert loss[-1] < 0.5 * loss[0]
     data = NetworkObjective(spec).task_data
-    assert loss[-1] == pytest.approx(loss_and_grad(spec, path[-1], data.x_train,
-                                                   data.y_train)[0])
+    assert loss[-1] == pytest.approx(loss_and_grad(spec, path[-1], data.x_train, data.y_train)[0])
 
 
 def test_first_steps_follow_the_written_rules() -> None:

@@ -23,16 +23,24 @@ from studio.scene import (
 
 def net_scene(steps: int = 30, plane: str = "pca") -> Scene:
     spec = SurfaceSpec(preset=None, network=NetworkSpec(hidden=(6,), init_seed=3), plane=plane)
-    return Scene(surface=spec, runs=(RunSpec("sgd", {"lr": 0.5}), RunSpec("adam", {"lr": 0.01},
-                                     color="#56b4e9")), steps=steps, seed=1)
+    return Scene(
+        surface=spec,
+        runs=(RunSpec("sgd", {"lr": 0.5}), RunSpec("adam", {"lr": 0.01}, color="#56b4e9")),
+        steps=steps,
+        seed=1,
+    )
 
 
 def test_a_network_scene_round_trips_as_version_2() -> None:
     scene = net_scene(plane="random")
     data = json.loads(scene_to_json(scene))
     assert data["version"] == 2
-    assert data["surface"]["network"] == {"task": "digits01", "hidden": [6],
-                                          "activation": "sigmoid", "init_seed": 3}
+    assert data["surface"]["network"] == {
+        "task": "digits01",
+        "hidden": [6],
+        "activation": "sigmoid",
+        "init_seed": 3,
+    }
     assert scene_from_dict(data) == scene
 
 
@@ -42,15 +50,18 @@ def test_a_surface_scene_is_still_written_as_version_1() -> None:
     assert scene_from_dict({"version": 1, "surface": {"preset": "bowl"}}).surface.network is None
 
 
-@pytest.mark.parametrize(("surface", "message"), [
-    ({"network": {"task": "mnist"}}, "unknown task 'mnist'"),
-    ({"network": {"hidden": [0]}}, "between 1 and 256"),
-    ({"network": {"activation": "gelu"}}, "unknown activation"),
-    ({"network": {"depth": 3}}, "unknown network key 'depth'"),
-    ({"network": {}, "plane": "tsne"}, "surface.plane must be one of"),
-    ({"network": {}, "preset": "bowl"}, "no 'preset' or 'expression'"),
-    ({"network": [16]}, "must be an object"),
-])
+@pytest.mark.parametrize(
+    ("surface", "message"),
+    [
+        ({"network": {"task": "mnist"}}, "unknown task 'mnist'"),
+        ({"network": {"hidden": [0]}}, "between 1 and 256"),
+        ({"network": {"activation": "gelu"}}, "unknown activation"),
+        ({"network": {"depth": 3}}, "unknown network key 'depth'"),
+        ({"network": {}, "plane": "tsne"}, "surface.plane must be one of"),
+        ({"network": {}, "preset": "bowl"}, "no 'preset' or 'expression'"),
+        ({"network": [16]}, "must be an object"),
+    ],
+)
 def test_bad_networks_are_one_line_errors(surface: dict, message: str) -> None:
     with pytest.raises(SceneError, match=message) as info:
         scene_from_dict({"version": 2, "surface": surface})

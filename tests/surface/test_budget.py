@@ -75,7 +75,8 @@ def test_the_helper_dies_with_its_parent() -> None:
         print(budget._HELPER._child._process.pid, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     assert _gone(int(done.stdout.split()[0]), within_s=10.0)

@@ -31,8 +31,11 @@ HANG_TIMEOUT_S = 20  # the nested formula above never finished in 120 s before t
 
 def _call(name: str) -> str:
     """A constant call of function `name` on constants that keep every function defined."""
-    return f"{name}(sigmoid(0.3))" if FUNCTIONS[name].arity == 1 else (
-        f"{name}(sigmoid(0.3), softplus(-1))")
+    return (
+        f"{name}(sigmoid(0.3))"
+        if FUNCTIONS[name].arity == 1
+        else (f"{name}(sigmoid(0.3), softplus(-1))")
+    )
 
 
 def _call_value(name: str) -> float:
@@ -51,10 +54,17 @@ def _nested_formulas() -> dict[str, tuple[str, float, float, float]]:
         sp = FUNCTIONS["softplus"].number(c)
         s = FUNCTIONS["sigmoid"].number(sp)
         out[f"{name}/nested"] = (
-            f"tanh(tanh(hypot({_call(name)}, sigmoid(0)))) + x", inner + 1.0, 1.0, 0.0)
+            f"tanh(tanh(hypot({_call(name)}, sigmoid(0)))) + x",
+            inner + 1.0,
+            1.0,
+            0.0,
+        )
         out[f"{name}/products"] = (
             f"{_call(name)}*x^2 + sigmoid(softplus({_call(name)}))*y",
-            c + 2 * s, 2 * c, s)
+            c + 2 * s,
+            2 * c,
+            s,
+        )
     return out
 
 
@@ -73,8 +83,14 @@ def _compile_in_child(formulas: dict[str, str]) -> dict[str, list[float]]:
             out[key] = [float(f[0]), float(g[0, 0]), float(g[0, 1])]
         print(json.dumps(out))
     """)
-    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(formulas),
-                          capture_output=True, text=True, timeout=HANG_TIMEOUT_S, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=HANG_TIMEOUT_S,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result: dict[str, list[float]] = json.loads(done.stdout)
     return result
@@ -91,8 +107,7 @@ def test_constant_calls_of_every_function_compile_and_evaluate() -> None:
     cases = _nested_formulas()
     values = _compile_in_child({key: text for key, (text, *_rest) in cases.items()})
     for key, (text, *expected) in cases.items():
-        np.testing.assert_allclose(values[key], expected, rtol=1e-12, atol=1e-15,
-                                   err_msg=text)
+        np.testing.assert_allclose(values[key], expected, rtol=1e-12, atol=1e-15, err_msg=text)
 
 
 def test_constant_calls_evaluate_numerically() -> None:
@@ -115,14 +130,17 @@ ROSEN = "(a - x)^2 + b*(y - x^2)^2 + 0.000123"  # a text of its own: a cold cach
 
 def test_parameter_values_never_recompile() -> None:
     before = compile_stats()["compiles"]
-    surfaces = [make_surface(ROSEN, {"a": a, "b": b})
-                for a, b in [(1.0, 100.0), (1.5, 3.0), (-2.0, 0.1), (1.0, 1e5)]]
+    surfaces = [
+        make_surface(ROSEN, {"a": a, "b": b})
+        for a, b in [(1.0, 100.0), (1.5, 3.0), (-2.0, 0.1), (1.0, 1e5)]
+    ]
     assert compile_stats()["compiles"] == before + 1
     assert len({id(s._compiled) for s in surfaces}) == 1
     # Slider-like steps through the spec path as well (which the GUI uses).
     for b in np.linspace(0.0, 200.0, 25):
-        surface_from_spec(SurfaceSpec(preset=None, expression=ROSEN,
-                                      params={"a": 1.0, "b": float(b)}))
+        surface_from_spec(
+            SurfaceSpec(preset=None, expression=ROSEN, params={"a": 1.0, "b": float(b)})
+        )
     assert compile_stats()["compiles"] == before + 1
     # Declaring a parameter the formula does not use compiles nothing either.
     make_surface(ROSEN, {"a": 1.0, "b": 2.0, "k": 3.0})
@@ -139,8 +157,9 @@ def test_gradients_stay_exact_with_parameters_as_arguments(a: float, b: float) -
     x, y = xy[:, 0], xy[:, 1]
     f, grad = surface.value_and_grad(xy)
     np.testing.assert_allclose(f, (a - x) ** 2 + b * (y - x**2) ** 2 + 0.000123, rtol=1e-13)
-    np.testing.assert_allclose(grad[:, 0], -2 * (a - x) - 4 * b * x * (y - x**2),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        grad[:, 0], -2 * (a - x) - 4 * b * x * (y - x**2), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(grad[:, 1], 2 * b * (y - x**2), rtol=1e-13, atol=1e-13)
 
 

@@ -32,8 +32,9 @@ def test_grad_rows_is_the_mean_of_single_row_gradients(name: str) -> None:
     xy = rng.uniform(-2, 2, size=(8, 2))
     rows = rng.integers(0, surface.n_rows, size=(8, 3))
     singles = np.stack([surface.grad_rows(xy, rows[:, [k]]) for k in range(3)])
-    np.testing.assert_allclose(surface.grad_rows(xy, rows), singles.mean(axis=0), rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        surface.grad_rows(xy, rows), singles.mean(axis=0), rtol=1e-12, atol=1e-15
+    )
 
 
 def test_sigmoid_neuron_is_seed_002() -> None:
@@ -91,6 +92,7 @@ def test_data_fit_shapes_and_constant_loss() -> None:
 def test_plain_surface_batches_are_full_gradient() -> None:
     bowl = preset_surface("bowl")
     xy = np.array([[1.0, 2.0]])
-    np.testing.assert_array_equal(bowl.grad_rows(xy, np.zeros((1, 3), dtype=int)),
-                                  bowl.value_and_grad(xy)[1])
+    np.testing.assert_array_equal(
+        bowl.grad_rows(xy, np.zeros((1, 3), dtype=int)), bowl.value_and_grad(xy)[1]
+    )
     assert bowl.n_rows == 0 and bowl.data is None

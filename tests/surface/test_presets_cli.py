@@ -14,8 +14,14 @@ from studio.surface import PRESETS, preset_surface
 
 def test_studio_presets_lists_every_preset() -> None:
     # A terminal wide enough for the one-line table (a narrow one: tests/cli/test_presets_width.py).
-    out = subprocess.run(["studio", "presets"], check=False, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    out = subprocess.run(
+        ["studio", "presets"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split()[:2] == ["NAME", "FORMULA"]
@@ -25,16 +31,22 @@ def test_studio_presets_lists_every_preset() -> None:
 
 
 def test_python_m_studio_presets() -> None:
-    out = subprocess.run([sys.executable, "-m", "studio", "presets"], check=False,
-                         capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "studio", "presets"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "rosenbrock" in out.stdout and out.stderr == ""
 
 
 DEFAULTS = {
-    "sgd": {"lr": 0.01}, "momentum": {"lr": 0.01, "momentum": 0.9},
-    "nesterov": {"lr": 0.01, "momentum": 0.9}, "adagrad": {"lr": 0.01, "eps": 1e-10},
+    "sgd": {"lr": 0.01},
+    "momentum": {"lr": 0.01, "momentum": 0.9},
+    "nesterov": {"lr": 0.01, "momentum": 0.9},
+    "adagrad": {"lr": 0.01, "eps": 1e-10},
     "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6},
     "rmsprop": {"lr": 0.001, "alpha": 0.9, "eps": 1e-8},
     "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
@@ -44,8 +56,9 @@ DEFAULTS = {
 }
 
 
-def descend(grad: object, name: str, hyper: dict[str, float], start: np.ndarray,
-            steps: int = 500) -> np.ndarray:
+def descend(
+    grad: object, name: str, hyper: dict[str, float], start: np.ndarray, steps: int = 500
+) -> np.ndarray:
     """docs/algorithms.md's update rules, written out plainly (independent of studio.engine)."""
     h = {**DEFAULTS[name], **hyper}
     th = start.astype(float)
@@ -87,8 +100,11 @@ def descend(grad: object, name: str, hyper: dict[str, float], start: np.ndarray,
                 mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * 0.004))
                 prod *= mu
                 d = np.sqrt(b / (1 - b2**t)) + eps
-                th = (th - lr * (1 - mu) / (1 - prod) * g / d
-                      - lr * mu_next / (1 - prod * mu_next) * a / d)
+                th = (
+                    th
+                    - lr * (1 - mu) / (1 - prod) * g / d
+                    - lr * mu_next / (1 - prod * mu_next) * a / d
+                )
             else:
                 th = th - lr * (a / (1 - b1**t)) / (np.sqrt(b / (1 - b2**t)) + eps)
     return th
@@ -104,8 +120,12 @@ def test_suggested_hyperparameters_descend_without_diverging(name: str) -> None:
     centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
     span = max(xmax - xmin, ymax - ymin)
     for optimizer in DEFAULTS:
-        end = descend(lambda p: surface.value_and_grad(p)[1], optimizer,
-                      preset.suggested.get(optimizer, {}), starts)
+        end = descend(
+            lambda p: surface.value_and_grad(p)[1],
+            optimizer,
+            preset.suggested.get(optimizer, {}),
+            starts,
+        )
         f = surface.value(end)
         assert np.all(np.isfinite(f)), (optimizer, end)
         assert np.abs(end - centre).max() < 5 * span, (optimizer, end)

@@ -57,12 +57,22 @@ _LEAVES = st.sampled_from(["x", "y", "2", "0.5", "pi", "3x", "(x - y)", "1.5y"])
 
 
 def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    unary = st.sampled_from(["sin", "cos", "tanh", "atan", "sigmoid", "softplus", "-",
-                             "exp", "sqrt", "log"])
+    unary = st.sampled_from(
+        ["sin", "cos", "tanh", "atan", "sigmoid", "softplus", "-", "exp", "sqrt", "log"]
+    )
     binary = st.sampled_from(["+", "-", "*", "^2 +", "/(1 + (y)^2) +"])
     return st.one_of(
-        st.builds(lambda f, a: f"{f}(({a})/3)" if f in ("exp",) else
-                  f"{f}(1 + ({a})^2)" if f in ("sqrt", "log") else f"{f}({a})", unary, inner),
+        st.builds(
+            lambda f, a: (
+                f"{f}(({a})/3)"
+                if f in ("exp",)
+                else f"{f}(1 + ({a})^2)"
+                if f in ("sqrt", "log")
+                else f"{f}({a})"
+            ),
+            unary,
+            inner,
+        ),
         st.builds(lambda a, op, b: f"({a}) {op} ({b})", inner, binary, inner),
         st.builds(lambda a, b: f"hypot({a}, {b})", inner, inner),
         st.builds(lambda a, b: f"atan2(1 + ({a})^2, {b})", inner, inner),
@@ -140,8 +150,15 @@ def test_non_finite_values_are_quiet() -> None:
 
 def test_kinks_have_finite_subgradients() -> None:
     xy = np.array([[0.0, 0.0], [1.0, 1.0], [-2.0, 3.0]])
-    for text in ("abs(x) + abs(y)", "min(x, y)", "max(x, y)", "max(abs(x), y^2) + sign(x)*y",
-                 "abs(log(1 + x^2))", "hypot(x, y) + 1", "sqrt(x^2)"):
+    for text in (
+        "abs(x) + abs(y)",
+        "min(x, y)",
+        "max(x, y)",
+        "max(abs(x), y^2) + sign(x)*y",
+        "abs(log(1 + x^2))",
+        "hypot(x, y) + 1",
+        "sqrt(x^2)",
+    ):
         f, g = make_surface(text).value_and_grad(xy)
         assert np.all(np.isfinite(f)) and np.all(np.isfinite(g)), text
     g = make_surface("min(x, y)").value_and_grad(xy)[1]
@@ -174,9 +191,24 @@ def test_grid_shapes() -> None:
 
 
 def test_presets_metadata() -> None:
-    expected = ["bowl", "rosenbrock", "beale", "himmelblau", "rastrigin", "ackley", "booth",
-                "goldstein_price", "six_hump_camel", "saddle", "monkey_saddle", "two_wells",
-                "sigmoid_neuron", "sigmoid_neuron_6", "line_fit", "logistic_regression"]
+    expected = [
+        "bowl",
+        "rosenbrock",
+        "beale",
+        "himmelblau",
+        "rastrigin",
+        "ackley",
+        "booth",
+        "goldstein_price",
+        "six_hump_camel",
+        "saddle",
+        "monkey_saddle",
+        "two_wells",
+        "sigmoid_neuron",
+        "sigmoid_neuron_6",
+        "line_fit",
+        "logistic_regression",
+    ]
     assert list(PRESETS) == expected
     keys = {"lr", "momentum", "beta1", "beta2", "eps", "alpha", "rho", "weight_decay"}
     for preset in PRESETS.values():
@@ -205,11 +237,9 @@ def test_surface_from_spec() -> None:
     assert moved.value(np.array([[2.0, 4.0]]))[0] == 0 and moved.minima == ()
     custom = surface_from_spec(SurfaceSpec(preset=None, expression="x^2 + y^2"))
     assert custom.name == "custom" and custom.domain == (-5, 5, -5, 5)
-    framed = surface_from_spec(SurfaceSpec(preset="bowl", domain=(-1, 1, -2, 2),
-                                           height="log1p"))
+    framed = surface_from_spec(SurfaceSpec(preset="bowl", domain=(-1, 1, -2, 2), height="log1p"))
     assert framed.domain == (-1, 1, -2, 2) and framed.height == "log1p"
-    edited = surface_from_spec(SurfaceSpec(preset="sigmoid_neuron",
-                                           expression="(x*u + y - v)^2"))
+    edited = surface_from_spec(SurfaceSpec(preset="sigmoid_neuron", expression="(x*u + y - v)^2"))
     assert edited.n_rows == 2 and edited.title.endswith("(edited)")
     with pytest.raises(UnknownPresetError, match="unknown preset 'nope'") as info:
         surface_from_spec(SurfaceSpec(preset="nope"))
@@ -219,5 +249,7 @@ def test_surface_from_spec() -> None:
 
 
 def test_latex() -> None:
-    assert to_latex(parse_expression("sigmoid(x) + abs(y)")) == \
-        r"\left|y\right| + \sigma\left(x\right)"
+    assert (
+        to_latex(parse_expression("sigmoid(x) + abs(y)"))
+        == r"\left|y\right| + \sigma\left(x\right)"
+    )

@@ -9,8 +9,9 @@ is used only where it fits the run now open.
 
 The formats, their rates, even sides and stills come from the writer classes
 (studio.export.WRITERS), the views from studio.export.views: the dialog keeps no table of
-its own. Frame rates follow what each format's players handle: MP4 1-120, GIF 1-50. A GIF frame lasts whole hundredths of a second, so a GIF plays at 100/N frames/s;
-the summary line says so when the rate chosen is not one of those.
+its own. Frame rates follow what each format's players handle: MP4 1-120, GIF 1-50. A GIF
+frame lasts whole hundredths of a second, so a GIF plays at 100/N frames/s; the summary line
+says so when the rate chosen is not one of those.
 """
 
 from __future__ import annotations
@@ -48,8 +49,12 @@ from studio.gui.export.job import ExportJob
 from studio.gui.session import Session
 from studio.gui.settings import studio_settings
 
-SIZES = (("720p (1280×720)", (1280, 720)), ("1080p (1920×1080)", (1920, 1080)),
-         ("4K (3840×2160)", (3840, 2160)), ("Square (1080×1080)", (1080, 1080)))
+SIZES = (
+    ("720p (1280×720)", (1280, 720)),
+    ("1080p (1920×1080)", (1920, 1080)),
+    ("4K (3840×2160)", (3840, 2160)),
+    ("Square (1080×1080)", (1080, 1080)),
+)
 CURRENT, CUSTOM = "Current view", "Custom"
 WHOLE_TRAIL = -1
 DEFAULT_FPS_RANGE = (1, 120)
@@ -111,8 +116,7 @@ class ExportDialog(QDialog):
         group.addButton(self.range_radio)
         self.whole_radio.setChecked(True)
         range_row = QHBoxLayout()
-        for w in (self.whole_radio, self.range_radio, self.from_spin, QLabel("to"),
-                  self.to_spin):
+        for w in (self.whole_radio, self.range_radio, self.from_spin, QLabel("to"), self.to_spin):
             range_row.addWidget(w)
 
         self.spf_radio = QRadioButton("Steps per frame")
@@ -193,8 +197,7 @@ class ExportDialog(QDialog):
         form.addRow("", self.ghost_check)
         form.addRow("", self.summary)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = buttons.addButton("Export",
-                                               QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         outer = QVBoxLayout(self)
@@ -202,13 +205,22 @@ class ExportDialog(QDialog):
         outer.addWidget(buttons)
 
         self._restore()
-        for signal in (self.format_combo.currentIndexChanged, self.size_combo.currentIndexChanged,
-                       self.width_spin.valueChanged, self.height_spin.valueChanged,
-                       self.fps_spin.valueChanged, self.whole_radio.toggled,
-                       self.from_spin.valueChanged, self.to_spin.valueChanged,
-                       self.spf_radio.toggled, self.spf_spin.valueChanged,
-                       self.duration_spin.valueChanged, self.view_combo.currentIndexChanged,
-                       self.camera_combo.currentIndexChanged, self.title_check.toggled):
+        for signal in (
+            self.format_combo.currentIndexChanged,
+            self.size_combo.currentIndexChanged,
+            self.width_spin.valueChanged,
+            self.height_spin.valueChanged,
+            self.fps_spin.valueChanged,
+            self.whole_radio.toggled,
+            self.from_spin.valueChanged,
+            self.to_spin.valueChanged,
+            self.spf_radio.toggled,
+            self.spf_spin.valueChanged,
+            self.duration_spin.valueChanged,
+            self.view_combo.currentIndexChanged,
+            self.camera_combo.currentIndexChanged,
+            self.title_check.toggled,
+        ):
             signal.connect(self._refresh)
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         self.width_spin.editingFinished.connect(self._enforce_even)
@@ -261,8 +273,7 @@ class ExportDialog(QDialog):
             dark=self.background_combo.currentIndex() == 0,
             trail=None if trail == WHOLE_TRAIL else trail,
             camera=self._camera(),
-            orbit=float(self.orbit_spin.value()) if self.camera_combo.currentIndex() == 1
-            else 0.0,
+            orbit=float(self.orbit_spin.value()) if self.camera_combo.currentIndex() == 1 else 0.0,
             from_step=0 if whole or still else self.from_spin.value(),
             to_step=self.session.frame if still else (None if whole else self.to_spin.value()),
             duration=self.duration_spin.value() if self.duration_radio.isChecked() else None,
@@ -327,8 +338,14 @@ class ExportDialog(QDialog):
             self.height_spin.setValue(preset[1])
         self._enforce_even()
         still = not self.writer().animated
-        for w in (self.whole_radio, self.range_radio, self.spf_radio, self.duration_radio,
-                  self.fps_spin, self.camera_combo):
+        for w in (
+            self.whole_radio,
+            self.range_radio,
+            self.spf_radio,
+            self.duration_radio,
+            self.fps_spin,
+            self.camera_combo,
+        ):
             w.setEnabled(not still)
         ranged = self.range_radio.isChecked() and not still
         self.from_spin.setEnabled(ranged)
@@ -350,14 +367,14 @@ class ExportDialog(QDialog):
         fps = self.fps()
         text = f"{n} frames, {n / fps:.1f} s"
         if abs(fps - self.fps_spin.value()) > 1e-9:
-            text += (f" at {fps:.3g} frames/s (a GIF frame lasts whole hundredths of a "
-                     "second)")
+            text += f" at {fps:.3g} frames/s (a GIF frame lasts whole hundredths of a second)"
         self.summary.setText(text)
 
     def _browse(self) -> None:
         fmt = self.fmt()
-        name, _ = QFileDialog.getSaveFileName(self, "Export to", str(self._suggested_path()),
-                                              f"{fmt.upper()} (*.{fmt})")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export to", str(self._suggested_path()), f"{fmt.upper()} (*.{fmt})"
+        )
         if name:
             self.path_edit.setText(str(Path(name).with_suffix("." + fmt)))
 
@@ -381,10 +398,10 @@ class ExportDialog(QDialog):
         index(self.size_combo, "export/size", 0)
         self.width_spin.setValue(s.value("export/width", 1280, type=int))
         self.height_spin.setValue(s.value("export/height", 720, type=int))
-        self.fps_spin.setValue(s.value("export/fps", round(self.writer().default_fps),
-                                       type=int))
-        (self.spf_radio if s.value("export/by_steps", False, type=bool)
-         else self.duration_radio).setChecked(True)
+        self.fps_spin.setValue(s.value("export/fps", round(self.writer().default_fps), type=int))
+        (
+            self.spf_radio if s.value("export/by_steps", False, type=bool) else self.duration_radio
+        ).setChecked(True)
         self.spf_spin.setValue(s.value("export/steps_per_frame", 1, type=int))
         self.duration_spin.setValue(s.value("export/duration", 10.0, type=float))
         index(self.view_combo, "export/view", 0)
@@ -396,9 +413,11 @@ class ExportDialog(QDialog):
         # The background chosen last time; before any export, the window's theme.
         index(self.background_combo, "export/background", 0 if dark_now else 1)
         self.trail_spin.setValue(s.value("export/trail", WHOLE_TRAIL, type=int))
-        self._restore_range(s.value("export/range", False, type=bool),
-                            s.value("export/from", 0, type=int),
-                            s.value("export/to", -1, type=int))
+        self._restore_range(
+            s.value("export/range", False, type=bool),
+            s.value("export/from", 0, type=int),
+            s.value("export/to", -1, type=int),
+        )
         self.path_edit.setText(str(self._suggested_path()))
 
     def _restore_range(self, ranged: bool, lo: int, hi: int) -> None:
@@ -414,21 +433,27 @@ class ExportDialog(QDialog):
     def save_settings(self) -> None:
         s = studio_settings()
         for key, value in (
-                ("format", self.format_combo.currentIndex()),
-                ("size", self.size_combo.currentIndex()),
-                ("width", self.width_spin.value()), ("height", self.height_spin.value()),
-                ("fps", self.fps_spin.value()), ("by_steps", self.spf_radio.isChecked()),
-                ("steps_per_frame", self.spf_spin.value()),
-                ("duration", self.duration_spin.value()),
-                ("view", self.view_combo.currentIndex()),
-                ("camera", self.camera_combo.currentIndex()),
-                ("orbit", self.orbit_spin.value()), ("legend", self.legend_check.isChecked()),
-                ("step_counter", self.step_check.isChecked()),
-                ("title", self.title_check.isChecked()), ("trail", self.trail_spin.value()),
-                ("background", self.background_combo.currentIndex()),
-                ("range", self.range_radio.isChecked()),
-                ("from", self.from_spin.value()), ("to", self.to_spin.value()),
-                ("folder", str(self.path().parent))):
+            ("format", self.format_combo.currentIndex()),
+            ("size", self.size_combo.currentIndex()),
+            ("width", self.width_spin.value()),
+            ("height", self.height_spin.value()),
+            ("fps", self.fps_spin.value()),
+            ("by_steps", self.spf_radio.isChecked()),
+            ("steps_per_frame", self.spf_spin.value()),
+            ("duration", self.duration_spin.value()),
+            ("view", self.view_combo.currentIndex()),
+            ("camera", self.camera_combo.currentIndex()),
+            ("orbit", self.orbit_spin.value()),
+            ("legend", self.legend_check.isChecked()),
+            ("step_counter", self.step_check.isChecked()),
+            ("title", self.title_check.isChecked()),
+            ("trail", self.trail_spin.value()),
+            ("background", self.background_combo.currentIndex()),
+            ("range", self.range_radio.isChecked()),
+            ("from", self.from_spin.value()),
+            ("to", self.to_spin.value()),
+            ("folder", str(self.path().parent)),
+        ):
             s.setValue(f"export/{key}", value)
 
     # ------------------------------------------------------------------ running
@@ -464,8 +489,9 @@ class ExportDialog(QDialog):
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._started
         left = elapsed / done * (total - done) if done else 0.0
-        self.progress.setLabelText(f"Frame {done} of {total} — about {left:.0f} s left"
-                                   if done else f"Frame 0 of {total}")
+        self.progress.setLabelText(
+            f"Frame {done} of {total} — about {left:.0f} s left" if done else f"Frame 0 of {total}"
+        )
 
     def _on_finishing(self) -> None:
         if self.progress is not None:

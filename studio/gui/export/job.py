@@ -34,8 +34,9 @@ class ExportJob(QObject):
     cancelled = pyqtSignal()
     finishing = pyqtSignal()  # every frame rendered; the encoder is completing the file
 
-    def __init__(self, scene: Scene, path: Path, options: RenderOptions,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, scene: Scene, path: Path, options: RenderOptions, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.scene, self.path, self.options = scene, Path(path), options
         self.total = 0

@@ -31,8 +31,17 @@ class Overlays:
     legend), `title_text` the title as drawn (scaled and wrapped to fit where it is placed,
     never cut; `title_font_px` its font size)."""
 
-    def __init__(self, session: Session, steps: np.ndarray, theme: Theme, scale: float,
-                 view: str, title: str, legend: bool, step_counter: bool) -> None:
+    def __init__(
+        self,
+        session: Session,
+        steps: np.ndarray,
+        theme: Theme,
+        scale: float,
+        view: str,
+        title: str,
+        legend: bool,
+        step_counter: bool,
+    ) -> None:
         self.session = session
         self.steps = steps
         self.theme = theme
@@ -76,8 +85,9 @@ class Overlays:
         """(colour, label, outcome so far) per listed run; a last "+N more" row without a
         colour when there are more runs than a legend lists (the window's rule)."""
         trajectory = self.session.trajectory
-        rows, more = legend_entries(self.session.scene.runs, trajectory,
-                                    status_at(trajectory, step))
+        rows, more = legend_entries(
+            self.session.scene.runs, trajectory, status_at(trajectory, step)
+        )
         return rows + [("", f"+{more} more", "")] if more else rows
 
     def _legend_metrics(self) -> tuple[float, float, float, float]:
@@ -98,8 +108,13 @@ class Overlays:
             rows = self._legend_rows(int(self.steps[i]))
             count = len(rows)
             for _c, label, note in rows:
-                widest = max(widest, 2 * dot + gap + fm.horizontalAdvance(label)
-                             + (gap + nm.horizontalAdvance(f"— {note}") if note else 0))
+                widest = max(
+                    widest,
+                    2 * dot
+                    + gap
+                    + fm.horizontalAdvance(label)
+                    + (gap + nm.horizontalAdvance(f"— {note}") if note else 0),
+                )
         if not count:
             return None
         return QSizeF(widest + 2 * pad, line * count + 2 * pad - self.px(4))
@@ -108,8 +123,9 @@ class Overlays:
         fm = QFontMetricsF(self._step_font())
         last = self.session.last_frame
         pad = self.px(9)
-        return QSizeF(fm.horizontalAdvance(f"step {last} / {last}") + 2 * pad,
-                      fm.height() + 1.2 * pad)
+        return QSizeF(
+            fm.horizontalAdvance(f"step {last} / {last}") + 2 * pad, fm.height() + 1.2 * pad
+        )
 
     # ------------------------------------------------------------------ placement
 
@@ -146,13 +162,16 @@ class Overlays:
         width = max(metrics.horizontalAdvance(line) for line in lines)
         height = metrics.lineSpacing() * (len(lines) - 1) + metrics.height()
         if self.top:  # a band of its own: centred vertically, no box needed
-            return QRectF(area.left() + margin, area.top() + (area.height() - height) / 2,
-                          width, height)
-        return QRectF(area.left() + margin, area.top() + margin,
-                      width + 2 * pad, height + 1.2 * pad)
+            return QRectF(
+                area.left() + margin, area.top() + (area.height() - height) / 2, width, height
+            )
+        return QRectF(
+            area.left() + margin, area.top() + margin, width + 2 * pad, height + 1.2 * pad
+        )
 
-    def _wrap_title(self, max_width: float, max_height: float, full_px: int
-                    ) -> tuple[QFont, list[str]]:
+    def _wrap_title(
+        self, max_width: float, max_height: float, full_px: int
+    ) -> tuple[QFont, list[str]]:
         """The largest title font (down to half size) whose word-wrapped lines fit
         `max_width` and `max_height`; one line while scaling down to 80 % fits."""
         words = self.title.split()
@@ -163,16 +182,19 @@ class Overlays:
             metrics = QFontMetricsF(font)
             lines = _wrap(words, metrics, max_width)
             height = metrics.lineSpacing() * (len(lines) - 1) + metrics.height()
-            fits = all(metrics.horizontalAdvance(x) <= max_width for x in lines) \
+            fits = (
+                all(metrics.horizontalAdvance(x) <= max_width for x in lines)
                 and height <= max_height
+            )
             if fits and (len(lines) == 1 or factor <= 0.8):
                 return font, lines
             best = (font, lines)
         assert best is not None
         return best
 
-    def place_legend_3d(self, main: QRectF, title_rect: QRectF | None,
-                        camera_distance: Callable[[QRectF], float]) -> QRectF:
+    def place_legend_3d(
+        self, main: QRectF, title_rect: QRectF | None, camera_distance: Callable[[QRectF], float]
+    ) -> QRectF:
         """Top right of the 3D panel, or top left where the title is not (composite) and
         the surface then comes closer; the camera fit keeps the surface out of it.
         `camera_distance`: the fitted camera's distance with the legend at a place."""
@@ -188,8 +210,9 @@ class Overlays:
         far = camera_distance(right)
         return left if near <= far * 1.01 else right
 
-    def place_legend_2d(self, panel: QRect, viewboxes: list[QRectF],
-                        busy: np.ndarray) -> tuple[QRectF, QRect | None]:
+    def place_legend_2d(
+        self, panel: QRect, viewboxes: list[QRectF], busy: np.ndarray
+    ) -> tuple[QRectF, QRect | None]:
         """Inside a plot (`viewboxes`, frame pixels), in the corner where no data is drawn
         over the clip (`busy`, panel pixels); failing that, in a column beside the plots.
         Returns the legend box and, for a column, the narrower panel the plots then take
@@ -204,8 +227,7 @@ class Overlays:
                 continue
             for corner in ("topRight", "topLeft", "bottomRight", "bottomLeft"):
                 box = QRectF(QPointF(0, 0), size)
-                getattr(box, "move" + corner[0].upper() + corner[1:])(
-                    getattr(inner, corner)())
+                getattr(box, "move" + corner[0].upper() + corner[1:])(getattr(inner, corner)())
                 clear = box.adjusted(-margin / 2, -margin / 2, margin / 2, margin / 2)
                 score = _fraction(busy, clear.translated(-QPointF(panel.topLeft())))
                 if best is None or score < best[0] - 1e-4:
@@ -269,11 +291,15 @@ class Overlays:
             painter.drawText(QPointF(tx, cy + (fm.ascent() - fm.descent()) / 2), label)
             if note:
                 diverged = "diverged" in note
-                painter.setPen(QColor(self.theme.diverged if diverged else
-                                      self.theme.foreground))
+                painter.setPen(QColor(self.theme.diverged if diverged else self.theme.foreground))
                 painter.setFont(note_font)
-                painter.drawText(QPointF(tx + fm.horizontalAdvance(label) + gap,
-                                         cy + (nm.ascent() - nm.descent()) / 2), f"— {note}")
+                painter.drawText(
+                    QPointF(
+                        tx + fm.horizontalAdvance(label) + gap,
+                        cy + (nm.ascent() - nm.descent()) / 2,
+                    ),
+                    f"— {note}",
+                )
 
     def draw_step(self, painter: QPainter, box: QRectF, step: int) -> None:
         font = self._step_font()
@@ -284,8 +310,12 @@ class Overlays:
             self._box(painter, box)  # over a 3D view; in the band it needs none
         painter.setFont(font)
         painter.setPen(QColor(self.theme.foreground))
-        painter.drawText(QPointF(box.right() - pad - fm.horizontalAdvance(text),
-                                 box.top() + 0.6 * pad + fm.ascent()), text)
+        painter.drawText(
+            QPointF(
+                box.right() - pad - fm.horizontalAdvance(text), box.top() + 0.6 * pad + fm.ascent()
+            ),
+            text,
+        )
 
 
 def _wrap(words: list[str], metrics: QFontMetricsF, width: float) -> list[str]:
@@ -312,6 +342,6 @@ def _fraction(mask: np.ndarray, rect: QRectF) -> float:
 def css_color(text: str) -> QColor:
     """`#rrggbbaa` as CSS and pyqtgraph read it (QColor would read `#aarrggbb`)."""
     if len(text) == 9 and text.startswith("#"):
-        r, g, b, a = (int(text[i:i + 2], 16) for i in (1, 3, 5, 7))
+        r, g, b, a = (int(text[i : i + 2], 16) for i in (1, 3, 5, 7))
         return QColor(r, g, b, a)
     return QColor(text)

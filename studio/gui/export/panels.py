@@ -21,7 +21,7 @@ from studio.export.views import export_view
 from studio.gui.session import Session
 from studio.gui.views.registry import VIEWS, OffscreenCamera, Refits
 
-BASE_HEIGHT = 720.0       # overlay sizes are designed at 720p and scaled with the frame
+BASE_HEIGHT = 720.0  # overlay sizes are designed at 720p and scaled with the frame
 
 
 @dataclass
@@ -73,7 +73,7 @@ def layout(view: str, size: tuple[int, int], top: int) -> list[tuple[str, QRect]
     left = (w * 3 // 5) & ~1
     rects = [(first, QRect(0, top, left, body.height()))]
     edges = [body.height() * i // len(rest) for i in range(len(rest) + 1)]
-    for kind, y0, y1 in zip(rest, edges, edges[1:]):
+    for kind, y0, y1 in zip(rest, edges, edges[1:], strict=False):
         rects.append((kind, QRect(left, top + y0, w - left, y1 - y0)))
     return rects
 
@@ -89,8 +89,12 @@ def size_gl(panel: Panel, scale: float) -> None:
     view.hold_camera()  # the export fits the camera itself; a resize must not reframe
     dpr = widget.devicePixelRatioF() or 1.0
     rect = panel.rect
-    widget.resize(QSize(max(1, math.ceil(rect.width() / dpr - 1e-6)),
-                        max(1, math.ceil(rect.height() / dpr - 1e-6))))
+    widget.resize(
+        QSize(
+            max(1, math.ceil(rect.width() / dpr - 1e-6)),
+            max(1, math.ceil(rect.height() / dpr - 1e-6)),
+        )
+    )
     # The 3D balls and trails are sized in pixels for a window; keep them as big on a
     # 1080p slide as on a 720p one (and legible in a small GIF).
     view.set_marker_scale(max(scale, 0.75))
@@ -110,8 +114,9 @@ def style_plots(widget: QWidget, size: tuple[int, int], scale: float) -> None:
             if axis.label.isVisible() and axis.labelText:
                 style = dict(axis.labelStyle)
                 style["font-size"] = f"{round(px * 1.05)}px"
-                axis.setLabel(axis.labelText, units=axis.labelUnits,
-                              unitPrefix=axis.labelUnitPrefix, **style)
+                axis.setLabel(
+                    axis.labelText, units=axis.labelUnits, unitPrefix=axis.labelUnitPrefix, **style
+                )
         # Room on the right for the last x tick label (pyqtgraph clips it at the edge).
         left, top, right, bottom = plot.layout.getContentsMargins()
         plot.layout.setContentsMargins(left, top, max(right, px * 1.2), bottom)
@@ -129,6 +134,7 @@ def style_plots(widget: QWidget, size: tuple[int, int], scale: float) -> None:
 
 def _widen(item: QGraphicsItem, factor: float) -> None:
     """Scale an item's pen width, hairlines (isolines, faint guides) excepted."""
+
     def wider(spec: object) -> QPen:
         pen = pg.mkPen(spec)
         if pen.widthF() > 1.0:
@@ -159,8 +165,7 @@ def fit_2d(panel: Panel, scale: float, background: str) -> None:
 
 
 def _logical(size: QSize, scale: float) -> QSize:
-    return QSize(max(1, round(size.width() / scale)),
-                 max(1, round(size.height() / scale)))
+    return QSize(max(1, round(size.width() / scale)), max(1, round(size.height() / scale)))
 
 
 def grab(panel: Panel, scale: float, background: str, settle: bool = False) -> QImage:
@@ -175,8 +180,11 @@ def grab(panel: Panel, scale: float, background: str, settle: bool = False) -> Q
             if image.width() >= size.width() and image.height() >= size.height():
                 image = image.copy(QRect(QPoint(0, 0), size))  # a rounding pixel
             else:
-                image = image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                     Qt.TransformationMode.SmoothTransformation)
+                image = image.scaled(
+                    size,
+                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
         return image
     image = QImage(size, QImage.Format.Format_RGB32)
     image.setDevicePixelRatio(size.height() / _logical(size, scale).height())
@@ -186,8 +194,7 @@ def grab(panel: Panel, scale: float, background: str, settle: bool = False) -> Q
         # Children only: the window background would be the app palette's, not the
         # theme's (the image is already filled with the theme's background).
         # (QWidget.render by name: QGraphicsView overrides it with a scene renderer.)
-        QWidget.render(panel.widget, painter, QPoint(), QRegion(),
-                       QWidget.RenderFlag.DrawChildren)
+        QWidget.render(panel.widget, painter, QPoint(), QRegion(), QWidget.RenderFlag.DrawChildren)
     else:
         # Each plot's scene straight into the image: through the widget, items cached
         # in device coordinates (curves, isolines) come out at the screen's pixel
@@ -196,10 +203,12 @@ def grab(panel: Panel, scale: float, background: str, settle: bool = False) -> Q
             at = pw.mapTo(panel.widget, QPoint(0, 0))
             viewport = pw.viewport().rect()
             painter.setRenderHints(pw.renderHints())
-            pw.scene().render(painter, QRectF(at.x(), at.y(), viewport.width(),
-                                              viewport.height()),
-                              pw.mapToScene(viewport).boundingRect(),
-                              Qt.AspectRatioMode.IgnoreAspectRatio)
+            pw.scene().render(
+                painter,
+                QRectF(at.x(), at.y(), viewport.width(), viewport.height()),
+                pw.mapToScene(viewport).boundingRect(),
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+            )
     painter.end()
     image.setDevicePixelRatio(1.0)
     return image
@@ -227,8 +236,10 @@ def plot_widgets(widget: QWidget) -> list[pg.PlotWidget]:
 
 def viewbox_rects(panel: Panel) -> list[QRectF]:
     """Each plot's data area (its ViewBox) in frame pixels."""
-    return [_to_frame(panel, pw, pw.getPlotItem().getViewBox().sceneBoundingRect())
-            for pw in plot_widgets(panel.widget)]
+    return [
+        _to_frame(panel, pw, pw.getPlotItem().getViewBox().sceneBoundingRect())
+        for pw in plot_widgets(panel.widget)
+    ]
 
 
 def _to_frame(panel: Panel, pw: QWidget, scene_rect: QRectF) -> QRectF:
@@ -236,19 +247,25 @@ def _to_frame(panel: Panel, pw: QWidget, scene_rect: QRectF) -> QRectF:
     offset = pw.viewport().mapTo(panel.widget, QPoint(0, 0))
     sx = panel.rect.width() / max(panel.widget.width(), 1)
     sy = panel.rect.height() / max(panel.widget.height(), 1)
-    return QRectF(panel.rect.left() + (r.left() + offset.x()) * sx,
-                  panel.rect.top() + (r.top() + offset.y()) * sy,
-                  r.width() * sx, r.height() * sy)
+    return QRectF(
+        panel.rect.left() + (r.left() + offset.x()) * sx,
+        panel.rect.top() + (r.top() + offset.y()) * sy,
+        r.width() * sx,
+        r.height() * sy,
+    )
 
 
-def busy_mask(panel: Panel, session: Session, steps: np.ndarray, scale: float,
-              background: str) -> np.ndarray:
+def busy_mask(
+    panel: Panel, session: Session, steps: np.ndarray, scale: float, background: str
+) -> np.ndarray:
     """Pixels of the panel (panel coordinates) that show data in some frame of the clip
     (`steps`: the step of each frame): far from the background colour (faint grid lines
     do not count; frame cursors are hidden, they cross every corner in turn)."""
-    cursors = [c for pw in plot_widgets(panel.widget)
-               if isinstance(c := getattr(pw, "cursor", None), QGraphicsItem)
-               and c.isVisible()]
+    cursors = [
+        c
+        for pw in plot_widgets(panel.widget)
+        if isinstance(c := getattr(pw, "cursor", None), QGraphicsItem) and c.isVisible()
+    ]
     for c in cursors:
         c.setVisible(False)
     rgb_background = np.array(QColor(background).getRgb()[:3])

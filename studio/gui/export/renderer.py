@@ -66,9 +66,22 @@ from studio.gui.views.camera_fit import fit_camera, orbit_turn
 from studio.gui.views.registry import FollowsTrail, OffscreenCamera, Timed
 from studio.scene import Scene
 
-__all__ = ["ExportCancelled", "OffscreenRenderer", "ProgressCallback", "RenderOptions",
-           "axis_font_px", "default_title", "even_size", "export", "export_under", "plan_steps",
-           "pretty_formula", "render_frames", "seconds", "still_options"]
+__all__ = [
+    "ExportCancelled",
+    "OffscreenRenderer",
+    "ProgressCallback",
+    "RenderOptions",
+    "axis_font_px",
+    "default_title",
+    "even_size",
+    "export",
+    "export_under",
+    "plan_steps",
+    "pretty_formula",
+    "render_frames",
+    "seconds",
+    "still_options",
+]
 
 
 # ------------------------------------------------------------------------------ renderer
@@ -104,14 +117,24 @@ class OffscreenRenderer:
         self.steps = np.floor(self.times + 1e-9).astype(int)
         self.theme: Theme = theme_for(options.dark)
         self.scale = ui_scale(options.size)
-        self.title = default_title(scene, self.session.surface) if options.title is None \
+        self.title = (
+            default_title(scene, self.session.surface)
+            if options.title is None
             else options.title.strip()
+        )
         self.title_rect: QRectF | None = None
         self.legend_rect: QRectF | None = None
         self.step_rect: QRectF | None = None
-        self.overlays = Overlays(self.session, self.steps, self.theme, self.scale,
-                                 options.view, self.title, options.legend,
-                                 options.step_counter)
+        self.overlays = Overlays(
+            self.session,
+            self.steps,
+            self.theme,
+            self.scale,
+            options.view,
+            self.title,
+            options.legend,
+            options.step_counter,
+        )
         self.panels: list[Panel] = []
         for kind, rect in layout(options.view, options.size, self.overlays.top):
             widget = make_view(kind, self.session)
@@ -130,7 +153,8 @@ class OffscreenRenderer:
         self._fit_domains()
         self._panel3d = next((p for p in self.panels if p.dims == 3), None)
         self._view3d: OffscreenCamera | None = (
-            None if self._panel3d is None else self._panel3d.camera_view)
+            None if self._panel3d is None else self._panel3d.camera_view
+        )
         self._place_overlays()
 
     # ------------------------------------------------------------------ set-up
@@ -162,11 +186,21 @@ class OffscreenRenderer:
             elif box.height() > box.width() / aspect * 1.03:
                 spare = int(box.height() - box.width() / aspect) & ~1
                 rect.setHeight(rect.height() - spare)
-                below = next((p for p in self.panels[k + 1:]
-                              if p.rect.left() == rect.left() and p.dims == 2), None)
+                below = next(
+                    (
+                        p
+                        for p in self.panels[k + 1 :]
+                        if p.rect.left() == rect.left() and p.dims == 2
+                    ),
+                    None,
+                )
                 if below is not None:
-                    below.rect = QRect(below.rect.left(), below.rect.top() - spare,
-                                       below.rect.width(), below.rect.height() + spare)
+                    below.rect = QRect(
+                        below.rect.left(),
+                        below.rect.top() - spare,
+                        below.rect.width(),
+                        below.rect.height() + spare,
+                    )
                     fit_2d(below, self.scale, self.theme.background)
             else:
                 continue
@@ -182,14 +216,14 @@ class OffscreenRenderer:
         if opts.step_counter:
             self.step_rect = overlays.place_step(band, main)
         if self.title:
-            self.title_rect = overlays.place_title(band if overlays.top else main,
-                                                   self.step_rect)
+            self.title_rect = overlays.place_title(band if overlays.top else main, self.step_rect)
         if overlays.legend_size is not None:
             if flat:
                 self.legend_rect = self._place_legend_2d(self.panels[0])
             else:
                 self.legend_rect = overlays.place_legend_3d(
-                    main, self.title_rect, lambda box: self._fit_camera(box, apply=False))
+                    main, self.title_rect, lambda box: self._fit_camera(box, apply=False)
+                )
         if self._view3d is not None:
             self._fit_camera(self.legend_rect)
 
@@ -227,9 +261,16 @@ class OffscreenRenderer:
                 if apply:
                     self._camera = (az, el, float(given))
                 return float(given)
-        fitted = fit_camera(view, (az, el, dist), QRectF(panel.rect),
-                            [legend, self.step_rect], self.title_rect, self.overlays.px(8),
-                            self.options.orbit, apply)
+        fitted = fit_camera(
+            view,
+            (az, el, dist),
+            QRectF(panel.rect),
+            [legend, self.step_rect],
+            self.title_rect,
+            self.overlays.px(8),
+            self.options.orbit,
+            apply,
+        )
         if apply:
             self._camera = (az, el, fitted)
         return fitted
@@ -386,9 +427,16 @@ def render_frames(scene: Scene, options: RenderOptions) -> Iterator[np.ndarray]:
         renderer.close()
 
 
-def export_under(scene: Scene, path: str | Path, options: RenderOptions, max_bytes: int,
-                 fixed: bool = False, progress_cb: ProgressCallback | None = None,
-                 cancel_flag: threading.Event | None = None, tries: int = 4) -> Path:
+def export_under(
+    scene: Scene,
+    path: str | Path,
+    options: RenderOptions,
+    max_bytes: int,
+    fixed: bool = False,
+    progress_cb: ProgressCallback | None = None,
+    cancel_flag: threading.Event | None = None,
+    tries: int = 4,
+) -> Path:
     """`export`, then, while the file is over `max_bytes`, again smaller: the frame shrinks
     by the square root of the excess (a GIF's bytes follow its pixel count) and the rate
     comes down to 15 frames/s; `fixed`: keep the frame size. ExportError if it never fits."""
@@ -413,8 +461,10 @@ def export_under(scene: Scene, path: str | Path, options: RenderOptions, max_byt
         if not changes or changes.get("size") == options.size and "fps" not in changes:
             break
         options = replace(options, **changes)  # type: ignore[arg-type]
-    raise ExportError(f"{path.name} is {path.stat().st_size / 1e6:.1f} MB, over the "
-                      f"{max_bytes / 1e6:g} MB asked for; try a shorter clip")
+    raise ExportError(
+        f"{path.name} is {path.stat().st_size / 1e6:.1f} MB, over the "
+        f"{max_bytes / 1e6:g} MB asked for; try a shorter clip"
+    )
 
 
 def still_options(options: RenderOptions, fmt: str) -> RenderOptions:
@@ -424,9 +474,13 @@ def still_options(options: RenderOptions, fmt: str) -> RenderOptions:
     return options
 
 
-def export(scene: Scene, path: str | Path, options: RenderOptions,
-           progress_cb: ProgressCallback | None = None,
-           cancel_flag: threading.Event | None = None) -> Path:
+def export(
+    scene: Scene,
+    path: str | Path,
+    options: RenderOptions,
+    progress_cb: ProgressCallback | None = None,
+    cancel_flag: threading.Event | None = None,
+) -> Path:
     """Render and encode to `path` (format from its suffix); the file appears only when
     complete. Raises ExportCancelled when `cancel_flag` is set, ExportError on failure."""
     path = Path(path)
@@ -439,4 +493,3 @@ def export(scene: Scene, path: str | Path, options: RenderOptions,
     finally:
         renderer.close()
     return path
-

@@ -84,8 +84,9 @@ class NumberSpinBox(QDoubleSpinBox):
     people explore learning rates.
     """
 
-    def __init__(self, lo: float, hi: float, *, log: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, lo: float, hi: float, *, log: bool = False, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._log = log
         self.setDecimals(SPIN_DECIMALS)
@@ -170,7 +171,8 @@ class LogSlider(QSlider):
         self.setRange(0, SLIDER_STEPS)
         self.setMinimumWidth(80)
         self.valueChanged.connect(
-            lambda pos: self.logValueChanged.emit(round_sig(self.value_at(pos))))
+            lambda pos: self.logValueChanged.emit(round_sig(self.value_at(pos)))
+        )
 
     def value_at(self, pos: int) -> float:
         return 10 ** (self._a + (self._b - self._a) * pos / SLIDER_STEPS)
@@ -203,8 +205,9 @@ class HyperEditor(QWidget):
     valueChanged = pyqtSignal(str, object)
     committed = pyqtSignal(str)
 
-    def __init__(self, info: Any, parent: QWidget | None = None, *,
-                 titles: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, info: Any, parent: QWidget | None = None, *, titles: Mapping[str, str] | None = None
+    ) -> None:
         """`titles`: display text for choices (schedule names → "Step decay")."""
         super().__init__(parent)
         self.key: str = info.key
@@ -243,8 +246,9 @@ class HyperEditor(QWidget):
             fspin = NumberSpinBox(-FLOAT_LIMIT, FLOAT_LIMIT, log=log, parent=self)
             fspin.valueChanged.connect(self._on_spin)
             fspin.editingFinished.connect(lambda: self.committed.emit(self.key))
-            fspin.setToolTip(f"{tip}\nType any number; arrows and the wheel step ×10^0.1"
-                             if log else tip)
+            fspin.setToolTip(
+                f"{tip}\nType any number; arrows and the wheel step ×10^0.1" if log else tip
+            )
             self.spin = fspin
             if log:
                 # The slider spans the registry's widget range; a log scale needs a positive
@@ -254,9 +258,11 @@ class HyperEditor(QWidget):
                 self.slider = LogSlider(w_lo if w_lo > 0 else w_hi * 1e-8, w_hi, self)
                 self.slider.logValueChanged.connect(self._on_slider)
                 self.slider.sliderReleased.connect(lambda: self.committed.emit(self.key))
-                self.slider.setToolTip(f"{tip}\nDrag: log scale from "
-                                       f"{format_number(self.slider.value_at(0))} to "
-                                       f"{format_number(w_hi)}")
+                self.slider.setToolTip(
+                    f"{tip}\nDrag: log scale from "
+                    f"{format_number(self.slider.value_at(0))} to "
+                    f"{format_number(w_hi)}"
+                )
                 layout.addWidget(self.slider, 3)
             layout.addWidget(fspin, 2)
         if self.default is not None:

@@ -50,15 +50,18 @@ class NetworkForm(QWidget):
         self._kept_hidden: list[QWidget] = []
         self.kind_combo = QComboBox(parent)
         self.kind_combo.addItems(KINDS)
-        self.kind_combo.setToolTip("A loss surface of two parameters, or a network trained "
-                                   "on digits and drawn on a plane through its weights")
+        self.kind_combo.setToolTip(
+            "A loss surface of two parameters, or a network trained "
+            "on digits and drawn on a plane through its weights"
+        )
         self.task_combo = QComboBox(self)
         for name, title in TASKS.items():
             self.task_combo.addItem(title, name)
         self.hidden_edit = QLineEdit(self)
         self.hidden_edit.setPlaceholderText("e.g. 16x8")
-        self.hidden_edit.setToolTip("Hidden layer widths, input side first, joined by x "
-                                    "(1 to 4 layers of 1 to 256 units)")
+        self.hidden_edit.setToolTip(
+            "Hidden layer widths, input side first, joined by x (1 to 4 layers of 1 to 256 units)"
+        )
         self.activation_combo = QComboBox(self)
         self.activation_combo.addItems(ACTIVATIONS)
         self.seed_spin = QSpinBox(self)
@@ -67,9 +70,11 @@ class NetworkForm(QWidget):
         self.plane_combo = QComboBox(self)
         for name, title in PLANE_TITLES.items():
             self.plane_combo.addItem(title, name)
-        self.plane_combo.setToolTip("The plane the loss is drawn on: through the initial "
-                                    "weights, along the paths' two principal directions or "
-                                    "two random filter-normalised ones")
+        self.plane_combo.setToolTip(
+            "The plane the loss is drawn on: through the initial "
+            "weights, along the paths' two principal directions or "
+            "two random filter-normalised ones"
+        )
         self.error_label = QLabel(self)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
@@ -91,15 +96,21 @@ class NetworkForm(QWidget):
         box.addWidget(self.status_label)
 
         self.kind_combo.activated.connect(lambda i: self.set_kind(KINDS[i]))
-        self.task_combo.activated.connect(lambda _i: self._edit_network(
-            "Network task", task=self.task_combo.currentData()))
+        self.task_combo.activated.connect(
+            lambda _i: self._edit_network("Network task", task=self.task_combo.currentData())
+        )
         self.hidden_edit.editingFinished.connect(self.apply_hidden)
-        self.activation_combo.activated.connect(lambda _i: self._edit_network(
-            "Network activation", activation=self.activation_combo.currentText()))
-        self.seed_spin.editingFinished.connect(lambda: self._edit_network(
-            "Network init seed", init_seed=self.seed_spin.value()))
-        self.plane_combo.activated.connect(lambda _i: self._edit_plane(
-            self.plane_combo.currentData()))
+        self.activation_combo.activated.connect(
+            lambda _i: self._edit_network(
+                "Network activation", activation=self.activation_combo.currentText()
+            )
+        )
+        self.seed_spin.editingFinished.connect(
+            lambda: self._edit_network("Network init seed", init_seed=self.seed_spin.value())
+        )
+        self.plane_combo.activated.connect(
+            lambda _i: self._edit_plane(self.plane_combo.currentData())
+        )
         session.sceneChanged.connect(self._refresh)
         session.surfaceChanged.connect(self._show_status)
         session.busyChanged.connect(self._show_status)
@@ -127,11 +138,14 @@ class NetworkForm(QWidget):
             return True
         if kind == "Network":
             new = dataclasses.replace(
-                scene, title="", surface=SurfaceSpec(preset=None, network=NetworkSpec()))
+                scene, title="", surface=SurfaceSpec(preset=None, network=NetworkSpec())
+            )
             ok = self._commit(new, "Network surface")
         else:
-            ok = self.session.edit_scene(dataclasses.replace(
-                pick_preset(scene, SURFACE_KIND_PRESET), title=""), "Surface kind")
+            ok = self.session.edit_scene(
+                dataclasses.replace(pick_preset(scene, SURFACE_KIND_PRESET), title=""),
+                "Surface kind",
+            )
         if not ok:
             self._refresh(self.session.scene)
         return ok
@@ -162,16 +176,20 @@ class NetworkForm(QWidget):
             return True
         scene = self.session.scene
         self.session.seal_edits()
-        return self._commit(dataclasses.replace(
-            scene, surface=dataclasses.replace(scene.surface, network=new_net)), text)
+        return self._commit(
+            dataclasses.replace(scene, surface=dataclasses.replace(scene.surface, network=new_net)),
+            text,
+        )
 
     def _edit_plane(self, plane: str) -> bool:
         scene = self.session.scene
         if scene.surface.plane == plane:
             return True
         self.session.seal_edits()
-        return self._commit(dataclasses.replace(
-            scene, surface=dataclasses.replace(scene.surface, plane=plane)), "Landscape plane")
+        return self._commit(
+            dataclasses.replace(scene, surface=dataclasses.replace(scene.surface, plane=plane)),
+            "Landscape plane",
+        )
 
     def _commit(self, scene: Scene, text: str) -> bool:
         """Edit the scene if its network fits in memory for its runs and steps."""
@@ -242,8 +260,7 @@ class NetworkForm(QWidget):
         with QSignalBlocker(self.seed_spin):
             self.seed_spin.setValue(min(net.init_seed, self.seed_spin.maximum()))
         with QSignalBlocker(self.plane_combo):
-            self.plane_combo.setCurrentIndex(
-                max(0, self.plane_combo.findData(scene.surface.plane)))
+            self.plane_combo.setCurrentIndex(max(0, self.plane_combo.findData(scene.surface.plane)))
         self._show_status()
 
 
@@ -262,7 +279,10 @@ def _row_widgets(form: QFormLayout, rows: range) -> list[QWidget]:
                 visit(layout.itemAt(k))
 
     for row in rows:
-        for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
-                     QFormLayout.ItemRole.SpanningRole):
+        for role in (
+            QFormLayout.ItemRole.LabelRole,
+            QFormLayout.ItemRole.FieldRole,
+            QFormLayout.ItemRole.SpanningRole,
+        ):
             visit(form.itemAt(row, role))
     return out

@@ -26,8 +26,7 @@ from studio.gui.panels.runs_table import (
 from studio.gui.panels.simulation_box import SimulationBox
 from studio.gui.session import Session
 
-__all__ = ["COL_COLOR", "COL_ENABLED", "COL_NAME", "COL_OPTIMIZER", "OptimizerPanel",
-           "next_color"]
+__all__ = ["COL_COLOR", "COL_ENABLED", "COL_NAME", "COL_OPTIMIZER", "OptimizerPanel", "next_color"]
 
 STATUS_STYLE = "color: #d62728;"
 
@@ -108,11 +107,17 @@ class OptimizerPanel(QWidget):
     def _expose_parts(self) -> None:
         runs, form, sim = self.runs, self.run_form, self.simulation
         self.runs_table = runs.table
-        self.add_button, self.add_menu, self.add_actions = (runs.add_button, runs.add_menu,
-                                                            runs.add_actions)
+        self.add_button, self.add_menu, self.add_actions = (
+            runs.add_button,
+            runs.add_menu,
+            runs.add_actions,
+        )
         self.duplicate_button, self.remove_button = runs.duplicate_button, runs.remove_button
-        self.add_run, self.duplicate_run, self.remove_run = (runs.add_run, runs.duplicate_run,
-                                                             runs.remove_run)
+        self.add_run, self.duplicate_run, self.remove_run = (
+            runs.add_run,
+            runs.duplicate_run,
+            runs.remove_run,
+        )
         self.new_run, self.choose_color = runs.new_run, runs.choose_color
         self.optimizer_combo, self.set_hyper = form.optimizer_combo, form.set_hyper
         self.start_x, self.start_y = form.start_x, form.start_y

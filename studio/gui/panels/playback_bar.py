@@ -23,31 +23,51 @@ class PlaybackBar(QWidget):
         icon = style.standardIcon
         sp = QStyle.StandardPixmap
 
-        def action(text: str, pixmap: QStyle.StandardPixmap, key: QKeySequence | str,
-                   slot) -> QAction:
+        def action(
+            text: str, pixmap: QStyle.StandardPixmap, key: QKeySequence | str, slot
+        ) -> QAction:
             a = QAction(icon(pixmap), text, self)
             a.setShortcut(QKeySequence(key))
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.setToolTip(f"{text} ({QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)})")
+            a.setToolTip(
+                f"{text} ({QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)})"
+            )
             a.triggered.connect(slot)
             self.addAction(a)
             return a
 
-        self.play_action = action("Play", sp.SP_MediaPlay, Qt.Key.Key_Space,
-                                  session.toggle_play)
-        self.back_action = action("Step back", sp.SP_MediaSeekBackward, Qt.Key.Key_Left,
-                                  lambda: session.step(-session.steps_per_tick))
-        self.forward_action = action("Step forward", sp.SP_MediaSeekForward, Qt.Key.Key_Right,
-                                     lambda: session.step(session.steps_per_tick))
-        self.restart_action = action("Restart", sp.SP_MediaSkipBackward, Qt.Key.Key_Home,
-                                     session.restart)
-        self.end_action = action("Go to end", sp.SP_MediaSkipForward, Qt.Key.Key_End,
-                                 lambda: (session.pause(), session.set_frame(session.last_frame)))
+        self.play_action = action("Play", sp.SP_MediaPlay, Qt.Key.Key_Space, session.toggle_play)
+        self.back_action = action(
+            "Step back",
+            sp.SP_MediaSeekBackward,
+            Qt.Key.Key_Left,
+            lambda: session.step(-session.steps_per_tick),
+        )
+        self.forward_action = action(
+            "Step forward",
+            sp.SP_MediaSeekForward,
+            Qt.Key.Key_Right,
+            lambda: session.step(session.steps_per_tick),
+        )
+        self.restart_action = action(
+            "Restart", sp.SP_MediaSkipBackward, Qt.Key.Key_Home, session.restart
+        )
+        self.end_action = action(
+            "Go to end",
+            sp.SP_MediaSkipForward,
+            Qt.Key.Key_End,
+            lambda: (session.pause(), session.set_frame(session.last_frame)),
+        )
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        for a in (self.restart_action, self.back_action, self.play_action,
-                  self.forward_action, self.end_action):
+        for a in (
+            self.restart_action,
+            self.back_action,
+            self.play_action,
+            self.forward_action,
+            self.end_action,
+        ):
             button = QToolButton()
             button.setDefaultAction(a)
             button.setAutoRaise(True)
@@ -102,6 +122,7 @@ class PlaybackBar(QWidget):
 
     def _on_playing(self, playing: bool) -> None:
         sp = QStyle.StandardPixmap
-        self.play_action.setIcon(self.style().standardIcon(sp.SP_MediaPause if playing
-                                                           else sp.SP_MediaPlay))
+        self.play_action.setIcon(
+            self.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay)
+        )
         self.play_action.setText("Pause" if playing else "Play")

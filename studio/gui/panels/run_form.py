@@ -78,10 +78,11 @@ class RunForm(QWidget):
         self.optimizer_combo = compact_combo(self)
         for i, (name, info) in enumerate(OPTIMIZERS.items()):
             self.optimizer_combo.addItem(info.title, name)
-            self.optimizer_combo.setItemData(i, f"{name}: {info.doc}",
-                                             Qt.ItemDataRole.ToolTipRole)
-        self.optimizer_combo.setToolTip("The selected run's optimizer; its hyperparameters "
-                                        "below come from the engine's registry")
+            self.optimizer_combo.setItemData(i, f"{name}: {info.doc}", Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.setToolTip(
+            "The selected run's optimizer; its hyperparameters "
+            "below come from the engine's registry"
+        )
         self.doc_label = QLabel(self)
         self.doc_label.setWordWrap(True)
         self.doc_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,8 +94,10 @@ class RunForm(QWidget):
         self.start_y = NumberSpinBox(-START_LIMIT, START_LIMIT, parent=self)
         self.starts_note = QLabel(self)
         self.grid_check = QCheckBox("Grid of starts", self)
-        self.grid_check.setToolTip("Start one ball at every point of an nx×ny grid over the "
-                                   "domain instead of at the start point")
+        self.grid_check.setToolTip(
+            "Start one ball at every point of an nx×ny grid over the "
+            "domain instead of at the start point"
+        )
         self.start_x.setToolTip("x of the selected run's start (or click the map to move it)")
         self.start_y.setToolTip("y of the selected run's start (or click the map to move it)")
         self.grid_nx = QSpinBox(self)
@@ -164,8 +167,12 @@ class RunForm(QWidget):
         if run is None or name == run.optimizer:
             return
         new = change_optimizer(run, name, self.session.scene.surface)
-        self.session.update_run(self.run_index, f"Optimizer {OPTIMIZERS[name].title}",
-                                optimizer=new.optimizer, hyper=new.hyper)
+        self.session.update_run(
+            self.run_index,
+            f"Optimizer {OPTIMIZERS[name].title}",
+            optimizer=new.optimizer,
+            hyper=new.hyper,
+        )
 
     def set_hyper(self, key: str, value: Any) -> bool:
         """Apply one hyperparameter edit, or show under its field why the engine refuses it."""
@@ -188,8 +195,9 @@ class RunForm(QWidget):
         if editor is not None:
             editor.show_error("")
         index = self.run_index
-        return self.session.update_run(index, f"Change {key}", merge_key=f"run{index}.{key}",
-                                       hyper=hyper)
+        return self.session.update_run(
+            index, f"Change {key}", merge_key=f"run{index}.{key}", hyper=hyper
+        )
 
     def _on_start(self) -> None:
         run = self._run()
@@ -198,8 +206,7 @@ class RunForm(QWidget):
         point = (self.start_x.value(), self.start_y.value())
         starts = (point,) + tuple(run.starts[1:])
         index = self.run_index
-        self.session.update_run(index, "Move start", merge_key=f"run{index}.start",
-                                starts=starts)
+        self.session.update_run(index, "Move start", merge_key=f"run{index}.start", starts=starts)
 
     def _on_grid(self) -> None:
         run = self._run()
@@ -284,8 +291,9 @@ class RunForm(QWidget):
             if isinstance(spin, IntSpinBox):
                 # 0 and any size of at least the rows' count mean the whole data set.
                 spin.zero_text = "all rows"
-                spin.setToolTip(f"{BATCH_KEY} — rows per mini-batch; 0 or {n_rows} and more: "
-                                f"all {n_rows}")
+                spin.setToolTip(
+                    f"{BATCH_KEY} — rows per mini-batch; 0 or {n_rows} and more: all {n_rows}"
+                )
                 spin.setValue(spin.value())
         for name in GROUP_ORDER + tuple(g for g in self.groups if g not in GROUP_ORDER):
             if name in self.groups:
@@ -307,8 +315,9 @@ class RunForm(QWidget):
                     spin.setValue(value)
         many = len(run.starts) > 1
         self.starts_note.setVisible(many)
-        self.starts_note.setText(f"{len(run.starts)} start points; x, y edit the first"
-                                 if many else "")
+        self.starts_note.setText(
+            f"{len(run.starts)} start points; x, y edit the first" if many else ""
+        )
         with QSignalBlocker(self.grid_check):
             self.grid_check.setChecked(run.grid is not None)
         for spin, value in zip((self.grid_nx, self.grid_ny), run.grid or (), strict=False):

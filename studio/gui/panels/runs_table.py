@@ -6,7 +6,8 @@ the command line). The Run column is laid out first: it gets the width its longe
 (never under `MIN_NAME_CHARS` characters), the Optimizer column what is left (never under
 `MIN_OPTIMIZER_CHARS`, its title elided, whole in the tooltip); a table too narrow for both
 scrolls sideways instead of squeezing the names. Widget → model through
-`Session.edit_scene`/`update_run`, one undo step each; model → widget on sceneChanged and selectedRunChanged, under QSignalBlocker.
+`Session.edit_scene`/`update_run`, one undo step each; model → widget on sceneChanged and
+selectedRunChanged, under QSignalBlocker.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from studio.gui.session import Session
 from studio.scene import MAX_RUNS, RunSpec
 
 COL_ENABLED, COL_COLOR, COL_NAME, COL_OPTIMIZER = range(4)
-MIN_NAME_CHARS = 14       # the Run column never gets narrower than this many average chars
-MIN_OPTIMIZER_CHARS = 7   # nor the Optimizer column (its title is elided below its need)
-CELL_PADDING_PX = 18      # a cell's margins and the frame around the text
+MIN_NAME_CHARS = 14  # the Run column never gets narrower than this many average chars
+MIN_OPTIMIZER_CHARS = 7  # nor the Optimizer column (its title is elided below its need)
+CELL_PADDING_PX = 18  # a cell's margins and the frame around the text
 
 ColorPicker = Callable[[QColor, QWidget], QColor]
 
@@ -75,8 +76,10 @@ class RunsTable(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_ENABLED, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_COLOR, QHeaderView.ResizeMode.ResizeToContents)
@@ -91,8 +94,10 @@ class RunsTable(QWidget):
         assert viewport is not None
         viewport.installEventFilter(self)
         self.table.setMinimumHeight(120)
-        self.table.setToolTip("The scene's runs: tick to show, click a colour to change it, "
-                              "double-click a name to rename")
+        self.table.setToolTip(
+            "The scene's runs: tick to show, click a colour to change it, "
+            "double-click a name to rename"
+        )
 
         self.add_button = QToolButton(self)
         self.add_button.setText("Add")
@@ -151,15 +156,16 @@ class RunsTable(QWidget):
         def want(col: int) -> int:
             title = self.table.horizontalHeaderItem(col)
             texts = [title.text() if title is not None else ""] + [
-                item.text() for row in range(self.table.rowCount())
-                if (item := self.table.item(row, col)) is not None]
+                item.text()
+                for row in range(self.table.rowCount())
+                if (item := self.table.item(row, col)) is not None
+            ]
             return max(fm.horizontalAdvance(t) for t in texts) + CELL_PADDING_PX
 
         name_want, opt_want = want(COL_NAME), want(COL_OPTIMIZER)
         opt_min = min(opt_want, MIN_OPTIMIZER_CHARS * char + CELL_PADDING_PX)
         name_min = min(name_want, MIN_NAME_CHARS * char + CELL_PADDING_PX)
-        room = (viewport.width() - header.sectionSize(COL_ENABLED)
-                - header.sectionSize(COL_COLOR))
+        room = viewport.width() - header.sectionSize(COL_ENABLED) - header.sectionSize(COL_COLOR)
         if name_want + opt_want <= room:
             name, opt = room - opt_want, opt_want  # everything whole; names take the rest
         else:
@@ -181,8 +187,7 @@ class RunsTable(QWidget):
         near the selected run when the surface has no classic start."""
         current = self._run()
         near = current.starts[0] if current is not None and current.starts else None
-        return new_run(self.session.scene, optimizer, near=near,
-                       domain=self.session.surface.domain)
+        return new_run(self.session.scene, optimizer, near=near, domain=self.session.surface.domain)
 
     def _edit_runs(self, runs: tuple[RunSpec, ...], text: str, select: int) -> bool:
         if len(runs) > MAX_RUNS:
@@ -201,8 +206,11 @@ class RunsTable(QWidget):
         run = self._run()
         if run is None:
             return False
-        copy = dataclasses.replace(run, color=next_color(self.session.scene.runs),
-                                   label=f"{run.label} copy" if run.label else "")
+        copy = dataclasses.replace(
+            run,
+            color=next_color(self.session.scene.runs),
+            label=f"{run.label} copy" if run.label else "",
+        )
         runs = self.session.scene.runs + (copy,)
         return self._edit_runs(runs, f"Duplicate {run_label(run)}", len(runs) - 1)
 
@@ -211,9 +219,8 @@ class RunsTable(QWidget):
         runs = self.session.scene.runs
         if not 0 <= index < len(runs):
             return False
-        rest = runs[:index] + runs[index + 1:]
-        return self._edit_runs(rest, f"Remove {run_label(runs[index])}",
-                               min(index, len(rest) - 1))
+        rest = runs[:index] + runs[index + 1 :]
+        return self._edit_runs(rest, f"Remove {run_label(runs[index])}", min(index, len(rest) - 1))
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         row, col = item.row(), item.column()
@@ -224,8 +231,9 @@ class RunsTable(QWidget):
         if col == COL_ENABLED:
             enabled = item.checkState() == Qt.CheckState.Checked
             if enabled != run.enabled:
-                self.session.update_run(row, "Enable run" if enabled else "Disable run",
-                                        enabled=enabled)
+                self.session.update_run(
+                    row, "Enable run" if enabled else "Disable run", enabled=enabled
+                )
         elif col == COL_NAME:
             label = item.text().strip()
             if label not in (run_label(run), run_labels(runs)[row]):
@@ -276,8 +284,11 @@ class RunsTable(QWidget):
                 info = OPTIMIZERS.get(run.optimizer)
                 optimizer = self._item(row, COL_OPTIMIZER, editable=False)
                 optimizer.setText(info.title if info is not None else run.optimizer)
-                optimizer.setToolTip(f"{info.title} ({run.optimizer}): {info.doc}"
-                                     if info is not None else run.optimizer)
+                optimizer.setToolTip(
+                    f"{info.title} ({run.optimizer}): {info.doc}"
+                    if info is not None
+                    else run.optimizer
+                )
             self._select_row(self.session.selected_run)
         self.fit_columns()
         has_run = 0 <= self.session.selected_run < len(runs)
@@ -285,8 +296,9 @@ class RunsTable(QWidget):
         self.remove_button.setEnabled(has_run)
         self.add_button.setEnabled(len(runs) < MAX_RUNS)
 
-    def _item(self, row: int, col: int, *, editable: bool,
-              checkable: bool = False) -> QTableWidgetItem:
+    def _item(
+        self, row: int, col: int, *, editable: bool, checkable: bool = False
+    ) -> QTableWidgetItem:
         item = self.table.item(row, col)
         if item is None:
             item = QTableWidgetItem()

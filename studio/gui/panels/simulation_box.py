@@ -17,7 +17,7 @@ from studio.scene import MAX_STEPS, Scene
 
 
 class SimulationBox(QGroupBox):
-    """"Simulation": steps and seed of the session's scene."""
+    """ "Simulation": steps and seed of the session's scene."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__("Simulation", parent)
@@ -27,8 +27,10 @@ class SimulationBox(QGroupBox):
         self.seed_spin = QSpinBox(self)
         self.seed_spin.setRange(0, INT_LIMIT)
         self.steps_spin.setToolTip("Number of updates every ball makes")
-        self.seed_spin.setToolTip("Random seed of every noisy draw (gradient noise, mini-batch "
-                                  "order, random delays): the same seed gives the same paths")
+        self.seed_spin.setToolTip(
+            "Random seed of every noisy draw (gradient noise, mini-batch "
+            "order, random delays): the same seed gives the same paths"
+        )
         for spin in (self.steps_spin, self.seed_spin):
             spin.setKeyboardTracking(False)
             spin.setAccelerated(True)
@@ -43,13 +45,19 @@ class SimulationBox(QGroupBox):
         self.refresh(session.scene)
 
     def _on_steps(self, value: int) -> None:
-        if not self.session.edit_scene(dataclasses.replace(self.session.scene, steps=int(value)),
-                                       "Change steps", merge_key="scene.steps"):
+        if not self.session.edit_scene(
+            dataclasses.replace(self.session.scene, steps=int(value)),
+            "Change steps",
+            merge_key="scene.steps",
+        ):
             self.refresh(self.session.scene)  # refused (the status bar says why): snap back
 
     def _on_seed(self, value: int) -> None:
-        self.session.edit_scene(dataclasses.replace(self.session.scene, seed=int(value)),
-                                "Change seed", merge_key="scene.seed")
+        self.session.edit_scene(
+            dataclasses.replace(self.session.scene, seed=int(value)),
+            "Change seed",
+            merge_key="scene.seed",
+        )
 
     def refresh(self, scene: Scene) -> None:
         with QSignalBlocker(self.steps_spin):

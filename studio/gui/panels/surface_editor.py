@@ -4,8 +4,9 @@ Every edit goes through `Session.edit_scene`: one undo step per committed edit (
 preset pick, a slider released), merged only while a slider or spin box is being dragged or
 a formula typed. The rules themselves (parameters, presets, leaving a preset) live in the
 Qt-free `studio.editing`, shared with the command line. The formula is validated while the
-user types, after a short pause: a formula that does not parse never reaches the scene, the error is shown in one red line
-with a caret under its column, and the last valid surface stays on screen.
+user types, after a short pause: a formula that does not parse never reaches the scene, the
+error is shown in one red line with a caret under its column, and the last valid surface
+stays on screen.
 
 Picking a preset is one undo step that replaces the surface spec and also moves every run's
 start to the preset's first classic start and applies the preset's suggested
@@ -52,7 +53,7 @@ from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
 from studio.gui.panels.network_form import NetworkForm
 from studio.gui.session import Session
 from studio.scene import HEIGHT_MODES, Scene, SurfaceSpec
-from studio.surface import PRESETS, Surface, surface_from_spec
+from studio.surface import PRESETS, Surface
 from studio.surface.budget import surface_if_compiled
 from studio.surface.parser import MAX_MAGNITUDE
 
@@ -62,13 +63,19 @@ ERROR_STYLE = "color: #d62728;"
 DOMAIN_LIMIT = MAX_MAGNITUDE
 PARAM_LIMIT = MAX_MAGNITUDE
 PARAM_SLIDER_STEPS = 1000
-GRADIENT_CHARS = 400           # per component shown in the label; the tooltip holds more
+GRADIENT_CHARS = 400  # per component shown in the label; the tooltip holds more
 GRADIENT_TOOLTIP_CHARS = 4000
-GRADIENT_RUN = 24              # an unbroken run longer than this gets break opportunities
+GRADIENT_RUN = 24  # an unbroken run longer than this gets break opportunities
 _BREAKS = re.compile(r"([*(,])")
 
-__all__ = ["DEBOUNCE_MS", "ParamsError", "SurfaceEditor", "format_params", "parse_params",
-           "retarget_run"]
+__all__ = [
+    "DEBOUNCE_MS",
+    "ParamsError",
+    "SurfaceEditor",
+    "format_params",
+    "parse_params",
+    "retarget_run",
+]
 
 
 def gradient_display(text: str) -> str:
@@ -77,8 +84,10 @@ def gradient_display(text: str) -> str:
     within the dock's width (sympy prints products without spaces)."""
     if len(text) > GRADIENT_CHARS:
         text = text[:GRADIENT_CHARS] + " …"
-    return " ".join(_BREAKS.sub("\\1\u200b", word) if len(word) > GRADIENT_RUN else word
-                    for word in text.split(" "))
+    return " ".join(
+        _BREAKS.sub("\\1\u200b", word) if len(word) > GRADIENT_RUN else word
+        for word in text.split(" ")
+    )
 
 
 class ErrorMarker(QWidget):
@@ -190,8 +199,10 @@ class SurfaceEditor(QWidget):
         self.expression_edit = QLineEdit(self)
         self.expression_edit.setFont(mono)
         self.expression_edit.setPlaceholderText("e.g. (1 - x)**2 + 100*(y - x**2)**2")
-        self._formula_help = ("f(x, y): numbers, x, y, declared parameters, pi, e, "
-                              "+ - * / ^ **, and functions such as sin, exp, log, sqrt, abs")
+        self._formula_help = (
+            "f(x, y): numbers, x, y, declared parameters, pi, e, "
+            "+ - * / ^ **, and functions such as sin, exp, log, sqrt, abs"
+        )
         self.expression_edit.setToolTip(self._formula_help)
         self.error_marker = ErrorMarker(self.expression_edit, self)
         self.error_label = QLabel(self)
@@ -209,9 +220,9 @@ class SurfaceEditor(QWidget):
         self._params_layout.setContentsMargins(0, 0, 0, 0)
 
         self.domain_spins: tuple[NumberSpinBox, ...] = tuple(
-            NumberSpinBox(-DOMAIN_LIMIT, DOMAIN_LIMIT, parent=self) for _ in range(4))
-        for spin, tip in zip(self.domain_spins, ("x min", "x max", "y min", "y max"),
-                             strict=True):
+            NumberSpinBox(-DOMAIN_LIMIT, DOMAIN_LIMIT, parent=self) for _ in range(4)
+        )
+        for spin, tip in zip(self.domain_spins, ("x min", "x max", "y min", "y max"), strict=True):
             spin.setToolTip(tip)
         domain = QGridLayout()
         domain.addWidget(QLabel("x", self), 0, 0)
@@ -226,19 +237,20 @@ class SurfaceEditor(QWidget):
         self.height_combo = QComboBox(self)
         for mode in HEIGHT_MODES:
             self.height_combo.addItem(mode, mode)
-        self.height_combo.setToolTip("How the 3D view scales heights (auto picks log1p for "
-                                     "surfaces with a huge range)")
+        self.height_combo.setToolTip(
+            "How the 3D view scales heights (auto picks log1p for surfaces with a huge range)"
+        )
 
         self.gradient_label = QLabel(self)
         self.gradient_label.setFont(mono)
         self.gradient_label.setWordWrap(True)
         # Its width follows the dock, never the text: a long gradient wraps (see
         # `gradient_display`) instead of making its length the window's minimum width.
-        self.gradient_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                          QSizePolicy.Policy.Preferred)
+        self.gradient_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.gradient_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
 
         # A formula not compiled yet compiles off the GUI thread (see _edit_surface).
         self.compiler = CompileWorker(self)
@@ -301,8 +313,12 @@ class SurfaceEditor(QWidget):
         domain = self.spec.domain or self.session.surface.domain
         return (float(domain[0]), float(domain[1]), float(domain[2]), float(domain[3]))
 
-    def _edit_surface(self, spec: SurfaceSpec, text: str, merge_key: str | None = None,
-                      ) -> bool:
+    def _edit_surface(
+        self,
+        spec: SurfaceSpec,
+        text: str,
+        merge_key: str | None = None,
+    ) -> bool:
         """Check `spec` builds a surface (showing why not), then make it one undo step.
 
         A formula that needs compiling is compiled in the worker, under its time budget:
@@ -321,10 +337,11 @@ class SurfaceEditor(QWidget):
         scene = self.session.scene
         # A scene's title describes its function ("Rosenbrock: six optimizers race..."): a
         # new function drops it, and the views fall back to the surface's own name.
-        same_function = (spec.preset, spec.expression) == (scene.surface.preset,
-                                                           scene.surface.expression)
-        scene = dataclasses.replace(scene, surface=spec,
-                                    title=scene.title if same_function else "")
+        same_function = (spec.preset, spec.expression) == (
+            scene.surface.preset,
+            scene.surface.expression,
+        )
+        scene = dataclasses.replace(scene, surface=spec, title=scene.title if same_function else "")
         return self.session.edit_scene(scene, text, merge_key)
 
     def show_error(self, exc: StudioError | str | None) -> None:
@@ -400,15 +417,21 @@ class SurfaceEditor(QWidget):
         spec = self.spec
         params = effective_params(spec)
         params[name] = float(value)
-        return self._edit_surface(dataclasses.replace(spec, params=params),
-                                  f"Change {name}", merge_key=f"surface.param.{name}")
+        return self._edit_surface(
+            dataclasses.replace(spec, params=params),
+            f"Change {name}",
+            merge_key=f"surface.param.{name}",
+        )
 
     def _on_domain(self) -> None:
         xmin, xmax, ymin, ymax = (spin.value() for spin in self.domain_spins)
         if not (xmin < xmax and ymin < ymax):
             reason = "the domain needs x min < x max and y min < y max"
-        elif self._edit_surface(dataclasses.replace(self.spec, domain=(xmin, xmax, ymin, ymax)),
-                                "Change domain", merge_key="surface.domain"):
+        elif self._edit_surface(
+            dataclasses.replace(self.spec, domain=(xmin, xmax, ymin, ymax)),
+            "Change domain",
+            merge_key="surface.domain",
+        ):
             return
         else:
             reason = self.error_text or "the domain was refused"
@@ -442,12 +465,15 @@ class SurfaceEditor(QWidget):
             if spec.preset is None:
                 return True
             if getattr(preset_of(spec), "data_fit", False):
-                self.show_error("a data-fit surface needs its data rows: edit its formula "
-                                "instead of switching to Custom")
+                self.show_error(
+                    "a data-fit surface needs its data rows: edit its formula "
+                    "instead of switching to Custom"
+                )
                 return False
             # The same formula, now the user's: it still uses the preset's parameters.
-            new_spec = custom_surface(spec, self.effective_expression(spec),
-                                      self.effective_domain())
+            new_spec = custom_surface(
+                spec, self.effective_expression(spec), self.effective_domain()
+            )
             return self._edit_surface(new_spec, "Custom surface")
         new_scene = pick_preset(scene, name)
         try:
@@ -466,9 +492,11 @@ class SurfaceEditor(QWidget):
 
     def _show_preset(self, spec: SurfaceSpec) -> None:
         with QSignalBlocker(self.preset_combo):
-            self.preset_combo.setCurrentIndex(self.preset_combo.findData(spec.preset)
-                                              if spec.preset in PRESETS
-                                              else self.preset_combo.count() - 1)
+            self.preset_combo.setCurrentIndex(
+                self.preset_combo.findData(spec.preset)
+                if spec.preset in PRESETS
+                else self.preset_combo.count() - 1
+            )
 
     def _refresh(self, scene: Scene) -> None:
         spec = scene.surface
@@ -481,8 +509,10 @@ class SurfaceEditor(QWidget):
         data_fit = bool(getattr(preset, "data_fit", False))
         self.expression_edit.setToolTip(
             f"The loss of one data row in x, y and the row's u, v; the surface is its mean "
-            f"over the preset's {self.session.surface.n_rows} rows" if data_fit
-            else self._formula_help)
+            f"over the preset's {self.session.surface.n_rows} rows"
+            if data_fit
+            else self._formula_help
+        )
         expression = self.effective_expression(spec)
         if self.expression_edit.text() != expression:
             with QSignalBlocker(self.expression_edit):
@@ -506,8 +536,9 @@ class SurfaceEditor(QWidget):
                 self._params_layout.removeWidget(row)
                 row.hide()
                 row.deleteLater()
-            self._param_rows = {name: ParamRow(name, float(value), self)
-                                for name, value in params.items()}
+            self._param_rows = {
+                name: ParamRow(name, float(value), self) for name, value in params.items()
+            }
             for row in self._param_rows.values():
                 self._params_layout.addWidget(row)
         else:
@@ -517,11 +548,13 @@ class SurfaceEditor(QWidget):
 
     def _show_surface(self, surface: Surface) -> None:
         dfdx, dfdy = surface.gradient_text
-        self.gradient_label.setText(f"∂f/∂x = {gradient_display(dfdx)}\n"
-                                    f"∂f/∂y = {gradient_display(dfdy)}")
+        self.gradient_label.setText(
+            f"∂f/∂x = {gradient_display(dfdx)}\n∂f/∂y = {gradient_display(dfdy)}"
+        )
         whole = f"∂f/∂x = {dfdx}\n∂f/∂y = {dfdy}"
-        self.gradient_label.setToolTip(whole if len(whole) <= GRADIENT_TOOLTIP_CHARS else
-                                       whole[:GRADIENT_TOOLTIP_CHARS] + " …")
+        self.gradient_label.setToolTip(
+            whole if len(whole) <= GRADIENT_TOOLTIP_CHARS else whole[:GRADIENT_TOOLTIP_CHARS] + " …"
+        )
         # The domain may come from the surface (spec.domain None): show it.
         if self._shown_spec is not None and self._shown_spec.domain is None:
             self._show_domain()

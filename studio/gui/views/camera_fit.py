@@ -29,12 +29,12 @@ from PyQt6.QtWidgets import QWidget
 WORLD = 10.0
 Z_HEIGHT = 4.0
 CENTRE_Z = 0.2 * Z_HEIGHT
-FOV = 60.0                 # pyqtgraph's default field of view, across the panel's width
+FOV = 60.0  # pyqtgraph's default field of view, across the panel's width
 AUTO_AZIMUTHS = np.arange(-180.0, 180.0, 15.0)
 AUTO_ELEVATIONS = np.array([14.0, 22.0, 32.0, 45.0, 60.0])
 AUTO_HOME = (-60.0, 32.0)  # the isometric preset: the choice among equally good angles
-AUTO_POINTS = 240          # trail points scored per run (a subsample of long paths)
-SEEN_EPS = 0.02            # world units a ray may graze the surface and still see
+AUTO_POINTS = 240  # trail points scored per run (a subsample of long paths)
+SEEN_EPS = 0.02  # world units a ray may graze the surface and still see
 
 
 def orbit_turn(orbit: float, index: int, n_frames: int) -> float:
@@ -43,8 +43,9 @@ def orbit_turn(orbit: float, index: int, n_frames: int) -> float:
     return orbit * index / (n_frames - 1) if n_frames > 1 else 0.0
 
 
-def project(eye: np.ndarray, distance: float, size: tuple[float, float],
-            fov: float) -> tuple[np.ndarray, np.ndarray]:
+def project(
+    eye: np.ndarray, distance: float, size: tuple[float, float], fov: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Panel pixels (x right, y down) of points given in eye coordinates of a camera at
     distance 0, seen from `distance`. pyqtgraph's field of view `fov` spans the width."""
     w, h = size
@@ -53,8 +54,15 @@ def project(eye: np.ndarray, distance: float, size: tuple[float, float],
     return w / 2 * (1 + eye[:, 0] / (depth * tan)), h / 2 - eye[:, 1] / (depth * tan) * w / 2
 
 
-def fit_distance(points: list[np.ndarray], size: tuple[float, float], fov: float,
-                 keep_out: list[QRectF], bounds: QRectF, near: float, far: float) -> float:
+def fit_distance(
+    points: list[np.ndarray],
+    size: tuple[float, float],
+    fov: float,
+    keep_out: list[QRectF],
+    bounds: QRectF,
+    near: float,
+    far: float,
+) -> float:
     """The nearest camera distance in [near, far] at which every point lies inside `bounds`
     and outside every `keep_out` rectangle (panel pixels, y down).
 
@@ -71,8 +79,12 @@ def fit_distance(points: list[np.ndarray], size: tuple[float, float], fov: float
             if (distance - eye[:, 2]).min() <= 1e-6:
                 return False
             x, y = project(eye, distance, size, fov)
-            if (x.min() < bounds.left() or x.max() > bounds.right()
-                    or y.min() < bounds.top() or y.max() > bounds.bottom()):
+            if (
+                x.min() < bounds.left()
+                or x.max() > bounds.right()
+                or y.min() < bounds.top()
+                or y.max() > bounds.bottom()
+            ):
                 return False
             for x0, y0, x1, y1 in boxes:
                 if np.any((x > x0) & (x < x1) & (y > y0) & (y < y1)):
@@ -90,9 +102,16 @@ def fit_distance(points: list[np.ndarray], size: tuple[float, float], fov: float
     return hi
 
 
-def fit_camera(view: QWidget, camera: tuple[float, float, float], panel: QRectF,
-               overlays: list[QRectF | None], title: QRectF | None, clearance: float,
-               orbit: float, apply: bool) -> float:
+def fit_camera(
+    view: QWidget,
+    camera: tuple[float, float, float],
+    panel: QRectF,
+    overlays: list[QRectF | None],
+    title: QRectF | None,
+    clearance: float,
+    orbit: float,
+    apply: bool,
+) -> float:
     """Frame the surface in the 3D panel: the camera distance at which it fills the
     panel (over the whole orbit) without reaching the title, legend or step counter,
     and the point it looks at moved so the surface sits in the middle of that room
@@ -105,8 +124,11 @@ def fit_camera(view: QWidget, camera: tuple[float, float, float], panel: QRectF,
     """
     az, el, dist = camera
     origin = panel.topLeft()
-    keep_out = [box.translated(-origin).adjusted(-clearance, -clearance, clearance, clearance)
-                for box in overlays if box is not None and panel.intersects(box)]
+    keep_out = [
+        box.translated(-origin).adjusted(-clearance, -clearance, clearance, clearance)
+        for box in overlays
+        if box is not None and panel.intersects(box)
+    ]
     side, edge = 0.03 * panel.width(), 0.04 * panel.height()
     top = edge
     if title is not None and panel.contains(title.topLeft()):
@@ -120,8 +142,7 @@ def fit_camera(view: QWidget, camera: tuple[float, float, float], panel: QRectF,
             points = eye_points(view, az, el, orbit)
             if points is None:
                 break
-            fitted = fit_distance(points, size, fov, keep_out, bounds,
-                                  0.4 * dist, 4.0 * dist)
+            fitted = fit_distance(points, size, fov, keep_out, bounds, 0.4 * dist, 4.0 * dist)
             xy = [project(eye, fitted, size, fov) for eye in points]
             x0, x1 = min(x.min() for x, _ in xy), max(x.max() for x, _ in xy)
             y0, y1 = min(y.min() for _, y in xy), max(y.max() for _, y in xy)
@@ -138,8 +159,16 @@ def fit_camera(view: QWidget, camera: tuple[float, float, float], panel: QRectF,
     return fitted
 
 
-def shift_centre(view: QWidget, az: float, el: float, distance: float,
-                 dx: float, dy: float, width: float, orbit: float) -> None:
+def shift_centre(
+    view: QWidget,
+    az: float,
+    el: float,
+    distance: float,
+    dx: float,
+    dy: float,
+    width: float,
+    orbit: float,
+) -> None:
     """Move the camera's centre so the picture moves dx, dy panel pixels."""
     view.set_camera(az, el, distance)
     m = np.array(view.viewMatrix().data(), float).reshape(4, 4).T[:3, :3]
@@ -193,19 +222,25 @@ def eye_matrix(azimuth: float, elevation: float) -> np.ndarray:
     """The rotation of pyqtgraph's view matrix (world → eye) for these angles: rotate
     (elevation − 90)° about x after (azimuth + 90)° about −z."""
     a, e = math.radians(azimuth + 90.0), math.radians(elevation - 90.0)
-    rz = np.array([[math.cos(a), math.sin(a), 0.0], [-math.sin(a), math.cos(a), 0.0],
-                   [0.0, 0.0, 1.0]])
-    rx = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(e), -math.sin(e)],
-                   [0.0, math.sin(e), math.cos(e)]])
+    rz = np.array(
+        [[math.cos(a), math.sin(a), 0.0], [-math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]]
+    )
+    rx = np.array(
+        [[1.0, 0.0, 0.0], [0.0, math.cos(e), -math.sin(e)], [0.0, math.sin(e), math.cos(e)]]
+    )
     return rx @ rz
 
 
 def camera_position(azimuth: float, elevation: float, distance: float) -> np.ndarray:
     """Where pyqtgraph puts the camera (world units), looking at (0, 0, CENTRE_Z)."""
     az, el = math.radians(azimuth), math.radians(elevation)
-    return np.array([distance * math.cos(el) * math.cos(az),
-                     distance * math.cos(el) * math.sin(az),
-                     CENTRE_Z + distance * math.sin(el)])
+    return np.array(
+        [
+            distance * math.cos(el) * math.cos(az),
+            distance * math.cos(el) * math.sin(az),
+            CENTRE_Z + distance * math.sin(el),
+        ]
+    )
 
 
 def _grid_parts(grid: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -224,13 +259,15 @@ def _path_list(trajectories: Any) -> list[np.ndarray]:
     return [np.asarray(p, float).reshape(-1, 2) for p in positions]
 
 
-def fit_box_distance(azimuth: float, elevation: float, aspect: float,
-                     margin: float = 0.06) -> float:
+def fit_box_distance(
+    azimuth: float, elevation: float, aspect: float, margin: float = 0.06
+) -> float:
     """The nearest distance at which the whole world box (domain × heights) fits a
     panel of width/height `aspect`, `margin` of each side left free."""
     half = WORLD / 2
-    corners = np.array([(x, y, z) for x in (-half, half) for y in (-half, half)
-                        for z in (0.0, Z_HEIGHT)], float) - (0.0, 0.0, CENTRE_Z)
+    corners = np.array(
+        [(x, y, z) for x in (-half, half) for y in (-half, half) for z in (0.0, Z_HEIGHT)], float
+    ) - (0.0, 0.0, CENTRE_Z)
     eye = corners @ eye_matrix(azimuth, elevation).T
     tan = math.tan(math.radians(FOV) / 2) * (1 - 2 * margin)
     # A corner at eye (x, y, z) shows at x / ((d − z) tan) of the half-width and at
@@ -239,8 +276,13 @@ def fit_box_distance(azimuth: float, elevation: float, aspect: float,
     return float(max(need.max(), 1.0))
 
 
-def visible_fraction(world: np.ndarray, weights: np.ndarray, heights: np.ndarray,
-                     camera: np.ndarray, samples: int = 48) -> float:
+def visible_fraction(
+    world: np.ndarray,
+    weights: np.ndarray,
+    heights: np.ndarray,
+    camera: np.ndarray,
+    samples: int = 48,
+) -> float:
     """The weighted share of world points (M, 3) from which a straight line to `camera`
     stays above the height field `heights` (nx, ny) drawn over the world square."""
     nx, ny = heights.shape
@@ -248,11 +290,15 @@ def visible_fraction(world: np.ndarray, weights: np.ndarray, heights: np.ndarray
     to_cam = camera[None, :] - world
     # March until the ray leaves the box the surface lives in (past its rim or top).
     with np.errstate(divide="ignore", invalid="ignore"):
-        exits = [np.where(to_cam[:, k] > 0, (half - world[:, k]) / to_cam[:, k],
-                          np.where(to_cam[:, k] < 0, (-half - world[:, k]) / to_cam[:, k],
-                                   np.inf)) for k in (0, 1)]
-        exits.append(np.where(to_cam[:, 2] > 0,
-                              (Z_HEIGHT - world[:, 2]) / to_cam[:, 2], np.inf))
+        exits = [
+            np.where(
+                to_cam[:, k] > 0,
+                (half - world[:, k]) / to_cam[:, k],
+                np.where(to_cam[:, k] < 0, (-half - world[:, k]) / to_cam[:, k], np.inf),
+            )
+            for k in (0, 1)
+        ]
+        exits.append(np.where(to_cam[:, 2] > 0, (Z_HEIGHT - world[:, 2]) / to_cam[:, 2], np.inf))
     t_max = np.clip(np.min(np.stack(exits), axis=0), 0.0, 1.0)
     t = np.linspace(0.0, 1.0, samples + 1)[1:]
     along = world[:, None, :] + (t[None, :, None] * t_max[:, None, None]) * to_cam[:, None, :]
@@ -263,9 +309,13 @@ def visible_fraction(world: np.ndarray, weights: np.ndarray, heights: np.ndarray
     return float(weights[~blocked].sum() / total) if total > 0 else 1.0
 
 
-def auto_camera(grid: Any, trajectories: Any, aspect: float = 16 / 9,
-                azimuths: Sequence[float] | None = None,
-                elevations: Sequence[float] | None = None) -> tuple[float, float, float]:
+def auto_camera(
+    grid: Any,
+    trajectories: Any,
+    aspect: float = 16 / 9,
+    azimuths: Sequence[float] | None = None,
+    elevations: Sequence[float] | None = None,
+) -> tuple[float, float, float]:
     """(azimuth, elevation, distance) from which the paths are best seen.
 
     `grid`: the displayed heights, a `HeightMap` or `(xs (nx,), ys (ny,), h (nx, ny))`
@@ -299,19 +349,28 @@ def auto_camera(grid: Any, trajectories: Any, aspect: float = 16 / 9,
     u = np.linspace(0.0, 1.0, n)
     ii = np.clip(np.searchsorted(fx, u), 0, xs.size - 1)
     jj = np.clip(np.searchsorted(fy, u), 0, ys.size - 1)
-    inside = ((u >= fx[0] - 1e-9) & (u <= fx[-1] + 1e-9))[:, None] \
-        & ((u >= fy[0] - 1e-9) & (u <= fy[-1] + 1e-9))[None, :]
+    inside = ((u >= fx[0] - 1e-9) & (u <= fx[-1] + 1e-9))[:, None] & (
+        (u >= fy[0] - 1e-9) & (u <= fy[-1] + 1e-9)
+    )[None, :]
     square = np.where(inside, heights[np.ix_(ii, jj)], 0.0)
 
     points, weights = [], []
     for path in _path_list(trajectories):
-        ok = np.isfinite(path).all(axis=1) & (path[:, 0] >= xmin) & (path[:, 0] <= xmax) \
-            & (path[:, 1] >= ymin) & (path[:, 1] <= ymax)
+        ok = (
+            np.isfinite(path).all(axis=1)
+            & (path[:, 0] >= xmin)
+            & (path[:, 0] <= xmax)
+            & (path[:, 1] >= ymin)
+            & (path[:, 1] <= ymax)
+        )
         kept = path[ok]
         if len(kept) == 0:
             continue
-        trail = kept[np.unique(np.linspace(0, len(kept) - 1, min(len(kept), AUTO_POINTS))
-                               .round().astype(int))]
+        trail = kept[
+            np.unique(
+                np.linspace(0, len(kept) - 1, min(len(kept), AUTO_POINTS)).round().astype(int)
+            )
+        ]
         pts = np.concatenate([trail, kept[-1:]])
         w = np.concatenate([np.full(len(trail), 0.5 / len(trail)), [0.5]])
         points.append(pts)
@@ -322,9 +381,13 @@ def auto_camera(grid: Any, trajectories: Any, aspect: float = 16 / 9,
     wts = np.concatenate(weights)
     i = np.clip(np.rint((xy[:, 0] - xs[0]) / (xs[-1] - xs[0]) * (xs.size - 1)), 0, xs.size - 1)
     j = np.clip(np.rint((xy[:, 1] - ys[0]) / (ys[-1] - ys[0]) * (ys.size - 1)), 0, ys.size - 1)
-    world = np.column_stack([(xy[:, 0] - (xmin + xmax) / 2) * scale,
-                             (xy[:, 1] - (ymin + ymax) / 2) * scale,
-                             heights[i.astype(np.intp), j.astype(np.intp)] + 0.06])
+    world = np.column_stack(
+        [
+            (xy[:, 0] - (xmin + xmax) / 2) * scale,
+            (xy[:, 1] - (ymin + ymax) / 2) * scale,
+            heights[i.astype(np.intp), j.astype(np.intp)] + 0.06,
+        ]
+    )
 
     best: list[tuple[float, float, float]] = []
     for el in elevations:

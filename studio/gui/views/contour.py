@@ -43,10 +43,10 @@ from studio.gui.views.trails import (
 )
 
 MAX_MARKERS = 64  # start markers beyond this are not individually draggable
-PIN_PX = 9        # a ball outside the domain is drawn at least this far inside the view's edge
+PIN_PX = 9  # a ball outside the domain is drawn at least this far inside the view's edge
 MARKER_Z, SELECTED_MARKER_Z = 30, 31  # the selected run's starts on top: a press picks them
 BALL_PX, RING_PX, CONVERGED_PX = 11, 5, 19
-ARROW_PX = 46     # the arrow symbol's box; the arrow ends just inside a ball's ring
+ARROW_PX = 46  # the arrow symbol's box; the arrow ends just inside a ball's ring
 MAX_EDGE_LABELS = 8
 COINCIDENT = 0.006  # balls nearer than this share of the domain count as one spot
 COLORBAR_PX = 14
@@ -124,9 +124,14 @@ class ContourView(pg.PlotWidget):
         self.arrows.setZValue(21)
         self._labels: list[pg.TextItem] = []
         self._axes = True
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), width=COLORBAR_PX,
-                                        colorMap=pg.colormap.get("viridis"), label="loss",
-                                        interactive=False, colorMapMenu=False)
+        self.colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            width=COLORBAR_PX,
+            colorMap=pg.colormap.get("viridis"),
+            label="loss",
+            interactive=False,
+            colorMapMenu=False,
+        )
         self.colorbar.setImageItem(self.image, insert_in=plot)
         self.image.setZValue(-10)
         # The backdrop never changes per frame: cache it so a frame repaints only the balls.
@@ -253,8 +258,11 @@ class ContourView(pg.PlotWidget):
         minima = np.array([(m[0], m[1]) for m in getattr(surface, "minima", ())], float)
         self.minima.setData(pos=minima.reshape(-1, 2))
         self.getPlotItem().getViewBox().setLimits(
-            xMin=xmin - (xmax - xmin), xMax=xmax + (xmax - xmin),
-            yMin=ymin - (ymax - ymin), yMax=ymax + (ymax - ymin))
+            xMin=xmin - (xmax - xmin),
+            xMax=xmax + (xmax - xmin),
+            yMin=ymin - (ymax - ymin),
+            yMax=ymax + (ymax - ymin),
+        )
         self.reset_view()
         if self.session.trajectory is not None:
             self._on_trajectory(self.session.trajectory)
@@ -298,8 +306,10 @@ class ContourView(pg.PlotWidget):
             (vx0, vx1), (vy0, vy1) = vb.viewRange()
             px, py = (abs(v) for v in vb.viewPixelSize())
             xmin, xmax, ymin, ymax = tracks.domain
-            for axis, lo, hi in ((0, max(xmin, vx0 + PIN_PX * px), min(xmax, vx1 - PIN_PX * px)),
-                                 (1, max(ymin, vy0 + PIN_PX * py), min(ymax, vy1 - PIN_PX * py))):
+            for axis, lo, hi in (
+                (0, max(xmin, vx0 + PIN_PX * px), min(xmax, vx1 - PIN_PX * px)),
+                (1, max(ymin, vy0 + PIN_PX * py), min(ymax, vy1 - PIN_PX * py)),
+            ):
                 if lo <= hi:
                     pos[pinned, axis] = np.clip(pos[pinned, axis], lo, hi)
         return pos
@@ -316,7 +326,7 @@ class ContourView(pg.PlotWidget):
                 label.hide()
             return
         frame = min(frame, tracks.frames - 1)
-        for item, rt in zip(self._trail_items, tracks.runs):
+        for item, rt in zip(self._trail_items, tracks.runs, strict=False):
             start = trail_window(frame, self._trail_length, rt.n)
             segs = None
             if frame > start:
@@ -325,8 +335,12 @@ class ContourView(pg.PlotWidget):
             if segs is not None and len(segs):
                 flat = segs.reshape(-1, 2)
                 # A start grid's hundreds of thin tails: plain lines paint in half the time.
-                item.setData(flat[:, 0], flat[:, 1], antialias=rt.n <= SHORT_TRAIL_BALLS,
-                             skipFiniteCheck=True)
+                item.setData(
+                    flat[:, 0],
+                    flat[:, 1],
+                    antialias=rt.n <= SHORT_TRAIL_BALLS,
+                    skipFiniteCheck=True,
+                )
             else:
                 item.clear()
         pos = self.ball_positions(frame)
@@ -335,19 +349,22 @@ class ContourView(pg.PlotWidget):
         # is drawn first and the group reads as a target (see `coincident_rings`).
         span = max(tracks.domain[1] - tracks.domain[0], tracks.domain[3] - tracks.domain[2])
         rings = coincident_rings(pos, COINCIDENT * span)
-        self.balls.setData(pos=pos, brush=self._brushes,
-                           size=BALL_PX + RING_PX * rings if rings.any() else BALL_PX)
+        self.balls.setData(
+            pos=pos, brush=self._brushes, size=BALL_PX + RING_PX * rings if rings.any() else BALL_PX
+        )
         done = status == CONVERGED
         self.rings.setData(pos=pos[done], size=CONVERGED_PX + RING_PX * rings[done])
         self.crosses.setData(pos=pos[status == DIVERGED])
         self._show_marks(tracks, frame, pos, status)
 
-    def _show_marks(self, tracks: Tracks, frame: int, pos: np.ndarray,
-                    status: np.ndarray) -> None:
+    def _show_marks(self, tracks: Tracks, frame: int, pos: np.ndarray, status: np.ndarray) -> None:
         """An arrow at each ball drawn at the edge it left by, pointing the way it went,
         and the state of the first few ("diverged" or "outside") on the map's side."""
-        idx, dirs, diverged = (edge_marks(tracks, frame, status) if tracks.fix.size
-                               else (np.zeros(0, int), np.zeros((0, 2)), np.zeros(0, bool)))
+        idx, dirs, diverged = (
+            edge_marks(tracks, frame, status)
+            if tracks.fix.size
+            else (np.zeros(0, int), np.zeros((0, 2)), np.zeros(0, bool))
+        )
         t = self._theme
         trajectory = self.session.trajectory
         if idx.size == 0 or trajectory is None:
@@ -357,10 +374,12 @@ class ContourView(pg.PlotWidget):
             return
         runs = self.session.scene.runs
         ball_run = np.asarray(trajectory.ball_run)[idx]
-        colours = [t.diverged if diverged[k] else runs[int(ball_run[k])].color
-                   for k in range(idx.size)]
-        self.arrows.setData(pos=pos[idx], symbol=[_arrow(d) for d in dirs],
-                            brush=[pg.mkBrush(c) for c in colours])
+        colours = [
+            t.diverged if diverged[k] else runs[int(ball_run[k])].color for k in range(idx.size)
+        ]
+        self.arrows.setData(
+            pos=pos[idx], symbol=[_arrow(d) for d in dirs], brush=[pg.mkBrush(c) for c in colours]
+        )
         n_balls = {rt.run: rt.n for rt in tracks.runs}
         vb = self.getPlotItem().getViewBox()
         px, py = (abs(v) for v in vb.viewPixelSize())
@@ -383,8 +402,9 @@ class ContourView(pg.PlotWidget):
             # On the map's side of the ball, beyond the arrow's tail.
             reach = ARROW_PX / 2 + 2
             label.setAnchor((0.5 + 0.5 * d[0], 0.5 - 0.5 * d[1]))
-            label.setPos(QPointF(pos[idx[k], 0] - d[0] * reach * px,
-                                 pos[idx[k], 1] - d[1] * reach * py))
+            label.setPos(
+                QPointF(pos[idx[k], 0] - d[0] * reach * px, pos[idx[k], 1] - d[1] * reach * py)
+            )
             label.show()
         for label in self._labels[shown:]:
             label.hide()
@@ -408,22 +428,27 @@ class ContourView(pg.PlotWidget):
         status = status_at(self.session.trajectory, k)
         self.rings.setData(pos=pos[status == CONVERGED])
         self.crosses.setData(pos=pos[status == DIVERGED])
-        for item, rt in zip(self._trail_items, tracks.runs):
+        for item, rt in zip(self._trail_items, tracks.runs, strict=False):
             cols = rt.ball_index
             tips = np.stack([a[cols], pos[cols]], 1).reshape(-1, 2)
             x, y = item.getData()
             if x is not None and len(x):
                 tips = np.concatenate([np.stack([x, y], 1), tips])
-            item.setData(tips[:, 0], tips[:, 1], antialias=rt.n <= SHORT_TRAIL_BALLS,
-                         skipFiniteCheck=True)
+            item.setData(
+                tips[:, 0], tips[:, 1], antialias=rt.n <= SHORT_TRAIL_BALLS, skipFiniteCheck=True
+            )
 
     # ------------------------------------------------------------------ starts
 
     def _sync_markers(self) -> None:
         """One draggable marker per listed start; only the selected run's are bright."""
         scene = self.session.scene
-        wanted = [(i, j, p) for i, run in enumerate(scene.runs) if run.enabled and run.grid is None
-                  for j, p in enumerate(run.starts)][:MAX_MARKERS]
+        wanted = [
+            (i, j, p)
+            for i, run in enumerate(scene.runs)
+            if run.enabled and run.grid is None
+            for j, p in enumerate(run.starts)
+        ][:MAX_MARKERS]
         plot = self.getPlotItem()
         self._syncing = True
         try:
@@ -465,13 +490,13 @@ class ContourView(pg.PlotWidget):
     def _on_marker_released(self, _marker: pg.TargetItem) -> None:
         self._drag_serial += 1  # the next drag is a new undo step
 
-    def _move_start(self, run_index: int, start_index: int, x: float, y: float,
-                    merge_key: str | None = None) -> None:
+    def _move_start(
+        self, run_index: int, start_index: int, x: float, y: float, merge_key: str | None = None
+    ) -> None:
         run = self.session.scene.runs[run_index]
         starts = list(run.starts)
         starts[start_index] = (float(x), float(y))
-        self.session.update_run(run_index, "Move start", merge_key=merge_key,
-                                starts=tuple(starts))
+        self.session.update_run(run_index, "Move start", merge_key=merge_key, starts=tuple(starts))
 
     def _on_click(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():

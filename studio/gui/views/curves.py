@@ -19,24 +19,25 @@ def _bin_extremes(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarra
     """
     steps, n = values.shape
     whole = steps // width
-    blocks = values[:whole * width].reshape(whole, width, n)
+    blocks = values[: whole * width].reshape(whole, width, n)
     lo, hi = np.fmin.reduce(blocks, axis=1), np.fmax.reduce(blocks, axis=1)
     if whole * width < steps:
-        tail = values[whole * width:]
+        tail = values[whole * width :]
         lo = np.vstack([lo, np.fmin.reduce(tail, axis=0)])
         hi = np.vstack([hi, np.fmax.reduce(tail, axis=0)])
     return lo, hi
 
 
-def _recut_stop_bins(pairs: np.ndarray, values: np.ndarray, stop: np.ndarray,
-                     diverged: np.ndarray, width: int) -> None:
+def _recut_stop_bins(
+    pairs: np.ndarray, values: np.ndarray, stop: np.ndarray, diverged: np.ndarray, width: int
+) -> None:
     """Redo, from the steps up to the stop only, the bin that holds each diverged ball's
     stop step (a bin straddling it must not show the meaningless values after it)."""
     balls = np.flatnonzero(diverged & (stop < values.shape[0] - 1))
     if balls.size == 0:
         return
     first = stop[balls] // width * width
-    steps = first[:, None] + np.arange(width)[None, :]          # (k, width)
+    steps = first[:, None] + np.arange(width)[None, :]  # (k, width)
     inside = steps <= stop[balls, None]
     seg = values[np.minimum(steps, values.shape[0] - 1), balls[:, None]]
     seg = np.where(inside, seg, np.nan)
@@ -47,8 +48,9 @@ def _recut_stop_bins(pairs: np.ndarray, values: np.ndarray, stop: np.ndarray,
     pairs[balls, b, 1] = np.where(falling, lo, hi)
 
 
-def decimate(values: np.ndarray, stop: np.ndarray, diverged: np.ndarray,
-             width: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def decimate(
+    values: np.ndarray, stop: np.ndarray, diverged: np.ndarray, width: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """(T+1, n) per-ball values → x, y joined ball after ball with a NaN between balls.
 
     `width` > 2 bins the steps `width` at a time and keeps each bin's minimum and maximum

@@ -22,10 +22,10 @@ N_LEVELS = 16
 
 @dataclass(frozen=True)
 class HeightMap:
-    xs: np.ndarray            # (nx,)
-    ys: np.ndarray            # (ny,)
-    h: np.ndarray             # (nx, ny) transformed, clipped heights in [0, h_max]
-    mode: str                 # "linear" or "log1p"
+    xs: np.ndarray  # (nx,)
+    ys: np.ndarray  # (ny,)
+    h: np.ndarray  # (nx, ny) transformed, clipped heights in [0, h_max]
+    mode: str  # "linear" or "log1p"
     f_min: float
     f_clip: float
     domain: tuple[float, float, float, float]
@@ -64,22 +64,30 @@ def build_heightmap(surface, spec_height: str = "auto", n: int = GRID_SIZE) -> H
         f_clip = float(np.percentile(finite, CLIP_PERCENTILE))
         if not f_clip > f_min:
             f_clip = f_min + 1.0  # a flat surface: give it a unit of headroom
-    hm = HeightMap(xs, ys, np.zeros_like(z), height_mode(spec_height, surface.height),
-                   f_min, f_clip, tuple(float(v) for v in surface.domain))
+    hm = HeightMap(
+        xs,
+        ys,
+        np.zeros_like(z),
+        height_mode(spec_height, surface.height),
+        f_min,
+        f_clip,
+        tuple(float(v) for v in surface.domain),
+    )
     object.__setattr__(hm, "h", hm.transform(z))
     return hm
 
 
-def isoline_segments(xs: np.ndarray, ys: np.ndarray, h: np.ndarray,
-                     levels: np.ndarray) -> np.ndarray:
+def isoline_segments(
+    xs: np.ndarray, ys: np.ndarray, h: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
     """Marching squares, vectorised: (M, 2, 2) line segments [[x0, y0], [x1, y1]].
 
     A cell with two crossings gives one segment; a saddle (four crossings) gives two,
     paired by the sign of the cell's centre. Precomputed once per surface.
     """
     out: list[np.ndarray] = []
-    a, b = h[:-1, :-1], h[1:, :-1]    # (x_i, y_j), (x_i+1, y_j)
-    c, d = h[1:, 1:], h[:-1, 1:]      # (x_i+1, y_j+1), (x_i, y_j+1)
+    a, b = h[:-1, :-1], h[1:, :-1]  # (x_i, y_j), (x_i+1, y_j)
+    c, d = h[1:, 1:], h[:-1, 1:]  # (x_i+1, y_j+1), (x_i, y_j+1)
     x0, x1 = xs[:-1, None], xs[1:, None]
     y0, y1 = ys[None, :-1], ys[None, 1:]
     for level in levels:
@@ -88,18 +96,26 @@ def isoline_segments(xs: np.ndarray, ys: np.ndarray, h: np.ndarray,
         crossing = [(p > level) != (q > level) for p, q in ends]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = [np.clip((level - p) / (q - p), 0.0, 1.0) for p, q in ends]
-        px = [x0 + t[0] * (x1 - x0), np.broadcast_to(x1, a.shape),
-              x0 + t[2] * (x1 - x0), np.broadcast_to(x0, a.shape)]
-        py = [np.broadcast_to(y0, a.shape), y0 + t[1] * (y1 - y0),
-              np.broadcast_to(y1, a.shape), y0 + t[3] * (y1 - y0)]
+        px = [
+            x0 + t[0] * (x1 - x0),
+            np.broadcast_to(x1, a.shape),
+            x0 + t[2] * (x1 - x0),
+            np.broadcast_to(x0, a.shape),
+        ]
+        py = [
+            np.broadcast_to(y0, a.shape),
+            y0 + t[1] * (y1 - y0),
+            np.broadcast_to(y1, a.shape),
+            y0 + t[3] * (y1 - y0),
+        ]
         pts = np.stack([np.stack([px[k], py[k]], -1) for k in range(4)])  # (4, cx, cy, 2)
-        mask = np.stack(crossing)                                          # (4, cx, cy)
+        mask = np.stack(crossing)  # (4, cx, cy)
         count = mask.sum(0)
         two = count == 2
         if two.any():
             # The indices of the two crossed edges of each such cell, in edge order.
-            order = np.argsort(~mask[:, two], axis=0, kind="stable")[:2]   # (2, m)
-            sel = pts[:, two]                                              # (4, m, 2)
+            order = np.argsort(~mask[:, two], axis=0, kind="stable")[:2]  # (2, m)
+            sel = pts[:, two]  # (4, m, 2)
             m = np.arange(sel.shape[1])
             out.append(np.stack([sel[order[0], m], sel[order[1], m]], 1))
         four = count == 4

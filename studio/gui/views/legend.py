@@ -23,8 +23,11 @@ def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
             return f"diverged at step {int(stop_step[0])}"
         return ""
     parts = []
-    for code, word in ((CONVERGED, "converged"), (STOPPED, "stopped early"),
-                       (DIVERGED, "diverged")):
+    for code, word in (
+        (CONVERGED, "converged"),
+        (STOPPED, "stopped early"),
+        (DIVERGED, "diverged"),
+    ):
         k = int((status == code).sum())
         if k:
             parts.append(f"{k}/{status.size} {word}")
@@ -32,11 +35,12 @@ def run_outcome(status: np.ndarray, stop_step: np.ndarray) -> str:
 
 
 MAX_ENTRIES = 10  # a longer legend would squeeze the 3D view, or run off an export's frame
-MAX_LABEL = 40    # characters of a run's label in a legend (a longer one is shortened)
+MAX_LABEL = 40  # characters of a run's label in a legend (a longer one is shortened)
 
 
-def legend_entries(runs, trajectory, status: np.ndarray | None
-                   ) -> tuple[list[tuple[str, str, str]], int]:
+def legend_entries(
+    runs, trajectory, status: np.ndarray | None
+) -> tuple[list[tuple[str, str, str]], int]:
     """(colour, label, outcome) of the first `MAX_ENTRIES` enabled runs, and how many more
     there are. `status`: each ball's status at the frame shown (None: no outcomes yet)."""
     enabled = [(i, run) for i, run in enumerate(runs) if run.enabled]
@@ -51,7 +55,7 @@ def legend_entries(runs, trajectory, status: np.ndarray | None
                 note = run_outcome(status[mine], np.asarray(trajectory.stop_step)[mine])
         label = names[i]
         if len(label) > MAX_LABEL:
-            label = label[:MAX_LABEL - 1].rstrip() + "…"
+            label = label[: MAX_LABEL - 1].rstrip() + "…"
         rows.append((run.color, label, note))
     return rows, max(0, len(enabled) - MAX_ENTRIES)
 
@@ -71,10 +75,16 @@ def legend_html(runs, trajectory, status: np.ndarray | None, theme: Theme) -> st
     rows = []
     for colour, label, note in entries:
         note_colour = theme.diverged if "diverged" in note else theme.foreground
-        note_html = (f"&nbsp;<span style='color:{note_colour}; font-size:small'>—&nbsp;"
-                     f"{_nowrap(note)}</span>" if note else "")
-        rows.append(f"<span style='color:{theme.run_color(colour)}; font-size:large'>●</span>"
-                    f"&nbsp;{_nowrap(label)}{note_html}")
+        note_html = (
+            f"&nbsp;<span style='color:{note_colour}; font-size:small'>—&nbsp;"
+            f"{_nowrap(note)}</span>"
+            if note
+            else ""
+        )
+        rows.append(
+            f"<span style='color:{theme.run_color(colour)}; font-size:large'>●</span>"
+            f"&nbsp;{_nowrap(label)}{note_html}"
+        )
     if more:
         rows.append(f"+{more}&nbsp;more")
     return "&nbsp;&nbsp;&nbsp; ".join(rows)

@@ -2,9 +2,9 @@
 
 One curve item per run: its balls are joined into one array with NaN breaks, so a start
 grid of a thousand balls is still one item, and past a budget of points per plot
-(`MAX_PLOT_POINTS`) a run draws an evenly spaced subset of its balls. A diverged ball's curve stops at its
-divergence step (its later values are meaningless and would wreck the axis range). The
-vertical cursor marks the frame shown; drag it, or click a plot, to scrub.
+(`MAX_PLOT_POINTS`) a run draws an evenly spaced subset of its balls. A diverged ball's
+curve stops at its divergence step (its later values are meaningless and would wreck the
+axis range). The vertical cursor marks the frame shown; drag it, or click a plot, to scrub.
 
 Long runs are decimated to what the screen can show: each bin of steps narrower than a
 pixel column is drawn as its minimum and maximum, so the picture is the same as drawing
@@ -42,17 +42,26 @@ from studio.gui.views.trails import DIVERGED
 
 # The last two exist on a network scene's trajectory only (studio.network.landscape); on a
 # surface scene they plot nothing.
-SECOND = {"Gradient norm": "grad_norm", "Learning rate": "lr", "Validation loss": "val_loss",
-          "Accuracy": "accuracy"}
-AXIS_NAMES = {"loss": "loss", "grad_norm": "‖∇f‖", "lr": "lr", "val_loss": "validation loss",
-              "accuracy": "validation accuracy"}
+SECOND = {
+    "Gradient norm": "grad_norm",
+    "Learning rate": "lr",
+    "Validation loss": "val_loss",
+    "Accuracy": "accuracy",
+}
+AXIS_NAMES = {
+    "loss": "loss",
+    "grad_norm": "‖∇f‖",
+    "lr": "lr",
+    "val_loss": "validation loss",
+    "accuracy": "validation accuracy",
+}
 LINEAR_FALLBACK = " (linear: values ≤ 0)"
 
 # Points drawn per plot at most (over all runs): a 64×64 start grid's 4,096 curves drew
 # millions of antialiased points into one path. Past it, a run shows every k-th ball.
 MAX_PLOT_POINTS = 400_000
-MIN_DECIMATE_PX = 300.0   # assumed plot width before the widget is laid out
-DETAIL_DELAY_MS = 40      # re-bin this long after the last zoom or resize, not on every event
+MIN_DECIMATE_PX = 300.0  # assumed plot width before the widget is laid out
+DETAIL_DELAY_MS = 40  # re-bin this long after the last zoom or resize, not on every event
 
 
 # ----------------------------------------------------------------------------- the view
@@ -95,10 +104,10 @@ class _Plot(pg.PlotWidget):
         self.cursor.setZValue(50)
         plot.addItem(self.cursor, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
-        self.field = "loss"       # trajectory array shown
+        self.field = "loss"  # trajectory array shown
         self.ghosts: list[pg.PlotDataItem] = []  # the curves' future while they unfold
-        self.log = False          # log10 applied (the user's choice, unless values ≤ 0)
-        self.bin_width = 1        # steps per min/max bin in the curves shown
+        self.log = False  # log10 applied (the user's choice, unless values ≤ 0)
+        self.bin_width = 1  # steps per min/max bin in the curves shown
 
 
 class LossView(QWidget):
@@ -115,8 +124,10 @@ class LossView(QWidget):
         self.log_check.setToolTip("Log-scale y axes; a plot with values ≤ 0 stays linear")
         self.second_combo = QComboBox()
         self.second_combo.addItems(list(SECOND))
-        self.second_combo.setToolTip("What the lower plot shows against the step: the "
-                                     "gradient norm ‖∇f‖ or the learning rate η")
+        self.second_combo.setToolTip(
+            "What the lower plot shows against the step: the "
+            "gradient norm ‖∇f‖ or the learning rate η"
+        )
         self.loss_plot = _Plot("loss")
         self.second_plot = _Plot("‖∇f‖")
         self.second_plot.getPlotItem().setXLink(self.loss_plot.getPlotItem())
@@ -216,7 +227,7 @@ class LossView(QWidget):
             ghost.setZValue(-1)
             p.getPlotItem().addItem(ghost)
             p.ghosts.append(ghost)
-        for ghost, curve in zip(p.ghosts, p.curves):
+        for ghost, curve in zip(p.ghosts, p.curves, strict=False):
             full = getattr(curve, "full", None) if want else None
             if full is None:
                 ghost.clear()
@@ -225,8 +236,9 @@ class LossView(QWidget):
             if getattr(ghost, "source", None) is not full:
                 ghost.source = full
                 ghost.setData(*full)
-                colour = pg.mkColor(curve.opts["pen"].color()
-                                    if curve.opts.get("pen") is not None else "#888888")
+                colour = pg.mkColor(
+                    curve.opts["pen"].color() if curve.opts.get("pen") is not None else "#888888"
+                )
                 colour.setAlpha(55)
                 ghost.setPen(pg.mkPen(colour, width=1.5))
 
@@ -249,8 +261,12 @@ class LossView(QWidget):
             plot = p.getPlotItem()
             fallback = want_log and not p.log
             plot.setLabel("left", name + (LINEAR_FALLBACK if fallback else ""))
-            p.setToolTip(f"Log scale is on, but {name} reaches zero or below, which a log "
-                         "axis cannot show: this plot is linear" if fallback else "")
+            p.setToolTip(
+                f"Log scale is on, but {name} reaches zero or below, which a log "
+                "axis cannot show: this plot is linear"
+                if fallback
+                else ""
+            )
             p.value_axis.setLogMode(p.log)
             span = robust_range(ys)
             if span is not None:
@@ -269,12 +285,16 @@ class LossView(QWidget):
         pixels = max(vb.width() * self.devicePixelRatioF(), MIN_DECIMATE_PX)
         return max(1, int(visible // pixels))
 
-    def _draw_curves(self, p: _Plot, trajectory: Trajectory | None,
-                     want_log: bool | None = None) -> list[np.ndarray]:
+    def _draw_curves(
+        self, p: _Plot, trajectory: Trajectory | None, want_log: bool | None = None
+    ) -> list[np.ndarray]:
         """Set every run's curve; `want_log` None keeps the plot's scale (a re-bin)."""
         runs = self.session.scene.runs
-        slices = [] if trajectory is None else [
-            (i, sl) for i, sl in enumerate(trajectory.run_slices) if sl.stop > sl.start]
+        slices = (
+            []
+            if trajectory is None
+            else [(i, sl) for i, sl in enumerate(trajectory.run_slices) if sl.stop > sl.start]
+        )
         while len(p.curves) < len(slices):
             curve = pg.PlotDataItem(connect="finite", antialias=True)
             # Cached as a pixmap: moving the frame cursor then blits the curves instead of
@@ -296,12 +316,13 @@ class LossView(QWidget):
                 stride = -(-(sl.stop - sl.start) * per_ball // budget)
                 cols = slice(sl.start, sl.stop, max(1, stride))
                 # values[:, cols] is a view: the binning reads the trajectory in place.
-                data.append(decimate(values[:, cols], stop[cols], status[cols] == DIVERGED,
-                                     p.bin_width))
+                data.append(
+                    decimate(values[:, cols], stop[cols], status[cols] == DIVERGED, p.bin_width)
+                )
         if want_log is not None:
             p.log = want_log and not any(has_nonpositive(y) for _, y in data)
         ys = []
-        for x, y in data:
+        for _x, y in data:
             if p.log:
                 to_log10(y)
             else:
@@ -372,4 +393,5 @@ class LossView(QWidget):
             if vb.sceneBoundingRect().contains(event.scenePos()):
                 self.session.pause()
                 self.session.set_frame(round(vb.mapSceneToView(event.scenePos()).x()))
+
         return on_click

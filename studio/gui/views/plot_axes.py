@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QFontMetricsF
 
-MIN_LABEL_GAP_PX = 22.0   # between tick labels on a vertical axis (a label is ~14 px tall)
-MAX_LABELS = 6            # labelled ticks on one vertical axis, at most
-MIN_TICK_GAP_PX = 4.0     # between unlabelled minor ticks (denser is a grey smear)
+MIN_LABEL_GAP_PX = 22.0  # between tick labels on a vertical axis (a label is ~14 px tall)
+MAX_LABELS = 6  # labelled ticks on one vertical axis, at most
+MIN_TICK_GAP_PX = 4.0  # between unlabelled minor ticks (denser is a grey smear)
 STEP_LABEL_OVERFLOW_PX = 22  # a step label may reach this far past the plot's ends
 # A value label may reach this far past the plot's top and bottom: half a label's height,
 # so a decade tick right at either end keeps its label.
@@ -28,8 +28,9 @@ DECADE_STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-def _mantissa_ticks(lo: float, hi: float, mantissas: Sequence[float] | None = None,
-                    step: float | None = None) -> np.ndarray:
+def _mantissa_ticks(
+    lo: float, hi: float, mantissas: Sequence[float] | None = None, step: float | None = None
+) -> np.ndarray:
     """Log10 positions in [lo, hi] of m·10^e, for m in `mantissas` or on a grid of `step`."""
     out: list[np.ndarray] = []
     for e in range(math.floor(lo) - 1, math.ceil(hi) + 1):
@@ -88,13 +89,15 @@ def log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float], list[f
                 major, k = every, step
                 break
         if k > 1:
-            minor = [float(d) for d in decades if float(d) not in major] \
-                if px >= MIN_TICK_GAP_PX else []
+            minor = (
+                [float(d) for d in decades if float(d) not in major]
+                if px >= MIN_TICK_GAP_PX
+                else []
+            )
         else:
             # log10(10/9) ≈ 0.046 decade is the tightest gap between 2..9 ticks.
             mantissas = range(2, 10) if px * 0.046 >= MIN_TICK_GAP_PX else (2, 5)
-            minor = _mantissa_ticks(lo, hi, mantissas).tolist() if px >= 4 * MIN_TICK_GAP_PX \
-                else []
+            minor = _mantissa_ticks(lo, hi, mantissas).tolist() if px >= 4 * MIN_TICK_GAP_PX else []
         return major, minor
 
     sets = _candidates(lo, hi)
@@ -110,7 +113,7 @@ def log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float], list[f
         chosen = next((i for i, t in enumerate(sets) if t.size >= 2), len(sets) - 1)
     major = sets[chosen]
     minor: list[float] = []
-    for ticks in sets[chosen + 1:]:
+    for ticks in sets[chosen + 1 :]:
         if ticks.size > major.size and fits(ticks, MIN_TICK_GAP_PX, 10**6):
             minor = [float(v) for v in ticks if np.min(np.abs(major - v)) > 1e-9]
             break
@@ -121,8 +124,9 @@ def _digits(mantissas: np.ndarray) -> int:
     """Significant digits that write every mantissa exactly (to 1e-6) and distinctly."""
     for p in range(1, 10):
         text = [f"{m:.{p}g}" for m in mantissas]
-        if (len(set(text)) == len(text)
-                and all(abs(float(t) - m) <= 1e-6 * abs(m) for t, m in zip(text, mantissas))):
+        if len(set(text)) == len(text) and all(
+            abs(float(t) - m) <= 1e-6 * abs(m) for t, m in zip(text, mantissas, strict=False)
+        ):
             return p
     return 10
 
@@ -136,7 +140,7 @@ def log_labels(exponents: Sequence[float]) -> list[str]:
     if len(exponents) == 0:
         return []
     exps = np.asarray(exponents, dtype=float)
-    values = 10.0 ** exps
+    values = 10.0**exps
     if np.all((values >= 1e-3 * (1 - 1e-9)) & (values < 1e4)):
         p = _digits(values)
         # Fixed-point with p significant digits ("%g" would write 10 as "1e+01").
@@ -145,7 +149,7 @@ def log_labels(exponents: Sequence[float]) -> list[str]:
     mantissas = 10.0 ** (exps - e)
     p = _digits(mantissas)
     out = []
-    for m, k in zip(mantissas, e):
+    for m, k in zip(mantissas, e, strict=False):
         power = "10" + str(int(k)).translate(_SUPERSCRIPT)
         text = f"{m:.{p}g}"
         out.append(power if text == "1" else f"{text}×{power}")
@@ -166,8 +170,9 @@ class ValueAxis(pg.AxisItem):
         self.group: list[ValueAxis] = [self]
         self._needed = 0
 
-    def tickValues(self, minVal: float, maxVal: float,
-                   size: float) -> list[tuple[float | None, list[float]]]:
+    def tickValues(
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float | None, list[float]]]:
         if not self.logMode:
             return super().tickValues(minVal, maxVal, size)
         major, minor = log_ticks(minVal, maxVal, size)
@@ -180,8 +185,7 @@ class ValueAxis(pg.AxisItem):
         # None marks the unlabelled level (tickStrings returns no text for it).
         return [(1.0, major), (None, minor)]
 
-    def tickStrings(self, values: list[float], scale: float,
-                    spacing: float | None) -> list[str]:
+    def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         return [] if spacing is None else log_labels(values)
@@ -215,12 +219,12 @@ class StepAxis(pg.AxisItem):
         self.setStyle(hideOverlappingLabels=STEP_LABEL_OVERFLOW_PX)
         self.last_step: int | None = None
 
-    def tickValues(self, minVal: float, maxVal: float,
-                   size: float) -> list[tuple[float | None, list[float]]]:
+    def tickValues(
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float | None, list[float]]]:
         levels = [(s, v) for s, v in super().tickValues(minVal, maxVal, size) if s >= 1]
         if not levels:  # zoomed in past single steps
-            levels = [(1.0, [float(i) for i in range(math.ceil(minVal),
-                                                     math.floor(maxVal) + 1)])]
+            levels = [(1.0, [float(i) for i in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
         end = self.last_step
         if end is None or not minVal <= end <= maxVal or size <= 0:
             return levels
@@ -244,8 +248,7 @@ class StepAxis(pg.AxisItem):
         out[0] = (out[0][0], sorted(out[0][1] + [float(end)]))
         return out + [(None, unlabelled)]
 
-    def tickStrings(self, values: list[float], scale: float,
-                    spacing: float | None) -> list[str]:
+    def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
         return [] if spacing is None else [f"{round(v):d}" for v in values]
 
     def boundingRect(self) -> QRectF:

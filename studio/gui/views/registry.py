@@ -56,8 +56,9 @@ class CameraView(Protocol):
     """A 3-D view: a camera the export frames, markers sized for the frame."""
 
     def camera(self) -> tuple[float, float, float]: ...
-    def set_camera(self, azimuth: float, elevation: float,
-                   distance: float | None = None) -> None: ...
+    def set_camera(
+        self, azimuth: float, elevation: float, distance: float | None = None
+    ) -> None: ...
     def is_framed(self) -> bool: ...
 
 
@@ -77,9 +78,9 @@ ViewFactory = Callable[[Session], QWidget]
 @dataclass(frozen=True)
 class ViewEntry:
     info: ViewInfo
-    window: ViewFactory     # the widget the window shows
+    window: ViewFactory  # the widget the window shows
     offscreen: ViewFactory  # the hidden widget an export renders
-    dock: str = ""          # the window's dock title; "" for the central widget
+    dock: str = ""  # the window's dock title; "" for the central widget
 
     @property
     def name(self) -> str:
@@ -127,11 +128,14 @@ def _loss_offscreen(session: Session) -> QWidget:
     return view
 
 
-VIEWS: dict[str, ViewEntry] = {e.name: e for e in (
-    ViewEntry(VIEW_INFO["3d"], _view3d_window, _view3d_offscreen),
-    ViewEntry(VIEW_INFO["contour"], _contour, _contour, dock="Map"),
-    ViewEntry(VIEW_INFO["loss"], _loss_window, _loss_offscreen, dock="Loss"),
-)}
+VIEWS: dict[str, ViewEntry] = {
+    e.name: e
+    for e in (
+        ViewEntry(VIEW_INFO["3d"], _view3d_window, _view3d_offscreen),
+        ViewEntry(VIEW_INFO["contour"], _contour, _contour, dock="Map"),
+        ViewEntry(VIEW_INFO["loss"], _loss_window, _loss_offscreen, dock="Loss"),
+    )
+}
 if set(VIEWS) != set(VIEW_INFO):
     raise RuntimeError("every view in studio.export.views.VIEWS needs a row here, and only they")
 
@@ -140,5 +144,15 @@ def view_entry(name: str) -> ViewEntry:
     return VIEWS[name]
 
 
-__all__ = ["VIEWS", "CameraView", "FollowsTrail", "OffscreenCamera", "Refits", "StudioView",
-           "Timed", "ViewEntry", "ViewFactory", "view_entry"]
+__all__ = [
+    "VIEWS",
+    "CameraView",
+    "FollowsTrail",
+    "OffscreenCamera",
+    "Refits",
+    "StudioView",
+    "Timed",
+    "ViewEntry",
+    "ViewFactory",
+    "view_entry",
+]

@@ -18,8 +18,12 @@ FRAME_INTERVAL_MS = 33  # about 30 rebuilds a second at most
 
 
 class Throttle(QObject):
-    def __init__(self, fn: Callable[[], None], interval_ms: int = FRAME_INTERVAL_MS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[[], None],
+        interval_ms: int = FRAME_INTERVAL_MS,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._fn = fn
         self._interval_s = interval_ms / 1000.0

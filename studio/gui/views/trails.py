@@ -26,13 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 OK, CONVERGED, DIVERGED, STOPPED = 0, 1, 2, 3  # studio.engine's status codes
-TRAIL_MARGIN = 0.01   # fraction of the span a trail may leave the domain by before it is cut
+TRAIL_MARGIN = 0.01  # fraction of the span a trail may leave the domain by before it is cut
 SHORT_TRAIL_BALLS = 64  # runs with more balls (a start grid) get short trails: trail_window
 SHORT_TRAIL_STEPS = 30
 
 
-def within(xy: np.ndarray, domain: tuple[float, float, float, float],
-           margin: float = 0.0) -> np.ndarray:
+def within(
+    xy: np.ndarray, domain: tuple[float, float, float, float], margin: float = 0.0
+) -> np.ndarray:
     """Finite and inside the domain grown by `margin` × its span on each side: (…, 2) → (…,)."""
     xmin, xmax, ymin, ymax = domain
     mx, my = margin * (xmax - xmin), margin * (ymax - ymin)
@@ -49,8 +50,9 @@ def clamp_to_domain(xy: np.ndarray, domain: tuple[float, float, float, float]) -
     return out
 
 
-def exit_points(a: np.ndarray, b: np.ndarray,
-                domain: tuple[float, float, float, float]) -> np.ndarray:
+def exit_points(
+    a: np.ndarray, b: np.ndarray, domain: tuple[float, float, float, float]
+) -> np.ndarray:
     """Where the segments a → b (a inside the domain, b finite) cross its edge: (…, 2)."""
     xmin, xmax, ymin, ymax = domain
     d = b - a
@@ -71,8 +73,8 @@ class RunTrack:
     run: int
     cols: slice | np.ndarray
     n: int
-    fix_local: np.ndarray   # (j,) columns of this run (0..n-1) that leave the domain somewhere
-    fix_index: np.ndarray   # (j,) the same balls as indices into `Tracks.fix`
+    fix_local: np.ndarray  # (j,) columns of this run (0..n-1) that leave the domain somewhere
+    fix_index: np.ndarray  # (j,) the same balls as indices into `Tracks.fix`
 
     @property
     def ball_index(self) -> np.ndarray:
@@ -90,14 +92,19 @@ class Tracks:
     steps, all pinned at the same point).
     """
 
-    def __init__(self, trajectory, domain: tuple[float, float, float, float], n_runs: int,
-                 value: Callable[[np.ndarray], np.ndarray] | None = None,
-                 recorded_loss: bool = True) -> None:
+    def __init__(
+        self,
+        trajectory,
+        domain: tuple[float, float, float, float],
+        n_runs: int,
+        value: Callable[[np.ndarray], np.ndarray] | None = None,
+        recorded_loss: bool = True,
+    ) -> None:
         """`value`: f at (M, 2) points; needed for the `loss=True` views (3D heights).
         `recorded_loss=False`: the trajectory was simulated on another surface (the new one
         is still simulating), so f is evaluated at every displayed point instead."""
         pos = np.asarray(trajectory.positions)
-        self.positions = pos                     # (T+1, N, 2), not copied
+        self.positions = pos  # (T+1, N, 2), not copied
         self.loss = np.asarray(trajectory.loss)  # (T+1, N), not copied
         self.domain = tuple(float(v) for v in domain)
         self._value = value
@@ -106,18 +113,18 @@ class Tracks:
         n = pos.shape[1]
         if self.frames and n:
             with np.errstate(invalid="ignore"):
-                lo, hi = pos.min(axis=0), pos.max(axis=0)          # NaN propagates: not ok
+                lo, hi = pos.min(axis=0), pos.max(axis=0)  # NaN propagates: not ok
             ok = within(lo, self.domain) & within(hi, self.domain)
         else:
             ok = np.ones(n, bool)
-        self.fix = np.flatnonzero(~ok)                             # (k,) ball columns
+        self.fix = np.flatnonzero(~ok)  # (k,) ball columns
         k = self.fix.size
         self._inside = np.ones((self.frames, k), bool)
         self._last_in = np.zeros((self.frames, k), np.int32)
-        self._exit_xy = np.empty((self.frames, k, 2))   # written only where a ball leaves
+        self._exit_xy = np.empty((self.frames, k, 2))  # written only where a ball leaves
         self._exit_f = np.empty((self.frames, k))
         if k:
-            raw = pos[:, self.fix]                                 # (T+1, k, 2)
+            raw = pos[:, self.fix]  # (T+1, k, 2)
             inside = self._inside = within(raw, self.domain)
             last_in = np.where(inside, np.arange(self.frames, dtype=np.int32)[:, None], -1)
             np.maximum.accumulate(last_in, axis=0, out=last_in)
@@ -147,16 +154,20 @@ class Tracks:
             fix_local = np.searchsorted(idx, self.fix[fix_index])
             self.runs.append(RunTrack(run, cols, int(idx.size), fix_local, fix_index))
 
-    def _pinned(self, start: int, stop: int, which: np.ndarray, loss: bool
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    def _pinned(
+        self, start: int, stop: int, which: np.ndarray, loss: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
         """Steps [start, stop) of the leaving balls `which` (indices into `fix`): displayed
         positions (r, j, 2), whether each is pinned (r, j), f there (or None), and whether
         each may carry a trail (r, j)."""
         raw = self.positions[start:stop][:, self.fix[which]]
         xy = np.array(raw, dtype=float)
         away = ~self._inside[start:stop][:, which]
-        f = (np.array(self.loss[start:stop][:, self.fix[which]], dtype=float)
-             if loss and self._recorded else None)
+        f = (
+            np.array(self.loss[start:stop][:, self.fix[which]], dtype=float)
+            if loss and self._recorded
+            else None
+        )
         if away.any():
             cols = np.broadcast_to(which, away.shape)[away]
             last = self._last_in[start:stop][:, which][away]
@@ -179,8 +190,9 @@ class Tracks:
 
     # ------------------------------------------------------------------ per frame
 
-    def frame(self, frame: int, loss: bool = False
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def frame(
+        self, frame: int, loss: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(N, 2) displayed positions at `frame`, (N,) which are pinned (shown away from
         their true position), and (N,) f at the displayed positions (or None)."""
         xy = np.array(self.positions[frame], dtype=float)
@@ -195,8 +207,9 @@ class Tracks:
 
     # ------------------------------------------------------------------ per run
 
-    def window(self, rt: RunTrack, start: int, stop: int, loss: bool = False
-               ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def window(
+        self, rt: RunTrack, start: int, stop: int, loss: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """A run's balls over steps [start, stop): displayed positions (r, n, 2), f there
         (r, n) or None, and which points may carry a trail (r, n), None when all may."""
         xy = np.array(self.positions[start:stop, rt.cols], dtype=float)
@@ -220,8 +233,7 @@ class Tracks:
             return np.asarray(self._value(xy.reshape(-1, 2)), float).reshape(xy.shape[:-1])
 
 
-def compact_segments(points: np.ndarray,
-                     ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def compact_segments(points: np.ndarray, ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Trail segments of (m+1, n, d) points with the cut ones removed.
 
     Returns `segs` (M, 2, d), contiguous and time-major, and `offsets` (m+1,): the segments
@@ -258,8 +270,8 @@ def trail_window(frame: int, trail_length: int | None, n_balls: int) -> int:
 
 # ------------------------------------------------------------------ reading aids
 
-RING_BALLS = 256   # balls beyond this (a start grid's) are not searched for coincident ones
-MAX_RINGS = 4      # at most this many rings round one spot (more balls share the last)
+RING_BALLS = 256  # balls beyond this (a start grid's) are not searched for coincident ones
+MAX_RINGS = 4  # at most this many rings round one spot (more balls share the last)
 
 
 def coincident_rings(xy: np.ndarray, tol: float) -> np.ndarray:
@@ -278,7 +290,7 @@ def coincident_rings(xy: np.ndarray, tol: float) -> np.ndarray:
         d = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
     near = d < tol
     group = np.arange(n)
-    for _ in range(n):                       # connected components by label propagation
+    for _ in range(n):  # connected components by label propagation
         new = np.where(near, group[None, :], n).min(axis=1)
         new = np.minimum(new, group)
         if np.array_equal(new, group):
@@ -291,8 +303,9 @@ def coincident_rings(xy: np.ndarray, tol: float) -> np.ndarray:
     return rings
 
 
-def outward(pinned: np.ndarray, raw: np.ndarray,
-            domain: tuple[float, float, float, float]) -> np.ndarray:
+def outward(
+    pinned: np.ndarray, raw: np.ndarray, domain: tuple[float, float, float, float]
+) -> np.ndarray:
     """Unit (…, 2) directions in which balls pinned at `pinned` left the domain: towards
     their true position `raw` where it is finite, else away from the edge they are pinned
     to (or from the domain's centre when not on an edge)."""
@@ -305,22 +318,26 @@ def outward(pinned: np.ndarray, raw: np.ndarray,
         norm = np.linalg.norm(d, axis=-1, keepdims=True)
     edge = np.zeros_like(pinned, dtype=float)
     eps = 1e-9 * span
-    edge[..., 0] = np.where(pinned[..., 0] <= xmin + eps[0], -1.0,
-                            np.where(pinned[..., 0] >= xmax - eps[0], 1.0, 0.0))
-    edge[..., 1] = np.where(pinned[..., 1] <= ymin + eps[1], -1.0,
-                            np.where(pinned[..., 1] >= ymax - eps[1], 1.0, 0.0))
+    edge[..., 0] = np.where(
+        pinned[..., 0] <= xmin + eps[0], -1.0, np.where(pinned[..., 0] >= xmax - eps[0], 1.0, 0.0)
+    )
+    edge[..., 1] = np.where(
+        pinned[..., 1] <= ymin + eps[1], -1.0, np.where(pinned[..., 1] >= ymax - eps[1], 1.0, 0.0)
+    )
     centre = (pinned - np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])) / span
     fallback = np.where((edge != 0).any(-1, keepdims=True), edge, centre)
     fallback_norm = np.linalg.norm(fallback, axis=-1, keepdims=True)
-    fallback = np.where(fallback_norm > 0, fallback / np.maximum(fallback_norm, 1e-300),
-                        np.array([1.0, 0.0]))
+    fallback = np.where(
+        fallback_norm > 0, fallback / np.maximum(fallback_norm, 1e-300), np.array([1.0, 0.0])
+    )
     good = finite & (norm > 1e-12)
     out = np.where(good, d / np.maximum(norm, 1e-300), fallback)
     return out
 
 
-def edge_marks(tracks: Tracks, frame: int, status: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def edge_marks(
+    tracks: Tracks, frame: int, status: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The balls drawn away from their true position at `frame` (outside the domain):
     their indices (k,), unit outward directions (k, 2) in data coordinates, and whether
     each has diverged (k,) (else it is only outside)."""

@@ -68,41 +68,45 @@ from studio.gui.views.trails import (
 )
 
 FLOOR = -0.4
-LIFT = 0.06          # balls and trails float this far above the mesh (it is piecewise linear)
+LIFT = 0.06  # balls and trails float this far above the mesh (it is piecewise linear)
 BALL_PX = 13
 RIM_PX = 18
 WIREFRAME_PX = 1.0
 FLOOR_PX = 1.5
 WIREFRAME_EVERY = 6
-RING_PX = 5          # each ring round a ball sharing its spot with others
-XRAY_RING_PX = 3.5   # the width of the ring a ball seen through the surface is drawn as
-DEPTH_BIAS = 2.5     # ball radii a ball is drawn nearer the camera: the slope it sits on
-                     # must not cut its disc, while a hill in front still hides it
-COINCIDENT = 0.006   # balls nearer than this share of the domain count as one spot
-PRESETS = {          # azimuth, elevation
+RING_PX = 5  # each ring round a ball sharing its spot with others
+XRAY_RING_PX = 3.5  # the width of the ring a ball seen through the surface is drawn as
+DEPTH_BIAS = 2.5  # ball radii a ball is drawn nearer the camera: the slope it sits on
+# must not cut its disc, while a hill in front still hides it
+COINCIDENT = 0.006  # balls nearer than this share of the domain count as one spot
+PRESETS = {  # azimuth, elevation
     "isometric": (-60.0, 32.0),
     "top": (-90.0, 90.0),
     "front": (-90.0, 4.0),
     "side": (0.0, 4.0),
 }
-AUTO = "auto"        # the camera preset that looks from where the paths are seen
+AUTO = "auto"  # the camera preset that looks from where the paths are seen
 MAX_EDGE_LABELS = 8  # state labels of balls outside the domain (arrows for all)
 AXIS_TICKS = 5
-AXIS_ROOM = 1.1      # world units beyond the rim the framing keeps for the axes
+AXIS_ROOM = 1.1  # world units beyond the rim the framing keeps for the axes
 DEFAULT_DISTANCE = 17.0
-MIN_FIT_PX = 50      # below this the view is not laid out yet: framing waits for a resize
+MIN_FIT_PX = 50  # below this the view is not laid out yet: framing waits for a resize
 # A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
 # this many points; beyond, and for start grids (short trails), it is built per frame.
 PRECOMPUTED_TRAIL_POINTS = 400_000
 
 
-
 def _gl(depth_func: int, write: bool, blend: bool = True) -> dict:
     """GL options of an item: every item sets the depth function and mask it needs
     (GL state carries over from the item painted before)."""
-    return {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: blend, GL.GL_CULL_FACE: False,
-            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA),
-            "glDepthFunc": (depth_func,), "glDepthMask": (write,)}
+    return {
+        GL.GL_DEPTH_TEST: True,
+        GL.GL_BLEND: blend,
+        GL.GL_CULL_FACE: False,
+        "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA),
+        "glDepthFunc": (depth_func,),
+        "glDepthMask": (write,),
+    }
 
 
 # The surface (and the floor beneath it) write depth; wireframe, trails and balls only
@@ -152,12 +156,12 @@ class _BallSprites(_Restores, gl.GLScatterPlotItem):
         cam = np.array([eye.x(), eye.y(), eye.z()], np.float32)
         along = cam[None, :] - self.pos
         dist = np.linalg.norm(along, axis=1, keepdims=True)
-        px = 2.0 * dist * math.tan(math.radians(float(view.opts["fov"])) / 2) \
-            / max(view.width(), 1)
+        px = 2.0 * dist * math.tan(math.radians(float(view.opts["fov"])) / 2) / max(view.width(), 1)
         shift = np.minimum(DEPTH_BIAS * self.bias_px * px, 0.5 * dist)
         surface = self.pos
-        self.pos = np.ascontiguousarray(surface + along / np.maximum(dist, 1e-9) * shift,
-                                        np.float32)
+        self.pos = np.ascontiguousarray(
+            surface + along / np.maximum(dist, 1e-9) * shift, np.float32
+        )
         self.dirty_bits |= DirtyFlag.POSITION
         try:
             super().paint()
@@ -214,8 +218,9 @@ class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
         painter = QPainter(view)
         try:
             painter.scale(1 / dpr, 1 / dpr)
-            painter.setRenderHints(QPainter.RenderHint.Antialiasing
-                                   | QPainter.RenderHint.TextAntialiasing)
+            painter.setRenderHints(
+                QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+            )
             to_px = self._projector(dpr)
             if scene._annotations.axes:
                 scene._paint_axes(painter, to_px)
@@ -359,13 +364,19 @@ class _Scene3D:
         self._show(self.session.frame)
 
     def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
-        self.setCameraPosition(azimuth=float(azimuth), elevation=float(elevation),
-                               distance=None if distance is None else float(distance))
+        self.setCameraPosition(
+            azimuth=float(azimuth),
+            elevation=float(elevation),
+            distance=None if distance is None else float(distance),
+        )
 
     def camera(self) -> tuple[float, float, float]:
         """(azimuth, elevation, distance) in degrees and world units."""
-        return (float(self.opts["azimuth"]), float(self.opts["elevation"]),
-                float(self.opts["distance"]))
+        return (
+            float(self.opts["azimuth"]),
+            float(self.opts["elevation"]),
+            float(self.opts["distance"]),
+        )
 
     def camera_preset(self, name: str) -> None:
         """Look from a preset angle with the surface framed to fill the view; the framing
@@ -376,9 +387,16 @@ class _Scene3D:
         self.opts["center"] = pg.Vector(0.0, 0.0, Z_HEIGHT * 0.2)
         self.set_camera(azimuth, elevation, DEFAULT_DISTANCE)
         if self.width() >= MIN_FIT_PX and self.height() >= MIN_FIT_PX:
-            fit_camera(self, (azimuth, elevation, DEFAULT_DISTANCE),
-                       QRectF(0, 0, self.width(), self.height()), [], None, 0.0, 0.0,
-                       apply=True)
+            fit_camera(
+                self,
+                (azimuth, elevation, DEFAULT_DISTANCE),
+                QRectF(0, 0, self.width(), self.height()),
+                [],
+                None,
+                0.0,
+                0.0,
+                apply=True,
+            )
         self.update()
 
     def preset_angles(self, name: str) -> tuple[float, float]:
@@ -453,8 +471,10 @@ class _Scene3D:
         their ticks and names take."""
         if not self._annotations.axes or self._heightmap is None or self._rim is None:
             return None
-        points = [self._axis_points(axis, np.array(values), AXIS_ROOM)
-                  for axis, values in enumerate(self._edge_values())]
+        points = [
+            self._axis_points(axis, np.array(values), AXIS_ROOM)
+            for axis, values in enumerate(self._edge_values())
+        ]
         return np.concatenate(points)
 
     def _edge_values(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -469,11 +489,11 @@ class _Scene3D:
         wx, wy, wz = self._rim
         eye = self.cameraPosition()
         k = self._world_scale
-        if axis == 0:   # along x, on the near y edge
+        if axis == 0:  # along x, on the near y edge
             near = eye.y() <= 0
             profile, coords = (wz[:, 0] if near else wz[:, -1]), wx
             edge = wy[0] if near else wy[-1]
-        else:           # along y, on the near x edge
+        else:  # along y, on the near x edge
             near = eye.x() <= 0
             profile, coords = (wz[0, :] if near else wz[-1, :]), wy
             edge = wx[0] if near else wx[-1]
@@ -533,7 +553,9 @@ class _Scene3D:
         colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
         shade = hillshade(wz, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
         colours[..., :3] *= (0.62 + 0.38 * shade)[..., None]
-        self.surface_item.setData(x=wx, y=wy, z=wz, colors=colours.reshape(-1, 4).astype(np.float32))
+        self.surface_item.setData(
+            x=wx, y=wy, z=wz, colors=colours.reshape(-1, 4).astype(np.float32)
+        )
 
         # Wireframe: every few grid lines, drawn as segments just above the mesh.
         k = WIREFRAME_EVERY
@@ -557,8 +579,9 @@ class _Scene3D:
         if len(floor):
             pos = np.concatenate([floor, np.full(floor.shape[:2] + (1,), FLOOR)], -1)
             col = self._cmap.map(np.repeat(lv / max(hm.h_max, 1e-12), 2), mode="float")
-            self.floor_item.setData(pos=pos.reshape(-1, 3).astype(np.float32),
-                                    color=col.astype(np.float32))
+            self.floor_item.setData(
+                pos=pos.reshape(-1, 3).astype(np.float32), color=col.astype(np.float32)
+            )
         else:
             self.floor_item.setData(pos=np.zeros((0, 3), np.float32))
 
@@ -590,15 +613,20 @@ class _Scene3D:
             return
         runs = self.session.scene.runs
         surface = self.session.surface
-        tracks = Tracks(trajectory, self._heightmap.domain, len(runs), surface.value,
-                        recorded_loss=self._simulated_on is surface)
+        tracks = Tracks(
+            trajectory,
+            self._heightmap.domain,
+            len(runs),
+            surface.value,
+            recorded_loss=self._simulated_on is surface,
+        )
         self._tracks = tracks
         colours = np.zeros((trajectory.positions.shape[1], 4), np.float32)
         trails = []
         for rt in tracks.runs:
             colours[rt.cols] = rgba(runs[rt.run].color)
             if rt.n > SHORT_TRAIL_BALLS or rt.n * tracks.frames > PRECOMPUTED_TRAIL_POINTS:
-                trails.append(_Trail(rt))       # built per frame from its window
+                trails.append(_Trail(rt))  # built per frame from its window
                 continue
             world, ok = self._world_window(rt, 0, tracks.frames)
             segs, offsets = compact_segments(world, ok)
@@ -609,8 +637,9 @@ class _Scene3D:
         self._status = None
         self._show(self.session.frame)
 
-    def _world_window(self, rt: RunTrack, start: int, stop: int
-                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _world_window(
+        self, rt: RunTrack, start: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """A run's balls over steps [start, stop) in world points, and which may carry a trail."""
         assert self._tracks is not None
         xy, f, ok = self._tracks.window(rt, start, stop, loss=True)
@@ -621,7 +650,7 @@ class _Scene3D:
     def _trail_vertices(self, trail: _Trail, start: int, stop: int) -> np.ndarray:
         """(2M, 3) vertices of a run's trail segments over steps [start, stop)."""
         if trail.vertices is not None:
-            return trail.vertices[trail.offsets[start]:trail.offsets[stop]]
+            return trail.vertices[trail.offsets[start] : trail.offsets[stop]]
         segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
         return segs.reshape(-1, 3)
 
@@ -644,16 +673,17 @@ class _Scene3D:
             if k < len(trails):
                 rt = trails[k].track
                 if rt.n <= SHORT_TRAIL_BALLS:
-                    solid.setData(color=rgba(runs[rt.run].color, 0.95), width=3.0 * scale,
-                                  antialias=True)
-                    ghost.setData(color=rgba(runs[rt.run].color, 0.55),
-                                  width=1.6 * scale)
+                    solid.setData(
+                        color=rgba(runs[rt.run].color, 0.95), width=3.0 * scale, antialias=True
+                    )
+                    ghost.setData(color=rgba(runs[rt.run].color, 0.55), width=1.6 * scale)
                 else:
                     # A start grid: hundreds of faint tails that only show the flow. Plain
                     # lines and no ghost through the hills halve a played frame of a 20×20
                     # grid in software GL (about 50 → 25 ms).
-                    solid.setData(color=rgba(runs[rt.run].color, 0.45), width=2.0 * scale,
-                                  antialias=False)
+                    solid.setData(
+                        color=rgba(runs[rt.run].color, 0.45), width=2.0 * scale, antialias=False
+                    )
             else:
                 solid.setVisible(False)
                 ghost.setVisible(False)
@@ -679,11 +709,11 @@ class _Scene3D:
             self._show_balls(self.ball_world(frame), status, status_changed)
         for item in self._ball_items:
             item.setVisible(has_balls)
-        for items, trail in zip(self._trail_items, self._trails):
+        for items, trail in zip(self._trail_items, self._trails, strict=False):
             start = trail_window(frame, self._trail_length, trail.track.n)
             pos = self._trail_vertices(trail, start, frame) if frame > start else None
             shown = pos is not None and len(pos) > 0
-            for item in items[:1 if trail.track.n > SHORT_TRAIL_BALLS else 2]:
+            for item in items[: 1 if trail.track.n > SHORT_TRAIL_BALLS else 2]:
                 if shown:
                     item.setData(pos=pos)
                 item.setVisible(shown)
@@ -857,14 +887,14 @@ class _Scene3D:
         pos = a + (b - a) * np.float32(frac)
         self.ball_item.setData(pos=pos)
         self.rim_item.setData(pos=pos)
-        for items, trail in zip(self._trail_items, self._trails):
+        for items, trail in zip(self._trail_items, self._trails, strict=False):
             n = trail.track.n
             cols = trail.track.ball_index
             tips = np.stack([a[cols], pos[cols]], 1).reshape(-1, 3)
             start = trail_window(k, self._trail_length, n)
             base = self._trail_vertices(trail, start, k) if k > start else tips[:0]
             vertices = np.concatenate([base, tips])
-            for item in items[:1 if n > SHORT_TRAIL_BALLS else 2]:
+            for item in items[: 1 if n > SHORT_TRAIL_BALLS else 2]:
                 item.setData(pos=vertices)
                 item.setVisible(True)
 
@@ -953,9 +983,11 @@ class View3DPanel(QWidget):
     def set_dark(self, dark: bool) -> None:
         self._theme = t = theme_for(dark)
         palette = self._header.palette()
-        for role, colour in ((QPalette.ColorRole.Window, t.background),
-                             (QPalette.ColorRole.WindowText, t.foreground),
-                             (QPalette.ColorRole.Text, t.foreground)):
+        for role, colour in (
+            (QPalette.ColorRole.Window, t.background),
+            (QPalette.ColorRole.WindowText, t.foreground),
+            (QPalette.ColorRole.Text, t.foreground),
+        ):
             palette.setColor(role, QColor(colour))
         self._header.setPalette(palette)
         self.view.set_dark(dark)

@@ -20,14 +20,16 @@ from studio.scene import RunSpec, Scene, SurfaceSpec
 ORANGE, BLUE = "#e69f00", "#56b4e9"
 SCENE = Scene(
     surface=SurfaceSpec(preset="rosenbrock"),
-    runs=(RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color=ORANGE),
-          RunSpec("momentum", {"lr": 0.0005}, ((1.5, -0.5),), label="Momentum", color=BLUE)),
+    runs=(
+        RunSpec("adam", {"lr": 0.05}, ((-1.5, 2.0),), label="Adam", color=ORANGE),
+        RunSpec("momentum", {"lr": 0.0005}, ((1.5, -0.5),), label="Momentum", color=BLUE),
+    ),
     steps=80,
 )
 
 
 def rgb(hex_colour: str) -> np.ndarray:
-    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
 
 
 def colour_pixels(frame: np.ndarray, hex_colour: str, tol: int = 30) -> int:
@@ -37,6 +39,7 @@ def colour_pixels(frame: np.ndarray, hex_colour: str, tol: int = 30) -> int:
 @pytest.fixture(scope="module")
 def offscreen(qapp):  # the QApplication must exist first
     from studio.gui.export import renderer
+
     return renderer
 
 
@@ -45,25 +48,29 @@ def test_plan_steps(offscreen) -> None:
     plan = offscreen.plan_steps
     assert plan(opts(frames=5), 100).tolist() == [0, 25, 50, 75, 100]
     assert plan(opts(duration=1.0, fps=4, from_step=10, to_step=40), 500).tolist() == [
-        10, 20, 30, 40]
+        10,
+        20,
+        30,
+        40,
+    ]
     assert plan(opts(steps_per_frame=30, hold=0), 100).tolist() == [0, 30, 60, 90, 100]
     assert plan(opts(still=True, to_step=7), 100).tolist() == [7]
-    assert plan(opts(fps=10, hold=0), 80).size == 81          # one step per frame
-    assert plan(opts(fps=10, hold=0), 5000).size == 100       # else spread over 10 seconds
-    assert plan(opts(fps=10, hold=0), 20).size == 50          # a short run: 5 s at least
+    assert plan(opts(fps=10, hold=0), 80).size == 81  # one step per frame
+    assert plan(opts(fps=10, hold=0), 5000).size == 100  # else spread over 10 seconds
+    assert plan(opts(fps=10, hold=0), 20).size == 50  # a short run: 5 s at least
 
 
 def test_plan_times_glide_and_hold(offscreen) -> None:
     from studio.export.options import plan_times
 
     opts, plan = offscreen.RenderOptions, offscreen.plan_steps
-    times = plan_times(opts(fps=30), 20)   # a 20-step run, by default
+    times = plan_times(opts(fps=30), 20)  # a 20-step run, by default
     assert times.size / 30 >= 2.0
     assert np.all(np.diff(times) >= 0) and times[0] == 0 and times[-1] == 20
     moving = np.diff(times) > 0
-    assert moving.mean() >= 0.8                          # a hold of 1 s, the rest glides
-    assert np.sum(times == 20) == 31                     # the last frame and its 1 s hold
-    assert np.any(times % 1 > 0)                         # frames between steps
+    assert moving.mean() >= 0.8  # a hold of 1 s, the rest glides
+    assert np.sum(times == 20) == 31  # the last frame and its 1 s hold
+    assert np.any(times % 1 > 0)  # frames between steps
     assert plan_times(opts(fps=30, hold=2.5), 20).size == 150 + 75
     # A length given in frames keeps its count; a hold too long for it is dropped.
     assert plan_times(opts(frames=5), 100).size == 5
@@ -97,8 +104,9 @@ def test_runs_colours_and_background_match_the_theme(offscreen) -> None:
     from studio.gui.theme import theme_for
 
     for dark in (True, False):
-        options = offscreen.RenderOptions(size=(480, 270), view="contour", frames=2,
-                                          dark=dark, title="")
+        options = offscreen.RenderOptions(
+            size=(480, 270), view="contour", frames=2, dark=dark, title=""
+        )
         last = list(offscreen.render_frames(SCENE, options))[-1]
         assert colour_pixels(last, ORANGE) > 20 and colour_pixels(last, BLUE) > 20
         corner = last[-3, -3]  # bottom right, beyond the plot: the theme's background
@@ -124,8 +132,9 @@ def test_export_streams_and_cancel_leaves_nothing(offscreen, tmp_path: Path) -> 
 def test_png_export_shows_the_to_step(offscreen, tmp_path: Path) -> None:
     import imageio.v3 as iio
 
-    path = offscreen.export(SCENE, tmp_path / "still.png",
-                            offscreen.RenderOptions(size=(200, 120), to_step=40))
+    path = offscreen.export(
+        SCENE, tmp_path / "still.png", offscreen.RenderOptions(size=(200, 120), to_step=40)
+    )
     assert iio.imread(path).shape == (120, 200, 3)
 
 
@@ -153,8 +162,11 @@ def _plot_parts(renderer) -> list[tuple[str, tuple[float, float, float, float]]]
         if panel.kind == "3d":
             continue
         widget = panel.widget
-        plots = [widget] if isinstance(widget, pg.PlotWidget) else \
-            [pw for pw in widget.findChildren(pg.PlotWidget) if not pw.isHidden()]
+        plots = (
+            [widget]
+            if isinstance(widget, pg.PlotWidget)
+            else [pw for pw in widget.findChildren(pg.PlotWidget) if not pw.isHidden()]
+        )
         sx = panel.rect.width() / widget.width()
         sy = panel.rect.height() / widget.height()
         for pw in plots:
@@ -164,8 +176,9 @@ def _plot_parts(renderer) -> list[tuple[str, tuple[float, float, float, float]]]
             named += [(f"axis-{n}", item.getAxis(n)) for n in ("left", "bottom")]
             for name, part in named:  # geometry, not boundingRect (an axis's spans its grid)
                 size = part.size()
-                r = pw.viewportTransform().mapRect(part.mapRectToScene(
-                    QRectF(0, 0, size.width(), size.height())))
+                r = pw.viewportTransform().mapRect(
+                    part.mapRectToScene(QRectF(0, 0, size.width(), size.height()))
+                )
                 x0 = panel.rect.left() + (r.left() + offset.x()) * sx
                 y0 = panel.rect.top() + (r.top() + offset.y()) * sy
                 parts.append((name, (x0, y0, x0 + r.width() * sx, y0 + r.height() * sy)))
@@ -192,8 +205,9 @@ def test_2d_overlays_cover_no_axes_and_no_data(offscreen, view: str) -> None:
     bare = _frame(offscreen, legend=False, step_counter=False, **common)
     with_step = _frame(offscreen, legend=False, step_counter=True, **common)
     with_legend = _frame(offscreen, legend=True, step_counter=False, **common)
-    renderer = offscreen.OffscreenRenderer(SCENE, offscreen.RenderOptions(
-        legend=False, step_counter=False, **common))
+    renderer = offscreen.OffscreenRenderer(
+        SCENE, offscreen.RenderOptions(legend=False, step_counter=False, **common)
+    )
     try:
         parts = _plot_parts(renderer)
     finally:
@@ -235,7 +249,8 @@ def test_composite_legend_sits_in_empty_sky(offscreen) -> None:
 
     for size in ((800, 450), (1280, 720)):
         [(full, bare)] = _with_and_without_overlays(
-            offscreen, size=size, view="composite", frames=1, dark=False, title="")
+            offscreen, size=size, view="composite", frames=1, dark=False, title=""
+        )
         legend = _drawn_box(bare, full)
         assert legend[2] <= size[0] * 3 // 5  # over the 3D panel
         assert _covered(full, bare, theme_for(False).background) < 20
@@ -245,8 +260,9 @@ def test_3d_overlays_never_cover_the_surface(offscreen) -> None:
     """Title, legend and step counter sit in the sky, over a whole orbit."""
     from studio.gui.theme import theme_for
 
-    pairs = _with_and_without_overlays(offscreen, size=(480, 270), view="3d", frames=4,
-                                       orbit=120.0, title="Overlays")
+    pairs = _with_and_without_overlays(
+        offscreen, size=(480, 270), view="3d", frames=4, orbit=120.0, title="Overlays"
+    )
     for full, bare in pairs:
         assert colour_pixels(full, ORANGE) > colour_pixels(bare, ORANGE)  # legend drawn
         assert _covered(full, bare, theme_for(True).background) < 20
@@ -264,19 +280,19 @@ def test_3d_surface_fills_the_panel_at_any_aspect(offscreen, size) -> None:
     back (it did: a square frame showed the surface across ~55 % of its width)."""
     from studio.gui.theme import theme_for
 
-    frame = _frame(offscreen, size=size, view="3d", frames=1, title="", legend=False,
-                   step_counter=False)
+    frame = _frame(
+        offscreen, size=size, view="3d", frames=1, title="", legend=False, step_counter=False
+    )
     x0, y0, x1, y1 = _surface_box(frame, theme_for(True).background)
     w, h = size
     assert (x1 - x0) / w > 0.8
-    assert 0 < x0 and x1 < w and 0 < y0 and y1 < h  # nothing cut off
-    assert abs((y0 + y1) / 2 - h / 2) < 0.1 * h      # not hanging in the top half
+    assert x0 > 0 and x1 < w and y0 > 0 and y1 < h  # nothing cut off
+    assert abs((y0 + y1) / 2 - h / 2) < 0.1 * h  # not hanging in the top half
 
 
 def test_orbit_ends_at_the_full_angle(offscreen) -> None:
     def azimuths(frames: int) -> list[float]:
-        options = offscreen.RenderOptions(size=(160, 90), view="3d", frames=frames,
-                                          orbit=90.0)
+        options = offscreen.RenderOptions(size=(160, 90), view="3d", frames=frames, orbit=90.0)
         renderer = offscreen.OffscreenRenderer(SCENE, options)
         try:
             seen = []
@@ -297,14 +313,18 @@ def test_axis_fonts_grow_with_the_export_but_stay_legible(offscreen) -> None:
     """Tick labels of the 2D plots: ≥ 11 px in an 800×450 GIF, not huge at 4K."""
     import pyqtgraph as pg
 
-    renderer = offscreen.OffscreenRenderer(SCENE, offscreen.RenderOptions(
-        size=(800, 450), view="composite", frames=1))
+    renderer = offscreen.OffscreenRenderer(
+        SCENE, offscreen.RenderOptions(size=(800, 450), view="composite", frames=1)
+    )
     try:
         sizes = []
         for panel in renderer.panels[1:]:
             scale = panel.rect.height() / panel.widget.height()
-            widgets = [panel.widget] if isinstance(panel.widget, pg.PlotWidget) else \
-                panel.widget.findChildren(pg.PlotWidget)
+            widgets = (
+                [panel.widget]
+                if isinstance(panel.widget, pg.PlotWidget)
+                else panel.widget.findChildren(pg.PlotWidget)
+            )
             for pw in widgets:
                 for name in ("left", "bottom"):
                     font = pw.getPlotItem().getAxis(name).style["tickFont"]
@@ -333,9 +353,27 @@ def test_a_hidpi_screen_does_not_change_the_export(view: str, tmp_path: Path) ->
         out = tmp_path / f"x{factor}.png"
         env = {**os.environ, "QT_SCALE_FACTOR": factor}
         proc = subprocess.run(
-            [sys.executable, "-m", "studio", "render", str(scene), "-o", str(out),
-             "--size", "480x270", "--view", view, "--title", "HiDPI"],
-            capture_output=True, text=True, timeout=120, check=False, env=env)
+            [
+                sys.executable,
+                "-m",
+                "studio",
+                "render",
+                str(scene),
+                "-o",
+                str(out),
+                "--size",
+                "480x270",
+                "--view",
+                view,
+                "--title",
+                "HiDPI",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stderr
         frames.append(iio.imread(out)[..., :3].astype(int))
     one, two = frames
@@ -348,12 +386,19 @@ def test_a_hidpi_screen_does_not_change_the_export(view: str, tmp_path: Path) ->
 def test_a_crowded_legend_lists_ten_runs_and_counts_the_rest(offscreen) -> None:
     """The export's legend follows the window's: ten runs, then "+N more", labels cut short,
     so 64 runs or a long label cannot run off the frame."""
-    runs = tuple(RunSpec("sgd", {"lr": 0.001 * (k + 1)}, ((-1.0, 1.0),),
-                         label="a very long label " * 4 if k == 0 else "")
-                 for k in range(14))
+    runs = tuple(
+        RunSpec(
+            "sgd",
+            {"lr": 0.001 * (k + 1)},
+            ((-1.0, 1.0),),
+            label="a very long label " * 4 if k == 0 else "",
+        )
+        for k in range(14)
+    )
     scene = Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=runs, steps=20)
-    renderer = offscreen.OffscreenRenderer(scene, offscreen.RenderOptions(
-        size=(640, 360), frames=2))
+    renderer = offscreen.OffscreenRenderer(
+        scene, offscreen.RenderOptions(size=(640, 360), frames=2)
+    )
     try:
         assert renderer.legend_rect is not None
         assert renderer.legend_rect.bottom() <= 360 and renderer.legend_rect.right() <= 640
@@ -376,15 +421,25 @@ def test_3d_beside_loss_has_the_surface_left_and_the_curves_right(offscreen) -> 
 
 
 def moving_pairs(frames: list[np.ndarray]) -> float:
-    return float(np.mean([int((np.abs(a.astype(int) - b.astype(int)).max(-1) > 24).sum()) >= 3
-                          for a, b in itertools.pairwise(frames)]))
+    return float(
+        np.mean(
+            [
+                int((np.abs(a.astype(int) - b.astype(int)).max(-1) > 24).sum()) >= 3
+                for a, b in itertools.pairwise(frames)
+            ]
+        )
+    )
 
 
 def test_a_20_step_run_glides_for_over_2_seconds(offscreen) -> None:
-    scene = Scene(surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
-                  runs=(RunSpec("adam", {"lr": 0.5}, ((-6.0, 3.0),), color=ORANGE),
-                        RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=BLUE)),
-                  steps=20)
+    scene = Scene(
+        surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
+        runs=(
+            RunSpec("adam", {"lr": 0.5}, ((-6.0, 3.0),), color=ORANGE),
+            RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=BLUE),
+        ),
+        steps=20,
+    )
     options = offscreen.RenderOptions(size=(480, 270), view="3d", fps=20)
     frames = list(offscreen.render_frames(scene, options))
     hold = round(options.hold * options.fps)
@@ -396,12 +451,25 @@ def test_a_20_step_run_glides_for_over_2_seconds(offscreen) -> None:
 
 @pytest.mark.parametrize("view", ["3d", "contour"])
 def test_balls_are_drawn_between_steps(offscreen, view: str) -> None:
-    scene = Scene(surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
-                  runs=(RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=ORANGE),),
-                  steps=4)
-    frames = list(offscreen.render_frames(scene, offscreen.RenderOptions(
-        size=(320, 180), view=view, frames=9, hold=0, legend=False, step_counter=False,
-        title="")))
+    scene = Scene(
+        surface=SurfaceSpec(expression="0.1*x^2 + 2*y^2", domain=(-7, 7, -7, 7)),
+        runs=(RunSpec("sgd", {"lr": 0.2}, ((-6.0, 3.0),), color=ORANGE),),
+        steps=4,
+    )
+    frames = list(
+        offscreen.render_frames(
+            scene,
+            offscreen.RenderOptions(
+                size=(320, 180),
+                view=view,
+                frames=9,
+                hold=0,
+                legend=False,
+                step_counter=False,
+                title="",
+            ),
+        )
+    )
     # Frames 1 (step 0.5) and 2 (step 1) differ: the ball moved within a step.
     assert not np.array_equal(frames[1], frames[2])
     assert not np.array_equal(frames[0], frames[1])
@@ -409,9 +477,16 @@ def test_balls_are_drawn_between_steps(offscreen, view: str) -> None:
 
 def test_loss_curves_unfold(offscreen) -> None:
     def frame(step: int, ghost: bool = False) -> np.ndarray:
-        options = offscreen.RenderOptions(size=(480, 270), view="loss", still=True,
-                                          to_step=step, title="", legend=False,
-                                          step_counter=False, ghost=ghost)
+        options = offscreen.RenderOptions(
+            size=(480, 270),
+            view="loss",
+            still=True,
+            to_step=step,
+            title="",
+            legend=False,
+            step_counter=False,
+            ghost=ghost,
+        )
         return next(iter(offscreen.render_frames(SCENE, options)))
 
     def ink(image: np.ndarray) -> int:
@@ -426,8 +501,12 @@ def test_loss_curves_unfold(offscreen) -> None:
 def test_lower_plot_and_floor_contours_follow_the_options(offscreen) -> None:
     from studio.gui.export.renderer import OffscreenRenderer
 
-    renderer = OffscreenRenderer(SCENE, offscreen.RenderOptions(
-        size=(640, 360), view="composite", frames=2, lower_plot="lr", floor_contours=True))
+    renderer = OffscreenRenderer(
+        SCENE,
+        offscreen.RenderOptions(
+            size=(640, 360), view="composite", frames=2, lower_plot="lr", floor_contours=True
+        ),
+    )
     try:
         kinds = {p.kind: p.widget for p in renderer.panels}
         assert kinds["loss"].second_plot.field == "lr"
@@ -440,10 +519,14 @@ def test_contour_axes_cover_the_domain_only(offscreen) -> None:
     from studio.gui.export.panels import viewbox_rects
     from studio.gui.export.renderer import OffscreenRenderer
 
-    scene = Scene(surface=SurfaceSpec(expression="x^2 + y^2", domain=(-2, 2, -2, 2)),
-                  runs=SCENE.runs[:1], steps=10)
-    renderer = OffscreenRenderer(scene, offscreen.RenderOptions(
-        size=(640, 360), view="contour", frames=2))
+    scene = Scene(
+        surface=SurfaceSpec(expression="x^2 + y^2", domain=(-2, 2, -2, 2)),
+        runs=SCENE.runs[:1],
+        steps=10,
+    )
+    renderer = OffscreenRenderer(
+        scene, offscreen.RenderOptions(size=(640, 360), view="contour", frames=2)
+    )
     try:
         panel = renderer.panels[0]
         (x0, x1), (y0, y1) = panel.widget.getPlotItem().getViewBox().viewRange()
@@ -461,8 +544,9 @@ def test_long_titles_wrap_or_scale_never_cut(offscreen) -> None:
 
     title = "A very long title about adaptive optimizers in a steep narrow valley " * 2
     for view in ("3d", "3d+loss"):
-        renderer = OffscreenRenderer(SCENE, offscreen.RenderOptions(
-            size=(640, 360), view=view, frames=2, title=title))
+        renderer = OffscreenRenderer(
+            SCENE, offscreen.RenderOptions(size=(640, 360), view=view, frames=2, title=title)
+        )
         try:
             text = renderer.overlays.title_text
             assert "…" not in text and text.split() == title.split()
