@@ -184,6 +184,28 @@ def plan_steps(options: RenderOptions, last_step: int) -> np.ndarray:
     return np.floor(plan_times(options, last_step) + 1e-9).astype(int)
 
 
+# Frame memory grows with the area (the GL framebuffer, the grabbed image, the writer's copy
+# and ffmpeg's own buffers): 4K (3840x2160, 8.3 MP) exports stay well under 1 GB, while an
+# 8192x8192 frame took over 3 GB. Sides may still reach MAX_SIDE for tall or wide frames.
+MAX_SIDE = 8192
+MAX_PIXELS = 4096 * 2304
+
+
+def check_frame_size(size: tuple[int, int]) -> None:
+    """StudioError, before anything is drawn, for a frame too small or too large to render."""
+    w, h = size
+    if w < 16 or h < 16:
+        raise StudioError(f"frame size {w}x{h} is too small (at least 16x16)")
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise StudioError(f"frame size {w}x{h} is outside 16..{MAX_SIDE} pixels per side")
+    if w * h > MAX_PIXELS:
+        raise StudioError(
+            f"frame size {w}x{h} is {w * h / 1e6:.1f} megapixels, more than the "
+            f"{MAX_PIXELS / 1e6:.1f} MP an export may use to stay under 1 GB of memory "
+            "(4K, 3840x2160, is 8.3 MP)"
+        )
+
+
 def even_size(size: tuple[int, int]) -> tuple[int, int]:
     """Round each side down to even (what MP4's yuv420p needs), at least 16."""
     return (max(16, size[0] - size[0] % 2), max(16, size[1] - size[1] % 2))

@@ -123,3 +123,22 @@ def test_a_new_export_cleans_its_folder_of_a_killed_ones_file(tmp_path: Path) ->
     with open_writer(tmp_path / "new.png", 30, SIZE) as out:
         out.write(grey(1))
     assert [p.name for p in tmp_path.iterdir()] == ["new.png"]
+
+
+def test_frame_size_is_bounded_by_area_as_well_as_side() -> None:
+    """4K renders; a frame whose memory would pass 1 GB is refused up front, in one line."""
+    import pytest
+
+    from studio.errors import StudioError
+    from studio.export.options import check_frame_size
+
+    check_frame_size((3840, 2160))
+    check_frame_size((8192, 1080))  # a wide strip is fine: it is the area that costs
+    for size, reason in (
+        ((8192, 8192), "megapixels"),
+        ((9000, 100), "per side"),
+        ((8, 720), "too small"),
+    ):
+        with pytest.raises(StudioError, match=reason) as info:
+            check_frame_size(size)
+        assert "\n" not in str(info.value)

@@ -42,7 +42,14 @@ from studio.engine import RUNNING
 from studio.errors import StudioError
 from studio.export import format_of, open_writer, writer_class
 from studio.export.frames import ExportCancelled, FrameLoop, ProgressCallback
-from studio.export.options import RenderOptions, even_size, plan_steps, plan_times, seconds
+from studio.export.options import (
+    RenderOptions,
+    check_frame_size,
+    even_size,
+    plan_steps,
+    plan_times,
+    seconds,
+)
 from studio.export.titles import default_title, pretty_formula
 from studio.export.views import export_view
 from studio.gui.export.overlays import Overlays
@@ -104,9 +111,7 @@ class OffscreenRenderer:
             self.shown = export_view(options.view)
         except ValueError as exc:
             raise StudioError(str(exc)) from None
-        w, h = options.size
-        if w < 16 or h < 16:
-            raise StudioError(f"frame size {w}x{h} is too small (at least 16x16)")
+        check_frame_size(options.size)
         self.options = options
         self.session = Session(scene, threaded=False)
         if self.session.trajectory is None:
