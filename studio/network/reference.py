@@ -4,11 +4,9 @@ vectorised `NetworkObjective`.
 
 It is the baseline the bench compares against and the reference the tests check the
 vectorised code with: the same data split, loss and parameter layout (`studio.network.model`),
-and the update rules of `docs/algorithms.md` (PyTorch's semantics): θ ← θ − η g for `sgd`;
-b ← μb + g, θ ← θ − ηb for `momentum`; the look-ahead v ← μv + η∇f(θ − μv), θ ← θ − v for
-`nesterov`; and Adagrad, Adadelta, RMSprop, Adam, AdamW, AMSGrad and NAdam as written there.
-`weight_decay` adds λθ to the gradient (decoupled in `adamw`). No schedules, noise or
-mini-batches: full-batch training with a constant learning rate.
+the gradient written out layer by layer for one network (`loss_and_grad`), and the update rules
+of the engine's plain per-ball reference (`studio.engine.reference`, docs/algorithms.md).
+No noise or mini-batches: full-batch training.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from studio.engine.reference import reference_path
 from studio.network.data import TaskData, load_task
 from studio.network.model import NetworkSpec, init_params, unflatten
 
@@ -111,67 +110,18 @@ def train(
     data = data if data is not None else load_task(spec.task)
     x, y = data.x_train, data.y_train
 
-    theta = (init_params(spec) if params0 is None else np.array(params0, dtype=float)).copy()
-    lr, wd = h["lr"], h.get("weight_decay", 0.0)
-    a = np.zeros_like(theta)
-    b = np.zeros_like(theta)
-    c = np.zeros_like(theta)
-    prod = 1.0
-    path = [theta.copy()]
-    losses = []
+    theta0 = init_params(spec) if params0 is None else np.array(params0, dtype=float)
+    losses: list[float] = []
 
-    def grad_at(p: np.ndarray) -> tuple[float, np.ndarray]:
+    def grad(p: np.ndarray) -> np.ndarray:
         loss, g = loss_and_grad(spec, p, x, y)
-        return loss, (g + wd * p if wd and optimizer != "adamw" else g)
-
-    for t in range(1, steps + 1):
-        if optimizer == "nesterov":
-            # The loss recorded is at θ, where the ball is drawn, not at the look-ahead point.
-            losses.append(loss_and_grad(spec, theta, x, y)[0])
-            g = grad_at(theta - h["momentum"] * a)[1]
-            a = h["momentum"] * a + lr * g
-            theta = theta - a
-            path.append(theta.copy())
-            continue
-        loss, g = grad_at(theta)
         losses.append(loss)
-        if optimizer == "sgd":
-            theta = theta - lr * g
-        elif optimizer == "momentum":
-            a = h["momentum"] * a + g
-            theta = theta - lr * a
-        elif optimizer == "adagrad":
-            a = a + g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        elif optimizer == "adadelta":
-            a = h["rho"] * a + (1 - h["rho"]) * g * g
-            delta = np.sqrt(b + h["eps"]) / np.sqrt(a + h["eps"]) * g
-            b = h["rho"] * b + (1 - h["rho"]) * delta * delta
-            theta = theta - lr * delta
-        elif optimizer == "rmsprop":
-            a = h["alpha"] * a + (1 - h["alpha"]) * g * g
-            theta = theta - lr * g / (np.sqrt(a) + h["eps"])
-        else:
-            b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
-            if optimizer == "adamw":
-                theta = theta * (1 - lr * wd)
-            a = b1 * a + (1 - b1) * g
-            b = b2 * b + (1 - b2) * g * g
-            if optimizer == "nadam":
-                mu = b1 * (1 - 0.5 * 0.96 ** (t * h["momentum_decay"]))
-                mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * h["momentum_decay"]))
-                prod *= mu
-                d = np.sqrt(b / (1 - b2**t)) + eps
-                theta = (
-                    theta
-                    - lr * (1 - mu) / (1 - prod) * g / d
-                    - lr * mu_next / (1 - prod * mu_next) * a / d
-                )
-            elif optimizer == "amsgrad":
-                c = np.maximum(c, b)
-                theta = theta - lr / (1 - b1**t) * a / (np.sqrt(c) / np.sqrt(1 - b2**t) + eps)
-            else:
-                theta = theta - lr * (a / (1 - b1**t)) / (np.sqrt(b / (1 - b2**t)) + eps)
-        path.append(theta.copy())
-    losses.append(loss_and_grad(spec, theta, x, y)[0])
-    return np.array(path), np.array(losses)
+        return g
+
+    path = reference_path(optimizer, h, theta0, grad, steps)
+    if optimizer == "nesterov":
+        # Its gradients are taken at the look-ahead point; the loss recorded is at θ, where
+        # the ball is drawn.
+        losses = [loss_and_grad(spec, p, x, y)[0] for p in path[:-1]]
+    losses.append(loss_and_grad(spec, path[-1], x, y)[0])
+    return path, np.array(losses)
