@@ -26,12 +26,12 @@ import json
 import math
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from studio.atomic import write_atomically
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
@@ -139,10 +139,10 @@ def write_trace(traj: Trajectory, scene: Scene, out: Path | None, compress: bool
     if out is None:
         write_stdout(traj)
     elif fmt == ".npz":
-        write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress))
+        write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress), TraceError)
     else:
         writer = _csv_bytes if fmt == ".csv" else _json_bytes
-        write_atomically(out, lambda fh: writer(traj, scene, fh))
+        write_atomically(out, lambda fh: writer(traj, scene, fh), TraceError)
 
 
 def write_stdout(traj: Trajectory) -> None:
@@ -288,30 +288,3 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
         scene=np.array(scene_to_json(scene)),
         **extra,
     )
-
-
-def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through `write` into a temporary file beside `path`, then rename it onto `path`."""
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."
-        )
-    except OSError as exc:
-        raise TraceError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TraceError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from PyQt6.QtCore import QBuffer, QIODevice, QPoint, QRect, QTimer
 from PyQt6.QtGui import QImage, QPainter
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from studio.atomic import write_atomically
 from studio.errors import StudioError
 
 FRAMES_BEFORE_GRAB = 3  # the first swap can still show an unresized or empty buffer
@@ -90,33 +89,15 @@ def grab_window(window: QWidget, panels: list) -> QImage:
 def save_png_atomically(image: QImage, path: Path) -> None:
     """Save `image` as a PNG through a temporary file beside `path`, renamed on success, so a
     full disk or a failed write leaves no partial picture; StudioError (one line) on failure."""
+    # Encoded in memory, then written with Python's file calls: QImage.save onto a file says
+    # only False, where the OS's reason (no space left, read-only) is what helps.
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise StudioError(f"cannot write screenshot {path}: the image could not be encoded")
+    data = buffer.data().data()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise StudioError(f"cannot write screenshot {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    try:
-        # Encoded in memory, then written with Python's file calls: QImage.save onto a file
-        # says only False, where the OS's reason (no space left, read-only) is what helps.
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, "PNG"):
-            raise StudioError(f"cannot write screenshot {path}: the image could not be encoded")
-        data = buffer.data().data()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StudioError(f"cannot write screenshot {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    write_atomically(path, lambda fh: fh.write(data))
