@@ -25,6 +25,7 @@ Signals:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import sys
@@ -126,7 +127,8 @@ class Session(QObject):
         def shut_down() -> None:  # a closure, not a method: `self` is half gone by then
             # A result still on its way must not reach the deleted session (the relay
             # outlives it while the worker holds it).
-            relay.finished.disconnect()
+            with contextlib.suppress(RuntimeError, TypeError):  # already gone at exit
+                relay.finished.disconnect()
             executor.shutdown(wait=False, cancel_futures=True)
             if saved:
                 sys.setswitchinterval(saved.pop())
