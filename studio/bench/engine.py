@@ -19,20 +19,9 @@ from typing import Any
 import numpy as np
 
 from studio.bench.table import BenchRow, Rows
-from studio.engine.reference import reference_path
+from studio.engine.reference import GRADIENT_RULES, reference_path
 
-GUI_OPTIMIZERS = (
-    "sgd",
-    "momentum",
-    "nesterov",
-    "adagrad",
-    "adadelta",
-    "rmsprop",
-    "adam",
-    "adamw",
-    "amsgrad",
-    "nadam",
-)
+GUI_OPTIMIZERS = GRADIENT_RULES  # the window's gradient optimizers
 ROSENBROCK_START = (-1.5, 2.0)
 ADAM = {"lr": 0.01, "tol": 0.0}  # tol 0: every ball runs all the steps
 

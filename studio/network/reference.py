@@ -15,22 +15,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from studio.engine.reference import reference_path
+from studio.engine.reference import GRADIENT_RULES, reference_path
 from studio.network.data import TaskData, load_task
 from studio.network.model import NetworkSpec, init_params, unflatten
 
-OPTIMIZERS = (
-    "sgd",
-    "momentum",
-    "nesterov",
-    "adagrad",
-    "adadelta",
-    "rmsprop",
-    "adam",
-    "adamw",
-    "amsgrad",
-    "nadam",
-)
+OPTIMIZERS = GRADIENT_RULES  # the ten rules of the engine's plain reference
 DEFAULTS: dict[str, dict[str, float]] = {
     "sgd": {"lr": 0.01},
     "momentum": {"lr": 0.01, "momentum": 0.9},

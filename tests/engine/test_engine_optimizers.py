@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from studio.engine import CONVERGED, OPTIMIZERS, simulate
-from studio.engine.reference import reference_easgd, reference_lr, reference_path
+from studio.engine.reference import (
+    GRADIENT_RULES,
+    reference_easgd,
+    reference_lr,
+    reference_path,
+)
 from studio.engine.registry import validate_hyper
 from studio.scene import RunSpec
 
@@ -77,26 +82,7 @@ def test_two_updates_match_the_reference(
     assert [reference_lr(h, k) for k in range(2)] == pytest.approx(lrs, rel=1e-15)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        n
-        for n in OPTIMIZERS
-        if n
-        in (
-            "sgd",
-            "momentum",
-            "nesterov",
-            "adagrad",
-            "adadelta",
-            "rmsprop",
-            "adam",
-            "adamw",
-            "amsgrad",
-            "nadam",
-        )
-    ],
-)
+@pytest.mark.parametrize("name", GRADIENT_RULES)
 def test_long_paths_match_the_reference(name: str) -> None:
     """300 updates on Rosenbrock with a schedule, L2 and a stale gradient: the engine's
     chains of transforms and the plain loop agree to rounding."""
