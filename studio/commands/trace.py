@@ -1,7 +1,8 @@
 """`studio trace [SCENE.json] [scene flags] [-o OUT.csv|OUT.json|OUT.npz]`: trajectories as data.
 
-Without `-o` it prints CSV on stdout. CSV columns: optimizer (the run's label), ball (index),
-step, x, y, loss, grad_norm, lr; one row per ball per step, step 0 being the start. A network
+Without `-o` it prints CSV on stdout. CSV columns: optimizer (the registry key, e.g. adam),
+label (the run's label, as the legend shows it), ball (index), step, x, y, loss, grad_norm,
+lr; one row per ball per step, step 0 being the start. A network
 scene (`--network`) writes x, y as the ball's coordinates on the landscape plane, loss as its
 true training loss, and val_loss, accuracy (the validation split) after loss; its NPZ adds
 `params` (every ball's weights, steps + 1 × balls × D), the plane (`plane_origin`,
@@ -41,14 +42,14 @@ if TYPE_CHECKING:
     from studio.scene import Scene
 
 FORMATS = (".csv", ".json", ".npz")
-CSV_COLUMNS = ("optimizer", "ball", "step", "x", "y", "loss", "grad_norm", "lr")
+CSV_COLUMNS = ("optimizer", "label", "ball", "step", "x", "y", "loss", "grad_norm", "lr")
 # A network scene's trajectory (studio.network.landscape): x, y are plane coordinates, loss
 # the true training loss, and these two follow it (the validation split's).
 NETWORK_EXTRA = ("val_loss", "accuracy")
 
 
 def _values(traj: Trajectory) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
-    """The per-step columns after optimizer, ball, step: names and (T+1, N) arrays."""
+    """The per-step columns after optimizer, label, ball, step: names and (T+1, N) arrays."""
     names = ["x", "y", "loss"]
     arrays = [traj.positions[:, :, 0], traj.positions[:, :, 1], traj.loss]
     if all(hasattr(traj, k) for k in NETWORK_EXTRA):
@@ -137,7 +138,7 @@ def write_trace(traj: Trajectory, scene: Scene, out: Path | None, compress: bool
     atomically: a failed write leaves no file."""
     fmt = output_format(out, compress)
     if out is None:
-        write_stdout(traj)
+        write_stdout(traj, scene)
     elif fmt == ".npz":
         write_atomically(out, lambda fh: _npz_bytes(traj, scene, fh, compress), TraceError)
     else:
@@ -145,13 +146,13 @@ def write_trace(traj: Trajectory, scene: Scene, out: Path | None, compress: bool
         write_atomically(out, lambda fh: writer(traj, scene, fh), TraceError)
 
 
-def write_stdout(traj: Trajectory) -> None:
+def write_stdout(traj: Trajectory, scene: Scene) -> None:
     """CSV on stdout; a stdout that cannot take it (a full disk, /dev/full) is one line.
 
     A closed pipe (`| head`) is not an error: BrokenPipeError goes on to the CLI, which
     ends quietly."""
     try:
-        write_csv(traj, sys.stdout)
+        write_csv(traj, scene, sys.stdout)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
@@ -173,7 +174,12 @@ def _chunks(end: int) -> Iterator[tuple[int, int]]:
         yield t0, min(t0 + CHUNK_ROWS, end)
 
 
-def write_csv(traj: Trajectory, fh: IO[str]) -> None:
+def ball_optimizers(traj: Trajectory, scene: Scene) -> list[str]:
+    """The registry key of each ball's optimizer (its run's `optimizer`)."""
+    return [scene.runs[int(r)].optimizer for r in traj.ball_run]
+
+
+def write_csv(traj: Trajectory, scene: Scene, fh: IO[str]) -> None:
     """The CSV table: one row per ball per step up to the ball's stop step.
 
     Rows are made CHUNK_ROWS at a time from slices of the arrays, so the Python objects alive
@@ -182,12 +188,14 @@ def write_csv(traj: Trajectory, fh: IO[str]) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names, arrays = _values(traj)
-    w.writerow(("optimizer", "ball", "step", *names))
+    w.writerow(("optimizer", "label", "ball", "step", *names))
+    keys = ball_optimizers(traj, scene)
     for b in range(traj.n_balls):
         label = traj.ball_label[b]
         for t0, t1 in _chunks(_last_row(traj, b) + 1):
             w.writerows(
                 zip(
+                    repeat(keys[b]),
                     repeat(label),
                     repeat(b),
                     range(t0, t1),
@@ -203,7 +211,7 @@ def write_csv(traj: Trajectory, fh: IO[str]) -> None:
 
 def _csv_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-    write_csv(traj, text)
+    write_csv(traj, scene, text)
     text.flush()
     text.detach()
 
@@ -285,6 +293,7 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
         stop_step=traj.stop_step,
         ball_run=traj.ball_run,
         ball_label=np.array(traj.ball_label, dtype=str),
+        ball_optimizer=np.array(ball_optimizers(traj, scene), dtype=str),
         scene=np.array(scene_to_json(scene)),
         **extra,
     )

@@ -51,12 +51,23 @@ def test_csv_on_stdout() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
     rows = list(csv.reader(io.StringIO(out.stdout)))
-    assert rows[0] == ["optimizer", "ball", "step", "x", "y", "loss", "grad_norm", "lr"]
+    assert rows[0] == [
+        "optimizer",
+        "label",
+        "ball",
+        "step",
+        "x",
+        "y",
+        "loss",
+        "grad_norm",
+        "lr",
+    ]
     assert len(rows) == 1 + 2 * 21
-    assert rows[1][:5] == ["Adam (lr 0.05)", "0", "0", "-1.5", "2.0"]
-    assert float(rows[1][5]) == pytest.approx(12.5)
-    assert rows[22][:3] == ["Momentum (lr 0.0002)", "1", "0"]
-    assert float(rows[-1][7]) == pytest.approx(0.0002)
+    # The optimizer column is the registry key, the label column the run's label.
+    assert rows[1][:6] == ["adam", "Adam (lr 0.05)", "0", "0", "-1.5", "2.0"]
+    assert float(rows[1][6]) == pytest.approx(12.5)
+    assert rows[22][:4] == ["momentum", "Momentum (lr 0.0002)", "1", "0"]
+    assert float(rows[-1][8]) == pytest.approx(0.0002)
 
 
 def test_json_and_npz_files(tmp_path: Path) -> None:
@@ -90,6 +101,10 @@ def test_json_and_npz_files(tmp_path: Path) -> None:
     with np.load(tmp_path / "run.npz") as npz:
         assert npz["positions"].shape == (31, 8, 2)
         np.testing.assert_allclose(npz["positions"][:, :, 0].T.tolist()[0], doc["balls"][0]["x"])
+        # Both the registry key and the label of each ball, as in JSON and CSV.
+        assert npz["ball_optimizer"].tolist() == ["rmsprop"] * 4 + ["sgd"] * 4
+        assert npz["ball_label"][0] == doc["balls"][0]["label"]
+    assert doc["balls"][0]["optimizer"] == "rmsprop"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.npz"]
 
 
@@ -123,7 +138,8 @@ def test_scene_file_and_overrides(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))
     scene = load_scene(asset_path("scenes/default.json"))
     assert len(rows) == 1 + 6 * len(scene.runs)
-    assert {r[0] for r in rows[1:]} == {run_label(r) for r in scene.runs}
+    assert {r[0] for r in rows[1:]} == {r.optimizer for r in scene.runs}
+    assert {r[1] for r in rows[1:]} == {run_label(r) for r in scene.runs}
 
 
 @pytest.mark.parametrize(
@@ -219,7 +235,7 @@ def test_trace_into_a_closed_pipe_is_quiet() -> None:
         check=False,
     )
     assert out.returncode == 0 and out.stderr == ""
-    assert out.stdout.startswith("optimizer,ball,step,x,y,loss")
+    assert out.stdout.startswith("optimizer,label,ball,step,x,y,loss")
 
 
 def test_missing_scene_and_bad_output(tmp_path: Path) -> None:
@@ -253,10 +269,10 @@ def test_divergence_warns_and_truncates_rows(tmp_path: Path) -> None:
     assert lines[0].startswith("studio: warning: ball 0, SGD (lr 0.2) diverged at step ")
     step = int(lines[0].rsplit(" ", 1)[1])
     rows = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text())))[1:]
-    wild = [r for r in rows if r[1] == "0"]
-    assert [int(r[2]) for r in wild] == list(range(step))
-    assert all(np.isfinite(float(v)) for r in wild for v in r[3:])
-    assert len([r for r in rows if r[1] == "1"]) == 61
+    wild = [r for r in rows if r[2] == "0"]
+    assert [int(r[3]) for r in wild] == list(range(step))
+    assert all(np.isfinite(float(v)) for r in wild for v in r[4:])
+    assert len([r for r in rows if r[2] == "1"]) == 61
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -335,7 +351,7 @@ def test_bench_prints_its_table() -> None:
     assert "ball-steps/s" in out.stdout and "GUI scene" in out.stdout
 
 
-def _reference_csv(traj) -> str:  # type: ignore[no-untyped-def]
+def _reference_csv(traj, scene) -> str:  # type: ignore[no-untyped-def]
     """The table as whole-array lists would print it: what the streaming writer must match."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -348,7 +364,17 @@ def _reference_csv(traj) -> str:  # type: ignore[no-untyped-def]
     )
     for b in range(traj.n_balls):
         w.writerows(
-            (traj.ball_label[b], b, t, pos[t][b][0], pos[t][b][1], loss[t][b], gn[t][b], lr[t][b])
+            (
+                scene.runs[int(traj.ball_run[b])].optimizer,
+                traj.ball_label[b],
+                b,
+                t,
+                pos[t][b][0],
+                pos[t][b][1],
+                loss[t][b],
+                gn[t][b],
+                lr[t][b],
+            )
             for t in range(int(traj.stop_step[b]) + 1)
         )
     return buf.getvalue()
@@ -411,8 +437,8 @@ def test_streaming_writers_match_the_whole_document_byte_for_byte(monkeypatch) -
     _surface, traj = simulate_scene(scene)
     assert len(set(traj.stop_step.tolist())) > 1
     text = io.StringIO()
-    trace.write_csv(traj, text)
-    assert text.getvalue() == _reference_csv(traj)
+    trace.write_csv(traj, scene, text)
+    assert text.getvalue() == _reference_csv(traj, scene)
     raw = io.BytesIO()
     trace._json_bytes(traj, scene, raw)
     assert raw.getvalue() == _reference_json(traj, scene)

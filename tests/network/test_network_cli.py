@@ -60,6 +60,7 @@ def test_trace_writes_plane_coordinates_metrics_and_weights(tmp_path: Path) -> N
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows[0] == [
         "optimizer",
+        "label",
         "ball",
         "step",
         "x",
@@ -70,7 +71,7 @@ def test_trace_writes_plane_coordinates_metrics_and_weights(tmp_path: Path) -> N
         "grad_norm",
         "lr",
     ]
-    assert len(rows) == 5 and rows[1][3:5] == ["0.0", "0.0"]
+    assert len(rows) == 5 and rows[1][4:6] == ["0.0", "0.0"]
 
 
 @pytest.mark.parametrize(
