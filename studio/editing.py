@@ -40,7 +40,7 @@ Domain = tuple[float, float, float, float]
 RESERVED_NAMES = RESERVED
 # Keys that only make sense on a data-fit surface; dropped when a preset without data is
 # picked, so a run does not carry a batch size the new surface cannot honour.
-DATA_FIT_KEYS = ("batch_size",)
+DATA_FIT_KEYS = ("batch_size", "batch_order", "stop_on")
 AUTO_HEIGHT = "auto"
 
 _PARAM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$")

@@ -27,10 +27,14 @@ from studio.errors import StudioError
 if TYPE_CHECKING:
     from studio.network.model import NetworkSpec
 
-# Version 2 added a network surface (`SurfaceSpec.network`, `plane`). A scene is written with
-# the lowest version that holds it, so a surface scene stays readable by a version-1 studio.
-SCENE_VERSION = 2
+# Version 2 added a network surface (`SurfaceSpec.network`, `plane`); version 3 a data-fit
+# surface's own rows and its loss reduction (`SurfaceSpec.data`, `reduction`). A scene is
+# written with the lowest version that holds it, so a scene using neither stays readable by
+# an older studio.
+SCENE_VERSION = 3
 PLANES = ("pca", "random")
+REDUCTIONS = ("mean", "sum")
+MAX_DATA_ROWS = 10_000  # (u, v) rows a scene file may carry (2 MB of JSON holds ~60,000)
 MAX_FILE_BYTES = 2_000_000
 MAX_RUNS = 64
 MAX_STARTS = 4096
@@ -79,6 +83,11 @@ class SurfaceSpec:
     train that network, and the views draw its training loss on a 2-D `plane` through the
     shared initial weights, "pca" (the paths' top two principal directions) or "random"
     (filter-normalised random directions); `preset` is then None and `expression` empty.
+
+    For a data-fit preset, `reduction` says whether f is the "mean" (default) or the "sum" of
+    the per-row loss over the rows (and a mini-batch gradient the mean or sum over its
+    rows), and `data`, when not None, holds the scene's own (u, v) rows in place of the
+    preset's (docs/algorithms.md#data-fit-surfaces).
     """
 
     preset: str | None = "rosenbrock"
@@ -88,6 +97,8 @@ class SurfaceSpec:
     height: str = "auto"
     network: NetworkSpec | None = None
     plane: str = "pca"
+    reduction: str = "mean"
+    data: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,8 +149,14 @@ def scene_to_dict(scene: Scene) -> dict[str, Any]:
     }
     if s.network is not None:
         surface.update(network=s.network.to_dict(), plane=s.plane)
+    # Written only when used: a scene without them keeps the version that holds it.
+    datafit = s.reduction != "mean" or s.data is not None
+    if s.reduction != "mean":
+        surface["reduction"] = s.reduction
+    if s.data is not None:
+        surface["data"] = [list(row) for row in s.data]
     return {
-        "version": SCENE_VERSION if s.network is not None else 1,
+        "version": 3 if datafit else 2 if s.network is not None else 1,
         "title": scene.title,
         "steps": scene.steps,
         "seed": scene.seed,
@@ -261,7 +278,19 @@ def scene_from_dict(data: Any) -> Scene:
 
 def _surface_from_dict(data: Any) -> SurfaceSpec:
     d = _mapping(
-        data, "surface", {"preset", "expression", "params", "domain", "height", "network", "plane"}
+        data,
+        "surface",
+        {
+            "preset",
+            "expression",
+            "params",
+            "domain",
+            "height",
+            "network",
+            "plane",
+            "reduction",
+            "data",
+        },
     )
     network = _network_from_dict(d["network"]) if d.get("network") is not None else None
     preset = d.get("preset")
@@ -292,6 +321,12 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
     height = d.get("height", "auto")
     if height not in HEIGHT_MODES:
         raise SceneError(f"surface.height must be one of {', '.join(HEIGHT_MODES)}")
+    reduction = d.get("reduction", "mean")
+    if reduction not in REDUCTIONS:
+        raise SceneError(f"surface.reduction must be one of {', '.join(REDUCTIONS)}")
+    rows = _data_rows(d["data"]) if d.get("data") is not None else None
+    if network is not None and (reduction != "mean" or rows is not None):
+        raise SceneError("a network surface has no 'reduction' or 'data'")
     return SurfaceSpec(
         preset=preset,
         expression=expression,
@@ -300,7 +335,20 @@ def _surface_from_dict(data: Any) -> SurfaceSpec:
         height=height,
         network=network,
         plane=plane,
+        reduction=reduction,
+        data=rows,
     )
+
+
+def _data_rows(value: Any) -> tuple[tuple[float, float], ...]:
+    """surface.data: a list of 1..MAX_DATA_ROWS [u, v] pairs of finite numbers."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_DATA_ROWS:
+        raise SceneError(f"surface.data must be a list of 1 to {MAX_DATA_ROWS} [u, v] rows")
+    rows = []
+    for i, row in enumerate(value):
+        u, v = _float_list(row, f"surface.data[{i}]", 2)
+        rows.append((u, v))
+    return tuple(rows)
 
 
 def _network_from_dict(data: Any) -> NetworkSpec:

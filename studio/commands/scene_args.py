@@ -1,7 +1,8 @@
 """The scene flags shared by `studio trace` and `studio render`.
 
     studio trace [SCENE.json] [--surface PRESET|EXPR] [--surface-param NAME=VALUE]...
-                 [--domain XMIN,XMAX,YMIN,YMAX] [--optimizer NAME[:key=value,...][@X,Y...]]...
+                 [--domain XMIN,XMAX,YMIN,YMAX] [--reduction mean|sum] [--data ROWS.csv]
+                 [--optimizer NAME[:key=value,...][@X,Y...]]...
                  [--start X,Y]... | [--start-grid NXxNY] [--steps N] [--seed S]
                  [--network TASK[:hidden=16x8,activation=sigmoid,init_seed=0] [--plane pca|random]]
 
@@ -14,6 +15,11 @@ Rosenbrock unless `--surface` says otherwise and at least one `--optimizer` is n
 the preset's suggested hyperparameters under the ones given, its first classic start, the
 next free colour). The run's text is read by `studio.editing.parse_run_text`: values by the
 engine registry's kind for the key (`adam:lr=0.05,beta2=0.99`, `sgd:schedule=step,step_size=50`).
+
+`--reduction sum` makes a data-fit surface the sum of its per-row loss instead of the mean
+(the convention of articles that sum the gradient over their rows), `--data ROWS.csv` gives
+it rows of its own (`studio.surface.datafit.parse_rows_csv`: a `u,v` header or none, two
+numbers a line).
 
 `--network` makes a network scene instead of a surface one (`studio.network.landscape`): the
 runs train that network from its shared initial weights and are drawn on one landscape
@@ -127,6 +133,20 @@ def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
         help="the region shown (and where a start grid lies)",
     )
     g.add_argument(
+        "--reduction",
+        choices=("mean", "sum"),
+        default=None,
+        help="a data-fit surface's loss: the mean (default) or the sum of the per-row loss "
+        "over its rows",
+    )
+    g.add_argument(
+        "--data",
+        type=Path,
+        metavar="ROWS.csv",
+        help="(u, v) rows for a data-fit surface instead of the preset's: a CSV with the "
+        "header u,v (or none) and two numbers a line",
+    )
+    g.add_argument(
         "--network",
         metavar="TASK[:key=value,...]",
         help="train a network instead of descending a surface, e.g. "
@@ -192,9 +212,16 @@ def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
     spec = base or SurfaceSpec()
     network_text = getattr(args, "network", None)
     if network_text is not None:
-        if args.surface is not None or args.surface_param or args.domain is not None:
+        if (
+            args.surface is not None
+            or args.surface_param
+            or args.domain is not None
+            or getattr(args, "reduction", None) is not None
+            or getattr(args, "data", None) is not None
+        ):
             raise SceneArgsError(
-                "--network replaces the surface: leave out --surface, --surface-param and --domain"
+                "--network replaces the surface: leave out --surface, --surface-param, "
+                "--domain, --reduction and --data"
             )
         spec = SurfaceSpec(
             preset=None,
@@ -217,7 +244,26 @@ def _surface(args: argparse.Namespace, base: SurfaceSpec | None) -> SurfaceSpec:
         spec = replace(spec, params={**dict(spec.params), **dict(args.surface_param)})
     if args.domain is not None:
         spec = replace(spec, domain=args.domain)
+    if getattr(args, "reduction", None) is not None:
+        spec = replace(spec, reduction=args.reduction)
+    if getattr(args, "data", None) is not None:
+        from studio.surface.datafit import read_rows_file
+
+        spec = replace(spec, data=read_rows_file(args.data))
+    if (spec.reduction != "mean" or spec.data is not None) and not _data_fit(spec):
+        raise SceneArgsError(
+            "--reduction and --data apply to a data-fit surface ("
+            + ", ".join(n for n, p in PRESETS.items() if p.data_fit)
+            + ")"
+        )
     return spec
+
+
+def _data_fit(spec: SurfaceSpec) -> bool:
+    from studio.surface import PRESETS
+
+    preset = PRESETS.get(spec.preset) if spec.preset is not None else None
+    return bool(preset is not None and preset.data_fit)
 
 
 def scene_from_args(args: argparse.Namespace) -> Scene:

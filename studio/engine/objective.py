@@ -25,6 +25,11 @@ class Objective(Protocol):
     `n_rows`: how many data rows mini-batches are drawn from (0: no data, and a run with
     `batch_size` is refused). `grad_rows(params, rows)`: rows int (N, B), each ball's mean
     gradient over its own B rows → (N, D); called only when 0 < batch_size < n_rows.
+
+    Early stopping on a validation loss (`stop_on=val_loss`) uses, when present,
+    `validation_loss(params)` → (N,) (a network: its own validation split), else
+    `validation_split()` → (training rows, validation rows) with `value_grad_rows(params,
+    rows)` → (f (N,), ∇f (N, D)) over each ball's rows (a data-fit surface).
     """
 
     @property

@@ -11,9 +11,9 @@ one-line message.
 
 Every optimizer takes the common keys: `weight_decay` (L2, g ← g + λθ; decoupled in
 `adamw`), `schedule` plus the keys of the chosen schedule, `grad_noise`/`noise_gamma`,
-`batch_size` (data-fit surfaces), `delay`/`max_delay` (stale gradients), `tol`/`patience`
-(stopping). Keys of a schedule that is not selected are accepted and ignored (a GUI may keep
-them while the user flips schedules); `validate_hyper` leaves them out of its result.
+`batch_size`/`batch_order` (data-fit surfaces), `delay`/`max_delay` (stale gradients),
+`tol`/`patience`/`stop_on` (stopping). Keys of a schedule that is not selected are
+accepted and ignored (a GUI may keep them while the user flips schedules); `validate_hyper` leaves them out of its result.
 The update rules are written out in docs/algorithms.md.
 """
 
@@ -41,6 +41,8 @@ from studio.engine.transforms import (
 from studio.errors import StudioError
 
 HyperValue = float | int | str
+BATCH_ORDERS = ("shuffle", "in_order")  # mini-batch rows: reshuffled each epoch, or in order
+STOP_ON = ("grad", "val_loss")  # what early stopping watches
 
 
 class HyperparameterError(StudioError):
@@ -339,6 +341,15 @@ COMMON: tuple[HyperInfo, ...] = (
         label="batch size",
     ),
     HyperInfo(
+        "batch_order",
+        "shuffle",
+        kind="choice",
+        choices=BATCH_ORDERS,
+        help="the rows of each mini-batch: reshuffled every epoch (shuffle), or rows 0..B-1, "
+        "B..2B-1, ... in order, cycling (in_order)",
+        label="batch order",
+    ),
+    HyperInfo(
         "delay",
         0,
         0,
@@ -377,10 +388,21 @@ COMMON: tuple[HyperInfo, ...] = (
         1000,
         kind="int",
         help="also stop (stopped early) when the loss improves by < tol over this "
-        "many updates (0: off)",
+        "many updates (0: off); with stop_on=val_loss, when the validation loss has not "
+        "improved on its best by tol for this many updates",
         minimum=0,
         maximum=100_000,
         label="patience",
+    ),
+    HyperInfo(
+        "stop_on",
+        "grad",
+        kind="choice",
+        choices=STOP_ON,
+        help="what the patience rule watches: the training loss (grad) or the validation "
+        "loss (val_loss: a network's validation split, or on a data-fit surface the rows "
+        "k with k % 5 == 4, then left out of the gradient)",
+        label="stop on",
     ),
 )
 
@@ -711,4 +733,8 @@ def validate_hyper(optimizer: str, hyper: Mapping[str, object]) -> dict[str, Hyp
         out[h.key] = h.check(hyper[h.key], optimizer) if h.key in hyper else h.default
     if int(out["delay"]) > 0 and int(out["max_delay"]) > 0:
         raise HyperparameterError(f"{optimizer}: give either delay or max_delay, not both")
+    if out["stop_on"] == "val_loss" and int(out["patience"]) == 0:
+        raise HyperparameterError(
+            f"{optimizer}: stop_on=val_loss needs patience > 0 (the updates without improvement)"
+        )
     return out

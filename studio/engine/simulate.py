@@ -12,7 +12,7 @@ so editing a run, or adding one after it, never changes another run's noise.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,22 +46,32 @@ class SimulationError(StudioError):
 
 @dataclass
 class _Batches:
-    """Mini-batch rows per ball: a fresh shuffled order every epoch (Ruder §6.1)."""
+    """Mini-batch rows per ball, drawn from `pool` (every row, or the training split): a
+    fresh shuffled order every epoch (Ruder §6.1), or with `rng` None the pool in order,
+    batch after batch, cycling (docs/algorithms.md#mini-batches)."""
 
     size: int
-    n_rows: int
-    rng: np.random.Generator
-    perm: np.ndarray
+    pool: np.ndarray
+    rng: np.random.Generator | None
+    perm: np.ndarray  # (balls, len(pool)): this epoch's order of each ball's rows
     index: int = 0
 
     def next_rows(self) -> np.ndarray:
-        n_batches = -(-self.n_rows // self.size)
-        if self.index == 0:
-            order = np.broadcast_to(np.arange(self.n_rows), self.perm.shape)
+        n_batches = -(-self.pool.shape[0] // self.size)
+        if self.index == 0 and self.rng is not None:
+            order = np.broadcast_to(self.pool, self.perm.shape)
             self.perm = self.rng.permuted(order, axis=1)
         j = self.index
         self.index = (j + 1) % n_batches
         return self.perm[:, j * self.size : (j + 1) * self.size]
+
+
+def _batches(
+    batch: int, order: str, pool: np.ndarray, balls: int, rng: np.random.Generator
+) -> _Batches:
+    if order == "in_order":
+        return _Batches(batch, pool, None, np.broadcast_to(pool, (balls, pool.shape[0])))
+    return _Batches(batch, pool, rng, np.empty((balls, pool.shape[0]), int))
 
 
 @dataclass
@@ -75,6 +85,8 @@ class _Group:
     tol: float  # the loss-progress threshold of the patience rule
     grad_tol: float  # converged when ‖∇f‖ < grad_tol (0: never, for a noisy gradient)
     patience: int
+    # stop_on=val_loss: each ball's validation loss (N,) -> the patience rule watches it
+    validation: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def grid_starts(domain: tuple[float, float, float, float], nx: int, ny: int) -> np.ndarray:
@@ -157,6 +169,38 @@ def _start_points(
     return points
 
 
+def _validation(
+    objective: Objective, run: RunSpec, n_rows: int
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """For a run with stop_on=val_loss: the rows its gradient uses, and its validation loss.
+
+    A network (an objective with `validation_loss`) trains on its training split already
+    and has its own validation split. A data-fit surface holds out the rows k with
+    k % 5 == 4 (`Surface.validation_split`, docs/algorithms.md#early-stopping): the
+    gradient then uses the others only."""
+    own = getattr(objective, "validation_loss", None)
+    if own is not None:
+        return np.arange(n_rows), own
+    split = getattr(objective, "validation_split", None)
+    rows_of = getattr(objective, "value_grad_rows", None)
+    if not n_rows or split is None or rows_of is None:
+        raise SimulationError(
+            f"{run_label(run)}: stop_on=val_loss needs a data-fit surface or a network"
+        )
+    train, held = split()
+    if not held.size or not train.size:
+        raise SimulationError(
+            f"{run_label(run)}: stop_on=val_loss needs at least 5 data rows "
+            f"(row k validates when k % 5 == 4), this surface has {n_rows}"
+        )
+
+    def validation_loss(points: np.ndarray) -> np.ndarray:
+        values: np.ndarray = rows_of(points, np.broadcast_to(held, (len(points), len(held))))[0]
+        return values
+
+    return train, validation_loss
+
+
 def simulate(
     objective: Objective,
     runs: Sequence[RunSpec],
@@ -233,12 +277,20 @@ def simulate(
             m = la.stop
         batch = int(hyper["batch_size"])
         batches = None
-        if 0 < batch < n_rows:
-            size = sl.stop - sl.start
-            batches = _Batches(batch, n_rows, rng_for("batch"), np.empty((size, n_rows), int))
+        size = sl.stop - sl.start
+        pool = np.arange(n_rows)
+        validation = None
+        if hyper["stop_on"] == "val_loss":
+            pool, validation = _validation(objective, runs[ri], n_rows)
+        if 0 < batch < pool.shape[0]:
+            batches = _batches(batch, str(hyper["batch_order"]), pool, size, rng_for("batch"))
+        elif pool.shape[0] < n_rows:  # full batch over the training split, every update
+            batches = _Batches(pool.shape[0], pool, None, np.broadcast_to(pool, (size, len(pool))))
         # The stopping rule tests the gradient the update uses. A noisy or mini-batch one is
         # never below `tol` (a ball at a saddle would otherwise stop at step 0, before the
         # noise that lets it escape), so for those runs only the patience rule can stop a ball.
+        # (A full batch over the training split is not noisy, but the recorded ‖∇f‖ is over
+        # every row, not the gradient used: so there too only the patience rule stops.)
         noisy = opt.stochastic or batches is not None
         tol = float(hyper["tol"])
         groups.append(
@@ -252,6 +304,7 @@ def simulate(
                 tol,
                 0.0 if noisy else tol,
                 int(hyper["patience"]),
+                validation,
             )
         )
     if domain is not None:
@@ -293,7 +346,10 @@ def _run(
         grad_tol[g.sl] = g.grad_tol
         lrs = np.array([g.opt.schedule(k) for k in range(T + 1)], dtype=float)
         lr_out[:, g.sl] = lrs[:, None]
-    patience_groups = [g for g in groups if g.patience > 0]
+    patience_groups = [g for g in groups if g.patience > 0 and g.validation is None]
+    val_groups = [g for g in groups if g.validation is not None]
+    best = np.full(n, np.inf)  # stop_on=val_loss: the best validation loss so far
+    best_step = np.zeros(n, dtype=np.int64)  # and the step it was reached
 
     x = np.empty((m, dim))
     x[:n] = positions0
@@ -340,6 +396,23 @@ def _run(
                         gn[idx] = gn_out[t - 1, idx]
                     status[idx] = DIVERGED
                     stop_step[idx] = max(t - 1, 0)
+                    active[idx] = False
+                    changed = True
+            for g in val_groups:
+                sl = g.sl
+                if not active[sl].any():
+                    continue
+                assert g.validation is not None
+                val = g.validation(p[sl])
+                better = active[sl] & (val < best[sl] - tol[sl])  # NaN never improves
+                best[sl] = np.where(better, val, best[sl])
+                best_step[sl] = np.where(better, t, best_step[sl])
+                # Ruder §6.3: no improvement on the best by tol in `patience` evaluations
+                stalled = active[sl] & (t - best_step[sl] >= g.patience)
+                if stalled.any():
+                    idx = np.flatnonzero(stalled) + sl.start
+                    status[idx] = STOPPED
+                    stop_step[idx] = t
                     active[idx] = False
                     changed = True
             if patience_groups or min_all(gn) < tol_max:

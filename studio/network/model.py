@@ -350,6 +350,11 @@ class NetworkObjective:
         """Validation loss (N,) and accuracy (N,) in [0, 1]."""
         return self._evaluate(self._check(params), self._x_val, self.task_data.y_val)
 
+    def validation_loss(self, params: np.ndarray) -> np.ndarray:
+        """Validation loss (N,): what a run with stop_on=val_loss watches (the engine's
+        hook, `studio.engine.simulate`)."""
+        return self.validation(params)[0]
+
     def train_metrics(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Full-batch training loss (N,) and accuracy (N,) in [0, 1]."""
         return self._evaluate(self._check(params), self._x_train, self.task_data.y_train)

@@ -3,9 +3,9 @@
 A surface is built once from formula text (parsed by `studio.surface.parser`, never run)
 and is immutable afterwards. Plain surfaces compute f and ∇f from one generated NumPy
 function. Data-fit surfaces hold a per-row loss ℓ(x, y; u, v) and data rows (u, v): f is the
-mean of ℓ over the rows, and `grad_rows` gives each ball the mean gradient over its own
-mini-batch of rows (docs/algorithms.md#mini-batches: batch_size=B, B = 1 is SGD, B = all
-rows is batch GD).
+mean (or, with reduction "sum", the sum) of ℓ over the rows, and `grad_rows` gives each
+ball the mean (sum) gradient over its own mini-batch of rows (docs/algorithms.md#mini-batches:
+batch_size=B, B = 1 is SGD, B = all rows is batch GD).
 
 Compiling (sympy diff + lambdify + printing) costs 50-300 ms, so it is cached by (formula,
 parameter names, kind). Parameters are arguments of the generated function, bound by each
@@ -39,6 +39,7 @@ Domain = tuple[float, float, float, float]
 DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
 HEIGHTS = ("linear", "log1p")
 MAX_ROWS = 100_000
+REDUCTIONS = ("mean", "sum")
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Surface:
     _compiled: _Compiled = field(repr=False)
     _rows: np.ndarray | None = field(repr=False, default=None)
     _values: tuple[float, ...] = field(repr=False, default=())  # in _compiled.param_names order
+    reduction: str = "mean"  # of a data-fit surface: "mean" or "sum" of ℓ over the rows
 
     @property
     def dim(self) -> int:
@@ -238,6 +240,14 @@ class Surface:
     def data(self) -> np.ndarray | None:
         """The data rows (u, v) of a data-fit surface, read-only (M, 2); None otherwise."""
         return self._rows
+
+    def validation_split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(training, validation) row indices of a data-fit surface: row k validates when
+        k % 5 == 4 (docs/algorithms.md#early-stopping); used by runs that stop on the
+        validation loss, whose gradient then leaves those rows out."""
+        from studio.surface.datafit import validation_split
+
+        return validation_split(self.n_rows)
 
     def value(self, xy: np.ndarray) -> np.ndarray:
         """f at each ball: (N, 2) -> (N,). Non-finite where f is (log 0, overflow).
@@ -269,12 +279,17 @@ class Surface:
             return f, grad
 
     def grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Per ball, the mean gradient over its own rows: rows int (N, B) -> (N, 2).
+        """Per ball, the mean (reduction "sum": the sum) gradient over its own rows: rows int
+        (N, B) -> (N, 2).
 
         For a plain surface there are no rows, so every batch is the full gradient.
         """
+        return self.value_grad_rows(xy, rows)[1]
+
+    def value_grad_rows(self, xy: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per ball, ℓ and ∇ℓ reduced over its own rows (int (N, B)): (N,), (N, 2)."""
         if self._rows is None:
-            return self.value_and_grad(xy)[1]
+            return self.value_and_grad(xy)
         x, y = _split(xy)
         index = np.asarray(rows)
         if (
@@ -287,18 +302,20 @@ class Surface:
             )
         with np.errstate(all="ignore"):
             u, v = self._rows[index, 0], self._rows[index, 1]
-            return self._row_means(x, y, u, v, index.shape)[1]
+            return self._row_means(x, y, u, v, index.shape)
 
     def _row_means(
         self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, shape: tuple[int, int]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against u, v (1 or N, B)."""
+        """Mean (or sum, by `reduction`) over axis 1 of ℓ and ∇ℓ with x, y (N, 1) against
+        u, v (1 or N, B)."""
         f, gx, gy = self._compiled.full(x[:, None], y[:, None], u, v, *self._values)
         f = as_float_array(f, shape)
+        reduce = np.sum if self.reduction == "sum" else np.mean
         grad = np.empty((shape[0], 2))
-        grad[:, 0] = _tip_to_zero(f, as_float_array(gx, shape)).mean(axis=1)
-        grad[:, 1] = _tip_to_zero(f, as_float_array(gy, shape)).mean(axis=1)
-        return f.mean(axis=1), grad
+        grad[:, 0] = reduce(_tip_to_zero(f, as_float_array(gx, shape)), axis=1)
+        grad[:, 1] = reduce(_tip_to_zero(f, as_float_array(gy, shape)), axis=1)
+        return reduce(f, axis=1), grad
 
     def grid(
         self,
@@ -393,11 +410,15 @@ def make_data_surface(
     *,
     minima: Sequence[tuple[float, float, float]] = (),
     height: str | None = None,
+    reduction: str = "mean",
 ) -> Surface:
-    """A data-fit surface: f(x, y) = mean over data rows (u, v) of the per-row `loss`.
+    """A data-fit surface: f(x, y) = mean (or, `reduction="sum"`, sum) over data rows (u, v)
+    of the per-row `loss`.
 
     `loss` is a formula in x, y and the data columns u, v; `rows` is (M, 2) of (u, v).
     """
+    if reduction not in REDUCTIONS:
+        raise ExpressionError(f"reduction must be one of {', '.join(REDUCTIONS)}")
     data = np.array(rows, dtype=np.float64)
     if data.ndim != 2 or data.shape[1] != 2 or not 1 <= data.shape[0] <= MAX_ROWS:
         raise ExpressionError(f"data must be 1 to {MAX_ROWS} rows of two numbers (u, v)")
@@ -407,8 +428,12 @@ def make_data_surface(
     values = dict(_params_key(params))
     compiled = _compile(loss, values, True)
     m = data.shape[0]
-    mean = rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} "
-    prefix = f"mean over {m} rows (u, v) of "
+    if reduction == "sum":
+        mean = rf"\sum_{{i=1}}^{{{m}}} "
+        prefix = f"sum over {m} rows (u, v) of "
+    else:
+        mean = rf"\frac{{1}}{{{m}}}\sum_{{i=1}}^{{{m}}} "
+        prefix = f"mean over {m} rows (u, v) of "
     surface = Surface(
         name=name,
         title=title,
@@ -425,6 +450,7 @@ def make_data_surface(
         _compiled=compiled,
         _rows=data,
         _values=tuple(values[n] for n in compiled.param_names),
+        reduction=reduction,
     )
     if _check_height(height) is None:
         surface = _replace_height(surface, _auto_height(surface))
