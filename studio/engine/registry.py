@@ -13,7 +13,8 @@ Every optimizer takes the common keys: `weight_decay` (L2, g ← g + λθ; decou
 `adamw`), `schedule` plus the keys of the chosen schedule, `grad_noise`/`noise_gamma`,
 `batch_size`/`batch_order` (data-fit surfaces), `delay`/`max_delay` (stale gradients),
 `tol`/`patience`/`stop_on` (stopping). Keys of a schedule that is not selected are
-accepted and ignored (a GUI may keep them while the user flips schedules); `validate_hyper` leaves them out of its result.
+accepted and ignored (a GUI may keep them while the user flips schedules); `validate_hyper`
+leaves them out of its result.
 The update rules are written out in docs/algorithms.md.
 """
 
