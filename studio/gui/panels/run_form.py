@@ -55,14 +55,23 @@ GROUP_OF_KEY: Mapping[str, str] = {
     "grad_noise": "Noise",
     "noise_gamma": "Noise",
     "batch_size": "Batch",
+    "batch_order": "Batch",
     "delay": "Stale gradients",
     "max_delay": "Stale gradients",
     "tol": "Stopping",
     "patience": "Stopping",
+    "stop_on": "Stopping",
 }
 GROUP_ORDER = ("Optimizer", "Schedule", "Noise", "Batch", "Stale gradients", "Stopping")
 SCHEDULE_KEY = "schedule"
 BATCH_KEY = "batch_size"
+# Keys that mean something only with data rows (a data-fit surface; stop_on also a network).
+DATA_KEYS = ("batch_size", "batch_order")
+STOP_ON_KEY = "stop_on"
+CHOICE_TITLES: Mapping[str, Mapping[str, str]] = {
+    "batch_order": {"shuffle": "reshuffled each epoch", "in_order": "in order"},
+    "stop_on": {"grad": "gradient / training loss", "val_loss": "validation loss"},
+}
 
 
 class RunForm(QWidget):
@@ -277,13 +286,17 @@ class RunForm(QWidget):
         n_rows = self._batch_rows()
         for key, meta in info.hyper.items():
             group = GROUP_OF_KEY.get(key, "Optimizer")
-            if key == BATCH_KEY and n_rows <= 0:
+            if key in DATA_KEYS and n_rows <= 0:
                 continue  # batches only exist on a surface with data rows
+            if key == STOP_ON_KEY and n_rows <= 0 and self.session.scene.surface.network is None:
+                continue  # a validation loss needs data rows to hold out, or a network
             if key == SCHEDULE_KEY:
                 add(group, meta, titles={name: s.title for name, s in SCHEDULES.items()})
                 schedule = SCHEDULES.get(self._schedule_of(run))
                 for sched_meta in schedule.keys if schedule is not None else ():
                     add(group, sched_meta)
+            elif key in CHOICE_TITLES:
+                add(group, meta, titles=CHOICE_TITLES[key])
             else:
                 add(group, meta)
         if BATCH_KEY in self.editors:

@@ -49,6 +49,7 @@ from studio.editing import (
 )
 from studio.errors import StudioError
 from studio.gui.compile_worker import CompileWorker
+from studio.gui.panels.data_table import DataPanel
 from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
 from studio.gui.panels.network_form import NetworkForm
 from studio.gui.session import Session
@@ -274,6 +275,9 @@ class SurfaceEditor(QWidget):
         form.addRow("Domain", domain)
         form.addRow("Height", self.height_combo)
         form.addRow("Gradient", self.gradient_label)
+        # A data-fit preset's rows and loss reduction (hidden for other surfaces).
+        self.data_panel = DataPanel(session, self._edit_surface, self)
+        form.addRow(self.data_panel)
         # The Kind row (Surface or Network) and the network's own rows.
         self.network_form = NetworkForm(session, self)
         self.network_form.attach(form)
@@ -508,11 +512,12 @@ class SurfaceEditor(QWidget):
         preset = PRESETS.get(spec.preset or "")
         data_fit = bool(getattr(preset, "data_fit", False))
         self.expression_edit.setToolTip(
-            f"The loss of one data row in x, y and the row's u, v; the surface is its mean "
-            f"over the preset's {self.session.surface.n_rows} rows"
+            f"The loss of one data row in x, y and the row's u, v; the surface is its "
+            f"{spec.reduction} over the {self.session.surface.n_rows} data rows"
             if data_fit
             else self._formula_help
         )
+        self.data_panel.refresh(spec)
         expression = self.effective_expression(spec)
         if self.expression_edit.text() != expression:
             with QSignalBlocker(self.expression_edit):
