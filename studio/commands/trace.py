@@ -4,7 +4,9 @@ Without `-o` it prints CSV on stdout. CSV columns: optimizer (the registry key, 
 label (the run's label, as the legend shows it), ball (index), step, x, y, loss, grad_norm,
 lr; one row per ball per step, step 0 being the start. A network
 scene (`--network`) writes x, y as the ball's coordinates on the landscape plane, loss as its
-true training loss, and val_loss, accuracy (the validation split) after loss; its NPZ adds
+true training loss, and val_loss, accuracy (the validation split) after loss; a data-fit
+scene with a run that stops on the validation loss (`stop_on=val_loss`) writes val_loss
+after loss (NaN for the other runs' balls); its NPZ adds
 `params` (every ball's weights, steps + 1 × balls × D), the plane (`plane_origin`,
 `plane_directions`, `plane_explained`) and the loss grid (`grid_x`, `grid_y`, `grid_loss`). A ball
 that stopped (converged or diverged) has rows up to its stop step only. A diverged ball is
@@ -48,14 +50,57 @@ CSV_COLUMNS = ("optimizer", "label", "ball", "step", "x", "y", "loss", "grad_nor
 NETWORK_EXTRA = ("val_loss", "accuracy")
 
 
-def _values(traj: Trajectory) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+def _values(traj: Trajectory, scene: Scene) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
     """The per-step columns after optimizer, label, ball, step: names and (T+1, N) arrays."""
     names = ["x", "y", "loss"]
     arrays = [traj.positions[:, :, 0], traj.positions[:, :, 1], traj.loss]
     if all(hasattr(traj, k) for k in NETWORK_EXTRA):
         names += NETWORK_EXTRA
         arrays += [getattr(traj, k) for k in NETWORK_EXTRA]
+    else:
+        val = datafit_val_loss(traj, scene)
+        if val is not None:
+            names.append("val_loss")
+            arrays.append(val)
     return (*names, "grad_norm", "lr"), (*arrays, traj.grad_norm, traj.lr)
+
+
+# Points whose validation loss is computed at once: bounds the (points, rows) temporaries.
+_VAL_POINTS = 16384
+
+
+def datafit_val_loss(traj: Trajectory, scene: Scene) -> np.ndarray | None:
+    """On a data-fit surface with a run that stops on the validation loss: every ball's loss
+    over the held-out rows (k % 5 == 4), (T+1, N), NaN for balls of the other runs; what
+    that run's patience rule watched. None when no run stops on it."""
+    import numpy as np
+
+    from studio.engine import validate_hyper
+
+    if scene.surface.network is not None:
+        return None
+    watched = [
+        i
+        for i, run in enumerate(scene.runs)
+        if run.enabled and validate_hyper(run.optimizer, run.hyper)["stop_on"] == "val_loss"
+    ]
+    if not watched:
+        return None
+    from studio.surface import surface_from_spec
+
+    surface = surface_from_spec(scene.surface)
+    _train, held = surface.validation_split()
+    out = np.full(traj.loss.shape, np.nan)
+    for i in watched:
+        sl = traj.run_slices[i]
+        points = traj.positions[:, sl].reshape(-1, 2)
+        values = np.empty(len(points))
+        for p0 in range(0, len(points), _VAL_POINTS):
+            chunk = points[p0 : p0 + _VAL_POINTS]
+            rows = np.broadcast_to(held, (len(chunk), len(held)))
+            values[p0 : p0 + len(chunk)] = surface.value_grad_rows(chunk, rows)[0]
+        out[:, sl] = values.reshape(traj.loss.shape[0], -1)
+    return out
 
 
 # Rows turned into Python objects at a time by the CSV and JSON writers: a few MB, so
@@ -187,7 +232,7 @@ def write_csv(traj: Trajectory, scene: Scene, fh: IO[str]) -> None:
     one write (a write per row through a text stream cost a quarter of the time)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    names, arrays = _values(traj)
+    names, arrays = _values(traj, scene)
     w.writerow(("optimizer", "label", "ball", "step", *names))
     keys = ball_optimizers(traj, scene)
     for b in range(traj.n_balls):
@@ -232,7 +277,7 @@ def _json_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes]) -> None:
         {"scene": scene_to_dict(scene), "steps": traj.steps, "balls": []}, allow_nan=False
     )
     text.write(head[: -len("]}")])
-    columns = tuple(zip(*_values(traj), strict=True))
+    columns = tuple(zip(*_values(traj, scene), strict=True))
     for b in range(traj.n_balls):
         end = _last_row(traj, b) + 1
         run = scene.runs[int(traj.ball_run[b])]
@@ -283,6 +328,10 @@ def _npz_bytes(traj: Trajectory, scene: Scene, fh: IO[bytes], compress: bool = F
             "grid_y": surface.ys,
             "grid_loss": surface.z,
         }
+    else:
+        val = datafit_val_loss(traj, scene)
+        if val is not None:
+            extra = {"val_loss": val}
     save(
         fh,
         positions=traj.positions,

@@ -66,9 +66,7 @@ def test_sum_reduction_changes_the_surface_and_its_formula(
     assert panel.reduction_combo.currentData() == "mean"
 
 
-def test_cell_edits_add_and_remove_are_undo_steps(
-    editor: SurfaceEditor, session: Session
-) -> None:
+def test_cell_edits_add_and_remove_are_undo_steps(editor: SurfaceEditor, session: Session) -> None:
     panel = editor.data_panel
     depth = session.undo_stack.count()
     panel.table.setItem(0, 1, QTableWidgetItem("0.25"))  # a user's edit of v in row 1
