@@ -53,12 +53,16 @@ def make_surface(
     params: Mapping[str, float] | None = None,
     domain: tuple[float, float, float, float] | None = None,
     height: str | None = None,
+    reduction: str | None = None,
+    data: Any = None,
 ) -> SurfaceSpec:
     """A surface: a preset's name (`studio presets` lists them) or a formula in x and y.
 
     `params` sets named constants (`make_surface("a*x^2 + y^2", params={"a": 3})`, or a preset's
     own, e.g. Rosenbrock's `a` and `b`); `domain` is (xmin, xmax, ymin, ymax); `height` is how
-    the 3D view scales heights ("auto", "linear" or "log1p").
+    the 3D view scales heights ("auto", "linear" or "log1p"). For a data-fit preset,
+    `reduction` "sum" sums the per-row loss over the rows instead of averaging it, and `data`
+    ((u, v) pairs, or an (M, 2) array) replaces the preset's rows.
     """
     from studio.surface import PRESETS, parse_expression
 
@@ -75,7 +79,19 @@ def make_surface(
         changes["domain"] = tuple(float(v) for v in domain)
     if height is not None:
         changes["height"] = height
-    return dataclasses.replace(spec, **changes) if changes else spec
+    if reduction is not None:
+        changes["reduction"] = reduction
+    if data is not None:
+        try:
+            changes["data"] = tuple((float(u), float(v)) for u, v in data)
+        except (TypeError, ValueError):
+            raise StudioError("data must be (u, v) pairs of numbers") from None
+    spec = dataclasses.replace(spec, **changes) if changes else spec
+    if reduction is not None or data is not None:
+        from studio.surface import surface_from_spec
+
+        surface_from_spec(spec)  # a data-fit preset only, finite rows: refused here if not
+    return spec
 
 
 @dataclass(frozen=True)
