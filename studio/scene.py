@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 SCENE_VERSION = 3
 PLANES = ("pca", "random")
 REDUCTIONS = ("mean", "sum")
-MAX_DATA_ROWS = 10_000  # (u, v) rows a scene file may carry (2 MB of JSON holds ~60,000)
+MAX_DATA_ROWS = 500  # (u, v) rows a scene may carry: the views evaluate f on a 150² grid
+# over every row on the GUI thread, ~0.1 s per 100 rows
 MAX_FILE_BYTES = 2_000_000
 MAX_RUNS = 64
 MAX_STARTS = 4096

@@ -20,7 +20,7 @@ from studio.surface.errors import ExpressionError
 
 Rows = tuple[tuple[float, float], ...]
 
-MAX_CSV_ROWS = 10_000  # what a scene file carries (studio.scene.MAX_DATA_ROWS)
+MAX_CSV_ROWS = 500  # what a scene carries (studio.scene.MAX_DATA_ROWS)
 MAX_CSV_BYTES = 1_000_000
 VALIDATION_EVERY = 5  # row k validates when k % 5 == 4, as the network lab's split
 
