@@ -110,15 +110,23 @@ def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str, char_bytes
     total = BASE_BYTES + n_balls * (steps + 1) * BALL_STEP_BYTES
     total += n_balls * (BALL_BYTES + STR_BYTES + char_bytes * label_chars)
     if fmt == ".npz":
-        # NumPy stores the labels as one fixed-width UCS-4 array: 4 bytes × the longest.
-        total += NPZ_BUFFER_BYTES + n_balls * 4 * label_chars
+        # NumPy stores the labels as one fixed-width UCS-4 array: 4 bytes × the longest
+        # (and the optimizer keys, at most 32 characters, likewise).
+        total += NPZ_BUFFER_BYTES + n_balls * 4 * (label_chars + 32)
     return total
 
 
 def check_trace_memory(scene: Scene, fmt: str) -> None:
     """Refuse (MemoryLimitError, one line) a trace whose peak would pass MEMORY_LIMIT."""
+    from studio.engine.registry import validate_hyper
+
     n, chars, width = scene_balls(scene)
     need = trace_bytes(n, scene.steps, chars, fmt, width)
+    if scene.surface.network is None and any(
+        r.enabled and validate_hyper(r.optimizer, r.hyper)["stop_on"] == "val_loss"
+        for r in scene.runs
+    ):
+        need += n * (scene.steps + 1) * 8  # the val_loss column of a data-fit trace
     if need > MEMORY_LIMIT:
         raise MemoryLimitError(
             f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "
