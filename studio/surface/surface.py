@@ -39,6 +39,7 @@ Domain = tuple[float, float, float, float]
 DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
 HEIGHTS = ("linear", "log1p")
 MAX_ROWS = 100_000
+UNDEFINED_GRID = 41  # samples per side when measuring where f is undefined
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,13 @@ class Surface:
         gx, gy = np.meshgrid(xs, ys, indexing="ij")
         z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
         return xs, ys, z.reshape(len(xs), len(ys))
+
+    def undefined_share(self, n: int = UNDEFINED_GRID) -> float:
+        """The share of an n × n grid over the domain where f is undefined (NaN: the log or
+        square root of a negative number), 0.0 where f has a value everywhere; what the
+        Surface panel's note reports (docs/algorithms.md#undefined-regions)."""
+        _, _, z = self.grid(n, n)
+        return float(np.count_nonzero(np.isnan(z)) / z.size) if z.size else 0.0
 
 
 def _tip_to_zero(f: np.ndarray, partial: np.ndarray) -> np.ndarray:
