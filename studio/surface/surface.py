@@ -39,7 +39,7 @@ Domain = tuple[float, float, float, float]
 DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
 HEIGHTS = ("linear", "log1p")
 MAX_ROWS = 100_000
-UNDEFINED_GRID = 41  # samples per side when measuring where f is undefined
+UNDEFINED_GRID = 40  # cells per side when measuring where f is undefined
 
 
 @dataclass(frozen=True)
@@ -316,10 +316,15 @@ class Surface:
         return xs, ys, z.reshape(len(xs), len(ys))
 
     def undefined_share(self, n: int = UNDEFINED_GRID) -> float:
-        """The share of an n × n grid over the domain where f is undefined (NaN: the log or
+        """The share of an n × n grid of cells over the domain where f is undefined (NaN: the log or
         square root of a negative number), 0.0 where f has a value everywhere; what the
         Surface panel's note reports (docs/algorithms.md#undefined-regions)."""
-        _, _, z = self.grid(n, n)
+        # Cell centres, not a grid through the edges: a half plane reads as 50%.
+        xmin, xmax, ymin, ymax = self.domain
+        xs = xmin + (np.arange(n) + 0.5) * (xmax - xmin) / n
+        ys = ymin + (np.arange(n) + 0.5) * (ymax - ymin) / n
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
         return float(np.count_nonzero(np.isnan(z)) / z.size) if z.size else 0.0
 
 

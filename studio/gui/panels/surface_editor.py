@@ -87,9 +87,9 @@ def undefined_note(share: float) -> str:
     if share <= 0.0:
         return ""
     if share >= 1.0:
-        return "⚠ f is undefined on the whole domain: nothing to draw and no place to start"
+        return "⚠ f is undefined on the whole domain: nothing to draw, nowhere to start"
     about = "under 1%" if share < 0.01 else f"about {share:.0%}"
-    return f"⚠ f is undefined on part of the domain ({about}): drawn as holes, no start there"
+    return f"⚠ f is undefined on part of the domain ({about}): shown as holes"
 
 
 def gradient_display(text: str) -> str:

@@ -290,6 +290,31 @@ class _HoledSurface(gl.GLSurfacePlotItem):
         return 0 if faces is None else len(faces)
 
 
+def rim_heights(wz: np.ndarray, defined: np.ndarray | None) -> np.ndarray:
+    """The mesh heights for the axes along its rim: where an edge crosses a hole of f,
+    the edge's height is carried across it (interpolated between the defined points on
+    either side, held beyond the last one), so an axis spans the hole level instead of
+    dropping to the placeholder height there. An edge wholly in a hole runs straight
+    between its corners once the edges beside it are filled; a rim with no value at all
+    lies on the floor."""
+    out = wz.astype(float)
+    if defined is None:
+        return out
+    known = defined.copy()
+    for _ in range(2):
+        for index in (np.s_[:, 0], np.s_[:, -1], np.s_[0, :], np.s_[-1, :]):
+            ok = known[index].copy()
+            if ok.all() or not ok.any():
+                continue
+            edge = out[index]  # a view: filling it fills `out`
+            at = np.arange(edge.size)
+            edge[~ok] = np.interp(at[~ok], at[ok], edge[ok])
+            known[index] = True
+    for index in (np.s_[:, 0], np.s_[:, -1], np.s_[0, :], np.s_[-1, :]):
+        out[index][~known[index]] = 0.0
+    return out
+
+
 @dataclass(frozen=True)
 class _Trail:
     """One run's trail: laid out once (`vertices`, two per segment; the segments of steps
@@ -591,7 +616,7 @@ class _Scene3D:
         wz = (hm.h * self._z_scale).astype(np.float32)
         # The axes run along the mesh's rim (its four edge profiles): ticks sit on the
         # surface's edge, so they add no height to the framing and never float below it.
-        self._rim = (wx.astype(float), wy.astype(float), wz.astype(float))
+        self._rim = (wx.astype(float), wy.astype(float), rim_heights(wz, hm.defined))
         unit = hm.h / max(hm.h_max, 1e-12)
         colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
         # At a hole's rim the slope runs into no value: shade those points as flat ground
