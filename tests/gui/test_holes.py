@@ -209,3 +209,36 @@ def test_opening_a_scene_with_a_start_in_the_hole_says_why(qtbot, session: Sessi
         "run 'SGD': start (1, -1) is where f is undefined (log or square root of a negative "
         "number?)"
     )
+
+
+def test_views_survive_f_undefined_everywhere_and_overflow_nan(qtbot) -> None:
+    """log(-x^2 - 1) has no value anywhere; exp(x^2) - exp(y^2) on [-40, 40]^2 is inf - inf
+    (NaN) where both overflow: the views, the note and the engine take both in their stride."""
+    session = Session(hole_scene("x^2 + y^2"), threaded=False)
+    view = shown(qtbot, View3D(session), (320, 240))
+    contour = shown(qtbot, ContourView(session), (320, 240))
+    editor = shown(qtbot, SurfaceEditor(session), (380, 600))
+    with qtbot.waitSignal(session.errorRaised) as blocker:  # the start has no value either
+        session.edit_scene(hole_scene("log(-x^2 - 1)"))
+    assert "is where f is undefined" in blocker.args[0]
+    view._maybe_rebuild()
+    contour._maybe_rebuild()
+    assert len(view.surface_item._meshdata.faces()) == 0
+    assert editor.undefined_text.startswith("⚠ f is undefined on the whole domain")
+    qtbot.wait(20)
+
+    overflow = Scene(
+        surface=SurfaceSpec(
+            preset=None, expression="exp(x^2) - exp(y^2)", domain=(-40, 40, -40, 40)
+        ),
+        runs=(RunSpec("sgd", {"lr": 1e-3}, ((0.5, 0.5),), label="SGD", color=PALETTE[0]),),
+        steps=10,
+    )
+    assert session.edit_scene(overflow)
+    view._maybe_rebuild()
+    contour._maybe_rebuild()
+    hm = view._heightmap
+    assert hm is not None and np.isfinite(hm.h).all() and 0 < hm.undefined_fraction < 1
+    assert session.trajectory is not None and session.trajectory.n_balls == 1
+    assert "f is undefined on part of the domain" in editor.undefined_text
+    qtbot.wait(20)

@@ -274,8 +274,9 @@ class _HoledSurface(gl.GLSurfacePlotItem):
         defined: np.ndarray | None,
     ) -> None:
         """`defined` (len(x), len(y)) bool, or None: defined everywhere."""
+        if defined is not None or self._defined is not None:
+            self._vertexes = None  # lay the faces out again, for this mask
         self._defined = defined
-        self._vertexes = None  # lay the faces out again, for this mask
         self.setData(x=x, y=y, z=z, colors=colors)
 
     def generateFaces(self) -> None:  # noqa: N802 - pyqtgraph's name
