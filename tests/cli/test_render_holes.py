@@ -103,3 +103,17 @@ def test_render_refuses_a_start_in_the_hole(tmp_path: Path) -> None:
         "(log or square root of a negative number?)"
     ]
     assert not out.exists()
+
+
+def test_render_says_how_many_grid_starts_the_hole_leaves_out(tmp_path: Path) -> None:
+    out = tmp_path / "grid.png"
+    proc = render(
+        "--surface", "log(x) + y^2", "--optimizer", "adam", "--start-grid", "4x4",
+        "--steps", "5", "--size", "320x240", "-o", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "studio: note: run 'Adam (lr 0.001)': 8 of 16 grid starts are where f or its gradient "
+        "is undefined: left out"
+    ]
+    assert out.exists()
