@@ -155,3 +155,11 @@ def test_cli_grid_note_and_trace(tmp_path: Path) -> None:
     with out.open(newline="", encoding="utf-8") as handle:
         balls = {row["ball"] for row in csv.DictReader(handle)}
     assert len(balls) == 8
+
+
+def test_python_api_refuses_a_start_in_the_hole() -> None:
+    import studio as api
+
+    scene = api.make_scene(LOG, api.run("adam", lr=0.1, start=(-2.0, 1.0)), steps=5)
+    with pytest.raises(StudioError, match=r"start \(-2, 1\) is where f is undefined"):
+        api.simulate(scene)
