@@ -295,6 +295,12 @@ def run(args: argparse.Namespace) -> int:
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
     scene = scene_from_args(args)
+    if scene.surface.network is None:  # grid points in a hole of f are left out: say so
+        from studio.engine.starts import grid_notes
+        from studio.surface import surface_from_spec
+
+        for line in grid_notes(surface_from_spec(scene.surface), scene.runs):
+            print(f"studio: note: {line}", file=sys.stderr)
     cancel = threading.Event()
     frames_done = [0, -1]  # done, total
     # Interrupts are caught from here on, so the private Xvfb and the temporary file are

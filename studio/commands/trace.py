@@ -148,8 +148,13 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(out, compress)
     scene = scene_from_args(args)
     check_trace_memory(scene, fmt)
-    _surface, traj = simulate_scene(scene)
+    surface, traj = simulate_scene(scene)
     write_trace(traj, scene, out, compress)
+    if scene.surface.network is None:  # grid points in a hole of f were left out: say so
+        from studio.engine.starts import grid_notes
+
+        for line in grid_notes(surface, scene.runs):
+            print(f"studio: note: {line}", file=sys.stderr)
     for b in range(traj.n_balls):
         if traj.status[b] != DIVERGED:
             continue

@@ -23,6 +23,7 @@ from studio.engine.memory import tune_allocator
 from studio.engine.objective import Objective
 from studio.engine.optimizers import Optimizer, build_optimizer
 from studio.engine.registry import OPTIMIZERS, run_label, validate_hyper
+from studio.engine.starts import check_starts
 from studio.engine.trajectory import CONVERGED, DIVERGED, STOPPED, Trajectory
 from studio.errors import StudioError
 from studio.scene import MAX_STEPS, RunSpec, Scene
@@ -249,7 +250,10 @@ def simulate(
             slices.append(slice(n, n))
             continue
         hyper = validate_hyper(run.optimizer, run.hyper)
-        points = _start_points(objective, domain, run, None if starts is None else starts[ri], dim)
+        given = None if starts is None else starts[ri]
+        points = _start_points(objective, domain, run, given, dim)
+        if domain is not None:  # a surface: no ball starts in a hole of f (see starts.py)
+            points = check_starts(objective, names[ri], points, given is None and bool(run.grid))
         # An optimizer with a `workers` key lays out each start as a centre and its workers.
         workers = int(hyper["workers"]) if "workers" in OPTIMIZERS[run.optimizer].hyper else 0
         starts_rows = np.repeat(points, workers + 1, axis=0) if workers else points

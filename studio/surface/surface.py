@@ -40,6 +40,7 @@ DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
 HEIGHTS = ("linear", "log1p")
 MAX_ROWS = 100_000
 REDUCTIONS = ("mean", "sum")
+UNDEFINED_GRID = 40  # cells per side when measuring where f is undefined
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,18 @@ class Surface:
         gx, gy = np.meshgrid(xs, ys, indexing="ij")
         z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
         return xs, ys, z.reshape(len(xs), len(ys))
+
+    def undefined_share(self, n: int = UNDEFINED_GRID) -> float:
+        """The share of an n × n grid of cells over the domain where f is undefined (NaN: the log or
+        square root of a negative number), 0.0 where f has a value everywhere; what the
+        Surface panel's note reports (docs/algorithms.md#undefined-regions)."""
+        # Cell centres, not a grid through the edges: a half plane reads as 50%.
+        xmin, xmax, ymin, ymax = self.domain
+        xs = xmin + (np.arange(n) + 0.5) * (xmax - xmin) / n
+        ys = ymin + (np.arange(n) + 0.5) * (ymax - ymin) / n
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        z = self.value(np.column_stack([gx.ravel(), gy.ravel()]))
+        return float(np.count_nonzero(np.isnan(z)) / z.size) if z.size else 0.0
 
 
 def _tip_to_zero(f: np.ndarray, partial: np.ndarray) -> np.ndarray:

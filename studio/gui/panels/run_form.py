@@ -9,9 +9,12 @@ Widget → model: every control calls `Session.update_run` with a merge key, so 
 slider or scrolling a spin box is one undo step, and a commit (Enter, focus out, slider
 released) seals it. A hyperparameter the engine refuses (`validate_hyper`, the rule scene
 files and the command line obey) is not applied: the reason shows under its field, which
-keeps what was typed. Model → widget: on sceneChanged and selectedRunChanged the form is
-rebuilt only when its shape changes (another optimizer, another schedule, batch size
-appearing); otherwise values are set under QSignalBlocker.
+keeps what was typed. So does a start where f or its gradient is undefined (a hole of
+log(x) + y², docs/algorithms.md#undefined-regions): the reason shows under the start, the run
+keeps its old one, and a start grid says how many of its points it leaves out. Model → widget:
+on sceneChanged and selectedRunChanged the form is rebuilt only when its shape changes
+(another optimizer, another schedule, batch size appearing); otherwise values are set
+under QSignalBlocker.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from PyQt6.QtWidgets import (
 )
 
 from studio.editing import change_optimizer
-from studio.engine import OPTIMIZERS, SCHEDULES, validate_hyper
+from studio.engine import OPTIMIZERS, SCHEDULES, grid_starts, validate_hyper
+from studio.engine.starts import grid_note, start_problems
 from studio.errors import StudioError
 from studio.gui.panels.hyper_widgets import (
     FLOAT_LIMIT,
@@ -40,6 +44,7 @@ from studio.gui.panels.hyper_widgets import (
     IntSpinBox,
     NumberSpinBox,
     compact_combo,
+    error_label,
     hyper_label,
     hyper_tooltip,
 )
@@ -102,6 +107,8 @@ class RunForm(QWidget):
         self.start_x = NumberSpinBox(-START_LIMIT, START_LIMIT, parent=self)
         self.start_y = NumberSpinBox(-START_LIMIT, START_LIMIT, parent=self)
         self.starts_note = QLabel(self)
+        self.starts_note.setWordWrap(True)
+        self.start_error = error_label(self)  # why a typed start was refused
         self.grid_check = QCheckBox("Grid of starts", self)
         self.grid_check.setToolTip(
             "Start one ball at every point of an nx×ny grid over the "
@@ -130,6 +137,7 @@ class RunForm(QWidget):
         self.start_group = QGroupBox("Start", self)
         start_form = QVBoxLayout(self.start_group)
         start_form.addLayout(start_row)
+        start_form.addWidget(self.start_error)
         start_form.addWidget(self.starts_note)
         start_form.addLayout(grid_row)
 
@@ -213,9 +221,30 @@ class RunForm(QWidget):
         if run is None:
             return
         point = (self.start_x.value(), self.start_y.value())
+        problem = self.start_problem(point)
+        self.show_start_error(
+            f"start ({point[0]:g}, {point[1]:g}) is {problem}: not applied" if problem else ""
+        )
+        if problem:
+            return
         starts = (point,) + tuple(run.starts[1:])
         index = self.run_index
         self.session.update_run(index, "Move start", merge_key=f"run{index}.start", starts=starts)
+
+    def start_problem(self, point: tuple[float, float]) -> str:
+        """Why a ball cannot start at `point` on the current surface ('' if it can)."""
+        if self.session.scene.surface.network is not None:
+            return ""  # a network's runs start from its initial weights, not from here
+        return start_problems(self.session.surface, [point])[0] or ""
+
+    def show_start_error(self, text: str) -> None:
+        """A reason under the start ('' hides it): why the last start typed was refused."""
+        self.start_error.setText(text)
+        self.start_error.setVisible(bool(text))
+
+    @property
+    def start_error_text(self) -> str:
+        return self.start_error.text() if self.start_error.isVisibleTo(self) else ""
 
     def _on_grid(self) -> None:
         run = self._run()
@@ -235,6 +264,7 @@ class RunForm(QWidget):
     def _on_selected(self, _index: int) -> None:
         for editor in self.editors.values():
             editor.show_error("")  # a refusal was about the run that was selected
+        self.show_start_error("")
         self.refresh()
 
     def refresh(self) -> None:
@@ -322,15 +352,18 @@ class RunForm(QWidget):
         for key, editor in self.editors.items():
             editor.set_value(run.hyper.get(key, editor.default))
         x, y = run.starts[0] if run.starts else (0.0, 0.0)
+        self.show_start_error("")  # the spin boxes show the run's start again
         for spin, value in ((self.start_x, x), (self.start_y, y)):
             if spin.value() != value:
                 with QSignalBlocker(spin):
                     spin.setValue(value)
         many = len(run.starts) > 1
-        self.starts_note.setVisible(many)
-        self.starts_note.setText(
-            f"{len(run.starts)} start points; x, y edit the first" if many else ""
-        )
+        note = f"{len(run.starts)} start points; x, y edit the first" if many else ""
+        if run.grid is not None and self.session.scene.surface.network is None:
+            surface = self.session.surface
+            note = grid_note(surface, grid_starts(surface.domain, *run.grid))
+        self.starts_note.setVisible(bool(note))
+        self.starts_note.setText(note)
         with QSignalBlocker(self.grid_check):
             self.grid_check.setChecked(run.grid is not None)
         for spin, value in zip((self.grid_nx, self.grid_ny), run.grid or (), strict=False):

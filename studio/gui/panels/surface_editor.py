@@ -13,6 +13,10 @@ start to the preset's first classic start and applies the preset's suggested
 hyperparameters, so the balls land on the new domain with settings that make sense there.
 Typing another formula leaves the preset: its parameters the formula no longer uses and
 its height mode go with it.
+
+While the current surface has points where f is undefined (log(x) + y² for x ≤ 0) a note
+under the gradient says so, with roughly which share of the domain; the views draw those
+points as holes (docs/algorithms.md#undefined-regions).
 """
 
 from __future__ import annotations
@@ -77,6 +81,16 @@ __all__ = [
     "parse_params",
     "retarget_run",
 ]
+
+
+def undefined_note(share: float) -> str:
+    """The Surface panel's note for a surface undefined on `share` of its domain."""
+    if share <= 0.0:
+        return ""
+    if share >= 1.0:
+        return "⚠ f is undefined on the whole domain: nothing to draw, nowhere to start"
+    about = "under 1%" if share < 0.01 else f"about {share:.0%}"
+    return f"⚠ f is undefined on part of the domain ({about}): shown as holes"
 
 
 def gradient_display(text: str) -> str:
@@ -253,6 +267,15 @@ class SurfaceEditor(QWidget):
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
 
+        self.undefined_note = QLabel(self)
+        self.undefined_note.setWordWrap(True)
+        self.undefined_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.undefined_note.setToolTip(
+            "Where f has no value (the log or square root of a negative number) the views "
+            "show a hole and no run can start; a run that walks into it is marked diverged"
+        )
+        self.undefined_note.hide()
+
         # A formula not compiled yet compiles off the GUI thread (see _edit_surface).
         self.compiler = CompileWorker(self)
         self.compiling_label = QLabel("compiling…", self)
@@ -275,6 +298,7 @@ class SurfaceEditor(QWidget):
         form.addRow("Domain", domain)
         form.addRow("Height", self.height_combo)
         form.addRow("Gradient", self.gradient_label)
+        form.addRow("", self.undefined_note)
         # A data-fit preset's rows and loss reduction (hidden for other surfaces).
         self.data_panel = DataPanel(session, self._edit_surface, self)
         form.addRow(self.data_panel)
@@ -563,3 +587,16 @@ class SurfaceEditor(QWidget):
         # The domain may come from the surface (spec.domain None): show it.
         if self._shown_spec is not None and self._shown_spec.domain is None:
             self._show_domain()
+        self._show_undefined(surface)
+
+    def _show_undefined(self, surface: Surface) -> None:
+        """The note 'f is undefined on part of the domain', while it is."""
+        measure = getattr(surface, "undefined_share", None)  # a network landscape has none
+        share = float(measure()) if measure is not None else 0.0
+        self.undefined_note.setText(undefined_note(share))
+        self.undefined_note.setVisible(share > 0.0)
+
+    @property
+    def undefined_text(self) -> str:
+        """The note as shown ('' while hidden)."""
+        return self.undefined_note.text() if self.undefined_note.isVisibleTo(self) else ""

@@ -8,6 +8,10 @@ Reading aids (docs/architecture.md#views): balls at one spot grow rings round ea
 a ball outside the domain is drawn at the edge it left by with an arrow pointing the way
 it went and its state ("diverged" / "outside"); the axes are named after the surface's
 coordinates and a colour bar gives the loss the colours stand for.
+
+Where f is undefined (log(x) for x ≤ 0) the map has no colour and no isolines: the plot's
+background shows through, crossed by thin hatching, and a start cannot be put there
+(docs/algorithms.md#undefined-regions).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QPainterPath, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
+from studio.engine.starts import start_problems
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.heightmap import (
@@ -50,6 +55,26 @@ ARROW_PX = 46  # the arrow symbol's box; the arrow ends just inside a ball's rin
 MAX_EDGE_LABELS = 8
 COINCIDENT = 0.006  # balls nearer than this share of the domain count as one spot
 COLORBAR_PX = 14
+HATCH_EVERY = 6  # grid cells between two hatch lines across a hole
+HATCH_ALPHA = 110
+
+
+def hatch_segments(xs: np.ndarray, ys: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """(M, 2, 2) diagonal hatch lines over the grid cells with an undefined corner.
+
+    Each such cell (i, j) with (i + j) a multiple of `HATCH_EVERY` gets its anti-diagonal;
+    those of one anti-diagonal join end to end, so the hole is crossed by straight lines
+    that follow it exactly, at the grid's resolution, in data coordinates (they scale with
+    zoom, unlike a brush pattern).
+    """
+    whole = defined[:-1, :-1] & defined[1:, :-1] & defined[1:, 1:] & defined[:-1, 1:]
+    diagonal = np.add.outer(np.arange(whole.shape[0]), np.arange(whole.shape[1]))
+    i, j = np.nonzero(~whole & (diagonal % HATCH_EVERY == 0))
+    if not i.size:
+        return np.zeros((0, 2, 2))
+    start = np.column_stack([xs[i], ys[j + 1]])
+    end = np.column_stack([xs[i + 1], ys[j]])
+    return np.stack([start, end], 1)
 
 
 def arrow_path(degrees: float) -> QPainterPath:
@@ -108,12 +133,13 @@ class ContourView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.isolines = pg.PlotDataItem(connect="pairs", antialias=True)
+        self.hatch = pg.PlotDataItem(connect="pairs", antialias=True)  # over holes of f
         self.minima = pg.ScatterPlotItem(symbol="star", size=17, pxMode=True)
         self.balls = pg.ScatterPlotItem(size=BALL_PX, pxMode=True)
         self.rings = pg.ScatterPlotItem(symbol="o", size=CONVERGED_PX, pxMode=True, brush=None)
         self.crosses = pg.ScatterPlotItem(symbol="x", size=15, pxMode=True)
         self.arrows = pg.ScatterPlotItem(size=ARROW_PX, pxMode=True)
-        for item in (self.image, self.isolines, self.minima):
+        for item in (self.hatch, self.image, self.isolines, self.minima):
             plot.addItem(item)
         self._trail_items: list[pg.PlotDataItem] = []
         for item in (self.rings, self.balls, self.crosses, self.arrows):
@@ -134,8 +160,9 @@ class ContourView(pg.PlotWidget):
         )
         self.colorbar.setImageItem(self.image, insert_in=plot)
         self.image.setZValue(-10)
+        self.hatch.setZValue(-11)  # seen only where the image is transparent: the holes
         # The backdrop never changes per frame: cache it so a frame repaints only the balls.
-        for item in (self.image, self.isolines.curve, self.minima):
+        for item in (self.image, self.isolines.curve, self.hatch.curve, self.minima):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.minima.setZValue(15)
 
@@ -166,6 +193,9 @@ class ContourView(pg.PlotWidget):
             axis.setPen(pg.mkPen(t.foreground))
             axis.setTextPen(pg.mkPen(t.foreground))
         self.isolines.setPen(pg.mkPen(t.grid, width=1))
+        hatch = pg.mkColor(t.foreground)
+        hatch.setAlpha(HATCH_ALPHA)
+        self.hatch.setPen(pg.mkPen(hatch, width=1))
         self.minima.setPen(pg.mkPen(t.outline, width=1.2))
         self.minima.setBrush(pg.mkBrush("#ffffff"))
         self.rings.setPen(pg.mkPen(t.converged, width=2))
@@ -244,14 +274,19 @@ class ContourView(pg.PlotWidget):
         self._hm_key = (surface, height)
         hm = self._heightmap = build_heightmap(surface, height)
         xmin, xmax, ymin, ymax = hm.domain
-        self.image.setImage(hm.h, levels=(0.0, hm.h_max))
+        # NaN in the holes: pyqtgraph draws those pixels transparent.
+        self.image.setImage(hm.h_masked(), levels=(0.0, hm.h_max))
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
-        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels())
-        flat = segs.reshape(-1, 2)
-        if len(flat):
-            self.isolines.setData(flat[:, 0], flat[:, 1])
-        else:
-            self.isolines.clear()
+        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels(), hm.defined)
+        for item, lines in (
+            (self.isolines, segs),
+            (self.hatch, hatch_segments(hm.xs, hm.ys, hm.mask)),
+        ):
+            flat = lines.reshape(-1, 2)
+            if len(flat):
+                item.setData(flat[:, 0], flat[:, 1])
+            else:
+                item.clear()
         self.colorbar.setLevels((0.0, hm.h_max))
         self.colorbar.axis.setTicks([loss_ticks(hm), []])
         self._name_axes()
@@ -489,10 +524,16 @@ class ContourView(pg.PlotWidget):
 
     def _on_marker_released(self, _marker: pg.TargetItem) -> None:
         self._drag_serial += 1  # the next drag is a new undo step
+        self._sync_markers()  # back on the run's start if the drag ended in a hole
 
     def _move_start(
         self, run_index: int, start_index: int, x: float, y: float, merge_key: str | None = None
     ) -> None:
+        if self.session.scene.surface.network is None:
+            problem = start_problems(self.session.surface, [(x, y)])[0]
+            if problem is not None:  # a hole of f: the run keeps its start
+                self.session.errorRaised.emit(f"start ({x:.4g}, {y:.4g}) is {problem}")
+                return
         run = self.session.scene.runs[run_index]
         starts = list(run.starts)
         starts[start_index] = (float(x), float(y))

@@ -4,14 +4,19 @@ One `HeightMap` is built per surface (never per frame). The 3D view and the cont
 both use its transform, so a ball's height and a map's shading agree with the mesh.
 
 - Heights are clipped at a high percentile: one spike (a pole, a steep wall) would
-  otherwise flatten every other feature into the floor. Non-finite samples take the clip.
+  otherwise flatten every other feature into the floor. +inf (overflow) takes the clip,
+  −inf (log 0) the floor.
+- Where f is NaN (log or square root of a negative number, or inf − inf after an overflow)
+  the surface has no value: `defined` is False there, the views draw a hole (no triangles
+  in 3D, no colour on the map, no isolines) and the colour scale and clip come from the
+  defined samples only (docs/algorithms.md#undefined-regions).
 - `log1p` compresses surfaces whose walls are orders of magnitude above their valleys
   (Rosenbrock): z = log(1 + f − fmin).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,15 +34,39 @@ class HeightMap:
     f_min: float
     f_clip: float
     domain: tuple[float, float, float, float]
+    # (nx, ny) False where f is NaN (a hole); None: defined everywhere. `h` there is 0.
+    defined: np.ndarray | None = field(default=None)
 
     @property
     def h_max(self) -> float:
         return float(self.h.max()) if self.h.size else 1.0
 
+    @property
+    def mask(self) -> np.ndarray:
+        """(nx, ny) bool: True where the surface has a value."""
+        if self.defined is None:
+            return np.ones(self.h.shape, dtype=bool)
+        return self.defined
+
+    @property
+    def undefined_fraction(self) -> float:
+        """The share of grid samples where f has no value (0.0 when it is defined everywhere)."""
+        if self.defined is None or not self.h.size:
+            return 0.0
+        return float(1.0 - np.count_nonzero(self.defined) / self.defined.size)
+
+    def h_masked(self) -> np.ndarray:
+        """`h` with NaN in the holes (what an image draws as transparent)."""
+        if self.defined is None:
+            return self.h
+        return np.where(self.defined, self.h, np.nan)
+
     def transform(self, f: np.ndarray) -> np.ndarray:
-        """Loss values → display heights (same clip and mode as the grid)."""
+        """Loss values → display heights (same clip and mode as the grid); −inf is the
+        floor, +inf and NaN the clip."""
         with np.errstate(invalid="ignore", over="ignore"):
-            g = np.where(np.isfinite(f), f, self.f_clip)
+            f = np.asarray(f, dtype=float)
+            g = np.where(np.isfinite(f), f, np.where(f == -np.inf, self.f_min, self.f_clip))
             g = np.clip(g, self.f_min, self.f_clip) - self.f_min
             return np.log1p(g) if self.mode == "log1p" else g
 
@@ -53,9 +82,11 @@ def height_mode(spec_height: str, surface_height: str) -> str:
 
 def build_heightmap(surface, spec_height: str = "auto", n: int = GRID_SIZE) -> HeightMap:
     xs, ys, z = surface.grid(n, n)
+    xmin, xmax, ymin, ymax = (float(v) for v in surface.domain)
     xs = np.asarray(xs, dtype=float)
     ys = np.asarray(ys, dtype=float)
     z = np.asarray(z, dtype=float)
+    defined = ~np.isnan(z)
     finite = z[np.isfinite(z)]
     if finite.size == 0:
         f_min, f_clip = 0.0, 1.0
@@ -71,29 +102,43 @@ def build_heightmap(surface, spec_height: str = "auto", n: int = GRID_SIZE) -> H
         height_mode(spec_height, surface.height),
         f_min,
         f_clip,
-        tuple(float(v) for v in surface.domain),
+        (xmin, xmax, ymin, ymax),
+        None if defined.all() else defined,
     )
-    object.__setattr__(hm, "h", hm.transform(z))
+    h = hm.transform(z)
+    if hm.defined is not None:
+        h[~defined] = 0.0  # never drawn; kept finite for the mesh's vertex buffer and h_max
+    object.__setattr__(hm, "h", h)
     return hm
 
 
 def isoline_segments(
-    xs: np.ndarray, ys: np.ndarray, h: np.ndarray, levels: np.ndarray
+    xs: np.ndarray,
+    ys: np.ndarray,
+    h: np.ndarray,
+    levels: np.ndarray,
+    defined: np.ndarray | None = None,
 ) -> np.ndarray:
     """Marching squares, vectorised: (M, 2, 2) line segments [[x0, y0], [x1, y1]].
 
     A cell with two crossings gives one segment; a saddle (four crossings) gives two,
-    paired by the sign of the cell's centre. Precomputed once per surface.
+    paired by the sign of the cell's centre. A cell with a corner where `defined` is False
+    (a hole) gives none. Precomputed once per surface.
     """
     out: list[np.ndarray] = []
     a, b = h[:-1, :-1], h[1:, :-1]  # (x_i, y_j), (x_i+1, y_j)
     c, d = h[1:, 1:], h[:-1, 1:]  # (x_i+1, y_j+1), (x_i, y_j+1)
+    whole = None
+    if defined is not None and not defined.all():
+        whole = defined[:-1, :-1] & defined[1:, :-1] & defined[1:, 1:] & defined[:-1, 1:]
     x0, x1 = xs[:-1, None], xs[1:, None]
     y0, y1 = ys[None, :-1], ys[None, 1:]
     for level in levels:
         # The four edges in order: bottom a→b, right b→c, top d→c, left a→d.
         ends = ((a, b), (b, c), (d, c), (a, d))
         crossing = [(p > level) != (q > level) for p, q in ends]
+        if whole is not None:
+            crossing = [cross & whole for cross in crossing]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = [np.clip((level - p) / (q - p), 0.0, 1.0) for p, q in ends]
         px = [

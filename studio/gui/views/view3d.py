@@ -14,6 +14,9 @@ faint thin line, a ball as a hollow ring. A ball in a well therefore shows as a 
 through the well's near side, never as a ball sitting on that slope. Balls at one spot
 grow rings round each other (`coincident_rings`); a ball outside the domain gets an
 arrow pointing the way it left and its state; optional axes name the coordinates.
+
+Where f is undefined (NaN: log(x) for x ≤ 0) the mesh has no triangles, the wireframe and
+floor isolines no lines: a hole one sees through (docs/algorithms.md#undefined-regions).
 """
 
 from __future__ import annotations
@@ -237,14 +240,80 @@ def rgba(color: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
     return (c.redF(), c.greenF(), c.blueF(), alpha * c.alphaF())
 
 
+_LIGHT = np.array([-0.45, 0.35, 0.82]) / np.linalg.norm([-0.45, 0.35, 0.82])
+FLAT_SHADE = float(_LIGHT[2])  # the light on level ground
+
+
 def hillshade(h: np.ndarray, dx: float, dy: float) -> np.ndarray:
     """Lambert light from the upper left, so slopes read in a flat-shaded colormap."""
-    gx, gy = np.gradient(h, dx, dy)
-    normal = np.stack([-gx, -gy, np.ones_like(h)], -1)
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    light = np.array([-0.45, 0.35, 0.82])
-    light /= np.linalg.norm(light)
-    return np.clip(normal @ light, 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        gx, gy = np.gradient(h, dx, dy)
+        normal = np.stack([-gx, -gy, np.ones_like(h)], -1)
+        normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+        return np.clip(normal @ _LIGHT, 0.0, 1.0)
+
+
+class _HoledSurface(gl.GLSurfacePlotItem):
+    """A surface plot without the triangles that touch a grid point where f is undefined.
+
+    pyqtgraph lays out two triangles per grid cell (`generateFaces`), only when the grid's
+    shape changes; `set_surface` makes it lay them out again for each new mask and keeps
+    the triangles whose three corners are all defined.
+    """
+
+    def __init__(self, **kw) -> None:
+        self._defined: np.ndarray | None = None
+        super().__init__(**kw)
+
+    def set_surface(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        colors: np.ndarray,
+        defined: np.ndarray | None,
+    ) -> None:
+        """`defined` (len(x), len(y)) bool, or None: defined everywhere."""
+        if defined is not None or self._defined is not None:
+            self._vertexes = None  # lay the faces out again, for this mask
+        self._defined = defined
+        self.setData(x=x, y=y, z=z, colors=colors)
+
+    def generateFaces(self) -> None:  # noqa: N802 - pyqtgraph's name
+        super().generateFaces()
+        if self._defined is not None:
+            # Vertex k of a face is grid point (k // ny, k % ny): the mask's row-major order.
+            ok = np.asarray(self._defined, dtype=bool).ravel()
+            self._faces = self._faces[ok[self._faces].all(axis=1)]
+
+    def face_count(self) -> int:
+        faces = self._meshdata.faces()
+        return 0 if faces is None else len(faces)
+
+
+def rim_heights(wz: np.ndarray, defined: np.ndarray | None) -> np.ndarray:
+    """The mesh heights for the axes along its rim: where an edge crosses a hole of f,
+    the edge's height is carried across it (interpolated between the defined points on
+    either side, held beyond the last one), so an axis spans the hole level instead of
+    dropping to the placeholder height there. An edge wholly in a hole runs straight
+    between its corners once the edges beside it are filled; a rim with no value at all
+    lies on the floor."""
+    out = wz.astype(float)
+    if defined is None:
+        return out
+    known = defined.copy()
+    for _ in range(2):
+        for index in (np.s_[:, 0], np.s_[:, -1], np.s_[0, :], np.s_[-1, :]):
+            ok = known[index].copy()
+            if ok.all() or not ok.any():
+                continue
+            edge = out[index]  # a view: filling it fills `out`
+            at = np.arange(edge.size)
+            edge[~ok] = np.interp(at[~ok], at[ok], edge[ok])
+            known[index] = True
+    for index in (np.s_[:, 0], np.s_[:, -1], np.s_[0, :], np.s_[-1, :]):
+        out[index][~known[index]] = 0.0
+    return out
 
 
 @dataclass(frozen=True)
@@ -297,7 +366,7 @@ class _Scene3D:
 
         cmap = pg.colormap.get("viridis")
         self._cmap = cmap
-        self.surface_item = gl.GLSurfacePlotItem(smooth=False, computeNormals=False)
+        self.surface_item = _HoledSurface(smooth=False, computeNormals=False)
         self.surface_item.setGLOptions(_OPAQUE)
         self.wireframe_item = gl.GLLinePlotItem(mode="lines", width=WIREFRAME_PX, antialias=True)
         self.wireframe_item.setGLOptions(_VISIBLE)
@@ -548,22 +617,30 @@ class _Scene3D:
         wz = (hm.h * self._z_scale).astype(np.float32)
         # The axes run along the mesh's rim (its four edge profiles): ticks sit on the
         # surface's edge, so they add no height to the framing and never float below it.
-        self._rim = (wx.astype(float), wy.astype(float), wz.astype(float))
+        self._rim = (wx.astype(float), wy.astype(float), rim_heights(wz, hm.defined))
         unit = hm.h / max(hm.h_max, 1e-12)
         colours = self._cmap.map(unit.ravel(), mode="float").reshape(unit.shape + (4,))
-        shade = hillshade(wz, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
+        # At a hole's rim the slope runs into no value: shade those points as flat ground
+        # rather than as a cliff down to the hole's placeholder height.
+        relief = wz if hm.defined is None else np.where(hm.defined, wz, np.nan)
+        shade = hillshade(relief, float(wx[1] - wx[0]), float(wy[1] - wy[0]))
+        shade = np.where(np.isnan(shade), FLAT_SHADE, shade)
         colours[..., :3] *= (0.62 + 0.38 * shade)[..., None]
-        self.surface_item.setData(
-            x=wx, y=wy, z=wz, colors=colours.reshape(-1, 4).astype(np.float32)
+        self.surface_item.set_surface(
+            wx, wy, wz, colours.reshape(-1, 4).astype(np.float32), hm.defined
         )
 
-        # Wireframe: every few grid lines, drawn as segments just above the mesh.
+        # Wireframe: every few grid lines, drawn as segments just above the mesh; none
+        # with an end in a hole of f.
         k = WIREFRAME_EVERY
         gx, gy = np.meshgrid(wx, wy, indexing="ij")
         pts = np.stack([gx, gy, wz + 0.01], -1)
-        along_y = np.stack([pts[::k, :-1], pts[::k, 1:]], 2).reshape(-1, 3)
-        along_x = np.stack([pts[:-1, ::k], pts[1:, ::k]], 2).reshape(-1, 3)
-        self.wireframe_item.setData(pos=np.concatenate([along_y, along_x]))
+        ok = hm.mask
+        along_y = np.stack([pts[::k, :-1], pts[::k, 1:]], 2)[ok[::k, :-1] & ok[::k, 1:]]
+        along_x = np.stack([pts[:-1, ::k], pts[1:, ::k]], 2)[ok[:-1, ::k] & ok[1:, ::k]]
+        self.wireframe_item.setData(
+            pos=np.concatenate([along_y.reshape(-1, 3), along_x.reshape(-1, 3)])
+        )
 
         # Floor isolines in the colormap's colours, like a map under the landscape.
         levels = hm.levels()
@@ -571,7 +648,7 @@ class _Scene3D:
         for level in levels:
             # From the heights themselves: float32 `wz` over a tiny scale (a surface with a
             # range near 1e300) divides by zero.
-            s = isoline_segments(wx, wy, hm.h, np.array([level]))
+            s = isoline_segments(wx, wy, hm.h, np.array([level]), hm.defined)
             segs.append(s)
             seg_levels.append(np.full(len(s), level))
         floor = np.concatenate(segs) if segs else np.zeros((0, 2, 2))
