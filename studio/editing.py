@@ -28,6 +28,10 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
+from studio.engine.objective import Objective
+from studio.engine.starts import start_problems
 from studio.errors import StudioError
 from studio.scene import PALETTE, HyperValue, RunSpec, Scene, SurfaceSpec
 from studio.surface import PRESETS, ExpressionError, Preset, parse_expression
@@ -209,6 +213,24 @@ def domain_centre(domain: Domain) -> Point:
     return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
 
 
+def defined_start(domain: Domain, objective: Objective | None, n: int = 21) -> Point:
+    """The domain's centre, or, where f is undefined there (a hole, see
+    docs/algorithms.md#undefined-regions), the point of an n×n grid nearest the centre where a
+    ball can start; the centre when the grid has no such point (the engine then refuses it)."""
+    centre = domain_centre(domain)
+    if objective is None:
+        return centre
+    xmin, xmax, ymin, ymax = domain
+    gx, gy = np.meshgrid(np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n))
+    points = np.concatenate([[centre], np.column_stack([gx.ravel(), gy.ravel()])])
+    order = np.argsort(np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1]), kind="stable")
+    problems = start_problems(objective, points[order])
+    for index, problem in zip(order, problems, strict=True):
+        if problem is None:
+            return float(points[index, 0]), float(points[index, 1])
+    return centre
+
+
 def new_run(
     scene: Scene,
     optimizer: str,
@@ -218,19 +240,21 @@ def new_run(
     grid: tuple[int, int] | None = None,
     near: Point | None = None,
     domain: Domain | None = None,
+    objective: Objective | None = None,
 ) -> RunSpec:
     """A run of `optimizer` that fits `scene`'s surface, to append to `scene.runs`.
 
     Hyperparameters: the preset's suggestions overlaid with `hyper`. Starts: `starts` (or
     `grid`) when given, else the preset's first classic start, else `near` (the window
-    passes the selected run's start), else the centre of `domain`. NoStartError when none
+    passes the selected run's start), else the centre of `domain` (or, when `objective` is
+    given and f is undefined there, the nearest point where it is defined). NoStartError when none
     of these gives a start (the command line then asks for `--start`).
     """
     merged = {**suggested_hyper(scene.surface, optimizer), **dict(hyper or {})}
     if starts is None and grid is None:
         start = classic_start(scene.surface) or near
         if start is None and domain is not None:
-            start = domain_centre(domain)
+            start = defined_start(domain, objective)
         if start is None:
             raise NoStartError("this surface has no classic start: give one")
         starts = (start,)

@@ -135,3 +135,14 @@ def test_leaving_a_preset_drops_what_the_new_formula_does_not_use() -> None:
     )
     kept = custom_surface(declared, "k*x^2 + y^2", domain)
     assert dict(kept.params) == {"k": 2.0, "m": 1.0} and kept.height == "linear"
+
+
+def test_a_new_run_without_a_start_avoids_a_hole_of_f() -> None:
+    from studio.editing import defined_start
+    from studio.surface import make_surface
+
+    ring = make_surface("log(x^2 + y^2 - 4)")  # undefined within radius 2 of the centre
+    x, y = defined_start(ring.domain, ring)
+    assert x * x + y * y > 4
+    assert defined_start(ring.domain, None) == (0.0, 0.0)
+    assert defined_start((-5.0, 5.0, -5.0, 5.0), make_surface("x^2 + y^2")) == (0.0, 0.0)

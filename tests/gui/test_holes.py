@@ -242,3 +242,13 @@ def test_views_survive_f_undefined_everywhere_and_overflow_nan(qtbot) -> None:
     assert session.trajectory is not None and session.trajectory.n_balls == 1
     assert "f is undefined on part of the domain" in editor.undefined_text
     qtbot.wait(20)
+
+
+def test_a_run_added_to_an_empty_scene_starts_where_f_is_defined(qtbot) -> None:
+    empty = Scene(surface=SurfaceSpec(preset=None, expression=LOG), runs=(), steps=30)
+    session = Session(empty, threaded=False)
+    panel = shown(qtbot, OptimizerPanel(session), (420, 900))
+    assert panel.add_run("adam")
+    ((x, y),) = session.scene.runs[0].starts
+    assert x > 0 and abs(y) < 1  # the defined point nearest the centre (0, 0), which is not
+    assert session.trajectory is not None and session.trajectory.n_balls == 1

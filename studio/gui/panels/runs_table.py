@@ -187,7 +187,10 @@ class RunsTable(QWidget):
         near the selected run when the surface has no classic start."""
         current = self._run()
         near = current.starts[0] if current is not None and current.starts else None
-        return new_run(self.session.scene, optimizer, near=near, domain=self.session.surface.domain)
+        surface = self.session.surface
+        return new_run(
+            self.session.scene, optimizer, near=near, domain=surface.domain, objective=surface
+        )
 
     def _edit_runs(self, runs: tuple[RunSpec, ...], text: str, select: int) -> bool:
         if len(runs) > MAX_RUNS:
