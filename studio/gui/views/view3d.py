@@ -36,7 +36,11 @@ from PyQt6.QtGui import (
     QPen,
     QPolygonF,
 )
-from PyQt6.QtOpenGL import QOpenGLWindow
+from PyQt6.QtOpenGL import (
+    QOpenGLFramebufferObject,
+    QOpenGLFramebufferObjectFormat,
+    QOpenGLWindow,
+)
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 from pyqtgraph.opengl.items.GLScatterPlotItem import DirtyFlag
@@ -290,6 +294,7 @@ class _Scene3D:
         self._trails: list[_Trail] = []
         self._trail_items: list[tuple[gl.GLLinePlotItem, gl.GLLinePlotItem]] = []
 
+        self._static_rev = 0  # bumped when the surface, wireframe or floor change (_StaticLayer)
         self._annotations = _Annotations()
         self._ball_colours = np.zeros((0, 4), np.float32)
         self._ball_key: object = None  # the rings and scale the balls are styled for
@@ -341,6 +346,7 @@ class _Scene3D:
         t = self._theme
         self.setBackgroundColor(t.background)
         self.wireframe_item.setData(color=rgba(t.outline if dark else "#000000", 0.35))
+        self._static_rev += 1
         self._ball_key = None  # the x-ray hollows take the background's colour
         self._status = None  # re-colour rims and legend
         self._refresh_overlays()
@@ -356,6 +362,7 @@ class _Scene3D:
         self._ball_key = None  # sizes are set per frame (rings), at this scale
         self.wireframe_item.setData(width=WIREFRAME_PX * scale)
         self.floor_item.setData(width=FLOOR_PX * scale)
+        self._static_rev += 1
         self._set_trails(self._trails)
 
     def set_trail_length(self, n: int | None) -> None:
@@ -444,12 +451,14 @@ class _Scene3D:
 
     def set_wireframe(self, on: bool) -> None:
         self.wireframe_item.setVisible(bool(on))
+        self._static_rev += 1
 
     def wireframe(self) -> bool:
         return self.wireframe_item.visible()
 
     def set_floor_contours(self, on: bool) -> None:
         self.floor_item.setVisible(bool(on))
+        self._static_rev += 1
 
     def floor_contours(self) -> bool:
         return self.floor_item.visible()
@@ -534,7 +543,15 @@ class _Scene3D:
         if self.session.trajectory is not None:
             self._on_trajectory(self.session.trajectory)
 
+    def _dynamic_items(self) -> list:
+        """The items that change with the frame: trails, balls and the overlay (the rest,
+        the surface's, change only through `_rebuild_surface` and the setters that bump
+        `_static_rev`)."""
+        trails = [item for pair in self._trail_items for item in pair]
+        return [*trails, *self._ball_items, self.overlay_item]
+
     def _rebuild_surface(self) -> None:
+        self._static_rev += 1
         surface = self.session.surface
         self._hm_key = (surface, self.session.scene.surface.height)
         hm = build_heightmap(surface, self.session.scene.surface.height)
@@ -903,13 +920,121 @@ def _centred_text(painter: QPainter, at: np.ndarray, text: str) -> None:
     painter.drawText(QRectF(at[0] - 150, at[1] - 40, 300, 80), Qt.AlignmentFlag.AlignCenter, text)
 
 
+class _StaticLayer:
+    """The items that do not change from frame to frame (the surface, its wireframe and
+    floor isolines: everything drawn before the first trail) kept as a picture with its
+    depth buffer, so a frame of a clip copies them instead of drawing 44,000 triangles
+    again. `key` names what the picture shows: camera, size, background and
+    `_Scene3D._static_rev` (bumped by whatever changes those items)."""
+
+    def __init__(self) -> None:
+        self.fbo: QOpenGLFramebufferObject | None = None
+        self.key: tuple | None = None  # what `fbo` holds
+        self.last: tuple | None = None  # what the previous paint showed
+
+    def release(self) -> None:
+        self.fbo = None
+        self.key = self.last = None
+
+
 class View3D(_Scene3D, gl.GLViewWidget):
-    """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests."""
+    """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests.
+
+    In software GL the surface mesh is most of a frame's cost, and an export's camera
+    stands still (unless it orbits): the static items are drawn once into a framebuffer of
+    their own and each frame starts from a copy of its colour and depth (`glBlitFramebuffer`),
+    then draws trails, balls and the overlay over it. Frames match drawing everything but
+    for a rare pixel where a ball's depth ties the surface's (llvmpipe's depth copy may
+    round the last bit). A camera that moves on two paints running (an
+    orbit, a drag) draws directly: a picture it would use once is not worth keeping.
+    """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         gl.GLViewWidget.__init__(self, parent)
         self.setMinimumSize(200, 150)
+        self.static_layer = True  # False: draw every item every frame (tests compare)
+        self._layer = _StaticLayer()
         self._init_scene(session)
+
+    def paint(self, *, region, viewport, useItemNames: bool = False) -> None:
+        # Multisampled framebuffers are left out: a copy between them kept fewer of the
+        # surface's edge samples than drawing it.
+        # (The widget's format() reports the context's, not its framebuffer's, samples.)
+        keep = self.static_layer and not useItemNames and int(GL.glGetIntegerv(GL.GL_SAMPLES)) <= 1
+        split = self._static_split() if keep else None
+        if split is None or tuple(region) != tuple(viewport):
+            super().paint(region=region, viewport=viewport, useItemNames=useItemNames)
+            return
+        static, dynamic = split
+        self.setProjection(region, viewport)
+        self.setModelview()
+        x0, y0, w, h = (int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
+        key = (
+            tuple(self.currentProjection().data()),
+            tuple(self.currentModelView().data()),
+            (x0, y0, w, h),
+            tuple(self.opts["bgcolor"]),
+            self._static_rev,
+            tuple(id(i) for i in static),
+            tuple(i.visible() for i in static),
+        )
+        layer = self._layer
+        moving, layer.last = key != layer.last, key
+        if key != layer.key and moving:
+            super().paint(region=region, viewport=viewport, useItemNames=False)
+            return
+        target = self.defaultFramebufferObject()
+        if key != layer.key:
+            fbo = layer.fbo
+            if fbo is None or (fbo.width(), fbo.height()) != (w, h):
+                # The widget's own framebuffer's attachments (QOpenGLWidget: RGBA8 colour,
+                # packed depth and stencil): a blit copies only between equal formats.
+                fmt = QOpenGLFramebufferObjectFormat()
+                fmt.setAttachment(QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+                fbo = layer.fbo = QOpenGLFramebufferObject(w, h, fmt)
+            fbo.bind()
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_items(static)
+            layer.key = key
+        assert layer.fbo is not None
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, layer.fbo.handle())
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        GL.glBlitFramebuffer(
+            x0,
+            y0,
+            x0 + w,
+            y0 + h,
+            x0,
+            y0,
+            x0 + w,
+            y0 + h,
+            GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT,
+            GL.GL_NEAREST,
+        )
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+        self._draw_items(dynamic)
+
+    def _static_split(self) -> tuple[list, list] | None:
+        """The top-level items in drawing order, split into the static ones and the rest;
+        None when the static ones are not all drawn first (then nothing is kept)."""
+        items = sorted(
+            (i for i in self.items if i.parentItem() is None), key=lambda a: a.depthValue()
+        )
+        moving = {id(i) for i in self._dynamic_items()}
+        static = [i for i in items if id(i) not in moving]
+        if items[: len(static)] != static:
+            return None
+        return static, items[len(static) :]
+
+    def _draw_items(self, items: list) -> None:
+        """`drawItemTree` for some of the top-level items."""
+        for item in items:
+            self._modelViewStack.append(self.currentModelView() * item.transform())
+            try:
+                self.drawItemTree(item)
+            finally:
+                self._modelViewStack.pop()
 
 
 class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
