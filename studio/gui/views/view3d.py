@@ -25,7 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import (
     QColor,
     QFont,
@@ -39,6 +39,7 @@ from PyQt6.QtGui import (
 from PyQt6.QtOpenGL import (
     QOpenGLFramebufferObject,
     QOpenGLFramebufferObjectFormat,
+    QOpenGLPaintDevice,
     QOpenGLWindow,
 )
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -211,6 +212,14 @@ class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
 
     def paint(self) -> None:
         scene = self._scene
+        axes = scene._annotations.axes and not scene._axes_in_layer
+        if axes or scene._annotations.marks:  # a QPainter on GL costs even drawing nothing
+            self.paint_on(self.view(), axes, bool(scene._annotations.marks))
+
+    def paint_on(self, device, axes: bool, marks: bool) -> None:
+        """Paint the axes and/or the marks on `device`: the view itself, or (axes only)
+        a QOpenGLPaintDevice on the framebuffer `View3D` keeps the surface in."""
+        scene = self._scene
         view = self.view()
         if view is None or scene._heightmap is None:
             return
@@ -219,16 +228,17 @@ class _Overlay(gl.GLGraphicsItem.GLGraphicsItem):
         ratio = getattr(view, "devicePixelRatioF", None) or view.devicePixelRatio
         dpr = float(ratio()) or 1.0
         scene._overlay_px = (float(view.width()) * dpr, float(view.height()) * dpr)
-        painter = QPainter(view)
+        painter = QPainter(device)
         try:
-            painter.scale(1 / dpr, 1 / dpr)
+            if device is view:
+                painter.scale(1 / dpr, 1 / dpr)
             painter.setRenderHints(
                 QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
             )
             to_px = self._projector(dpr)
-            if scene._annotations.axes:
+            if axes:
                 scene._paint_axes(painter, to_px)
-            if scene._annotations.marks:
+            if marks:
                 scene._paint_marks(painter, to_px)
         finally:
             painter.end()
@@ -296,6 +306,7 @@ class _Scene3D:
 
         self._static_rev = 0  # bumped when the surface, wireframe or floor change (_StaticLayer)
         self._annotations = _Annotations()
+        self._axes_in_layer = False  # this paint's axes are in View3D's static layer
         self._ball_colours = np.zeros((0, 4), np.float32)
         self._ball_key: object = None  # the rings and scale the balls are styled for
         self._auto: tuple[tuple[object, object], tuple[float, float]] | None = None
@@ -922,10 +933,11 @@ def _centred_text(painter: QPainter, at: np.ndarray, text: str) -> None:
 
 class _StaticLayer:
     """The items that do not change from frame to frame (the surface, its wireframe and
-    floor isolines: everything drawn before the first trail) kept as a picture with its
-    depth buffer, so a frame of a clip copies them instead of drawing 44,000 triangles
-    again. `key` names what the picture shows: camera, size, background and
-    `_Scene3D._static_rev` (bumped by whatever changes those items)."""
+    floor isolines: everything drawn before the first trail; and the axes) kept as a
+    picture with its depth buffer, so a frame of a clip copies them instead of drawing
+    44,000 triangles and some twenty labels again. `key` names what the picture shows:
+    camera, size, background, axes on or off and `_Scene3D._static_rev` (bumped by
+    whatever changes those items)."""
 
     def __init__(self) -> None:
         self.fbo: QOpenGLFramebufferObject | None = None
@@ -963,6 +975,7 @@ class View3D(_Scene3D, gl.GLViewWidget):
         keep = self.static_layer and not useItemNames and int(GL.glGetIntegerv(GL.GL_SAMPLES)) <= 1
         split = self._static_split() if keep else None
         if split is None or tuple(region) != tuple(viewport):
+            self._axes_in_layer = False
             super().paint(region=region, viewport=viewport, useItemNames=useItemNames)
             return
         static, dynamic = split
@@ -977,10 +990,12 @@ class View3D(_Scene3D, gl.GLViewWidget):
             self._static_rev,
             tuple(id(i) for i in static),
             tuple(i.visible() for i in static),
+            self._annotations.axes,
         )
         layer = self._layer
         moving, layer.last = key != layer.last, key
         if key != layer.key and moving:
+            self._axes_in_layer = False
             super().paint(region=region, viewport=viewport, useItemNames=False)
             return
         target = self.defaultFramebufferObject()
@@ -996,7 +1011,13 @@ class View3D(_Scene3D, gl.GLViewWidget):
             GL.glClearColor(*self.opts["bgcolor"])
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
             self._draw_items(static)
+            if self._annotations.axes:
+                # Under the trails and balls (the overlay would draw them over): ticks and
+                # names are laid out once per camera, not some twenty texts a frame.
+                self.overlay_item.paint_on(QOpenGLPaintDevice(QSize(w, h)), True, False)
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo.handle())
             layer.key = key
+        self._axes_in_layer = True
         assert layer.fbo is not None
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, layer.fbo.handle())
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
