@@ -955,10 +955,10 @@ class View3D(_Scene3D, gl.GLViewWidget):
     In software GL the surface mesh is most of a frame's cost, and an export's camera
     stands still (unless it orbits): the static items are drawn once into a framebuffer of
     their own and each frame starts from a copy of its colour and depth (`glBlitFramebuffer`),
-    then draws trails, balls and the overlay over it. Frames match drawing everything but
-    for a rare pixel where a ball's depth ties the surface's (llvmpipe's depth copy may
-    round the last bit). A camera that moves on two paints running (an
-    orbit, a drag) draws directly: a picture it would use once is not worth keeping.
+    then draws trails, balls and the overlay over it. Frames are pixel-identical to drawing
+    everything, but that the axes lie under trails and balls instead of over them. A camera
+    that moves on two paints running (an orbit, a drag) draws directly: a picture it would
+    use once is not worth keeping.
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -1030,7 +1030,9 @@ class View3D(_Scene3D, gl.GLViewWidget):
             y0,
             x0 + w,
             y0 + h,
-            GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT,
+            # Depth with stencil: llvmpipe then copies the packed depth-stencil words as
+            # they are; depth alone (keeping the stencil) goes through a shader, 10× slower.
+            GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT | GL.GL_STENCIL_BUFFER_BIT,
             GL.GL_NEAREST,
         )
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
