@@ -44,6 +44,7 @@ from PyQt6.QtOpenGL import (
 )
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+from pyqtgraph.opengl.items.GLLinePlotItem import DirtyFlag as LineDirty
 from pyqtgraph.opengl.items.GLScatterPlotItem import DirtyFlag
 
 from studio.gui.session import Session
@@ -136,7 +137,36 @@ class _Restores:
 
 
 class _TrailLine(_Restores, gl.GLLinePlotItem):
-    """A trail, or its x-ray ghost (with `_HIDDEN` options)."""
+    """A trail, or its x-ray ghost (with `_HIDDEN` options). A `batched` one holds its
+    run's segments and colour but is drawn by a `_TrailBatch`."""
+
+    batched = False
+
+    def paint(self) -> None:
+        if not self.batched:
+            super().paint()
+
+
+class _TrailBatch(_Restores, gl.GLLinePlotItem):
+    """The trails of all runs with a few balls (or their x-ray ghosts) as one line item:
+    one draw call with a colour per vertex instead of one item per run, each with its own
+    shader set-up, upload and GL state (in software GL a dozen line items cost more than
+    their pixels). Runs keep their order, so a later run's trail still crosses over an
+    earlier one's."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.members: list[_TrailLine] = []
+
+    def paint(self) -> None:
+        parts = [m for m in self.members if m.visible() and m.pos is not None and len(m.pos)]
+        if not parts:
+            return
+        self.pos = np.concatenate([m.pos for m in parts])
+        colours = np.array([m.color for m in parts], np.float32)
+        self.color = np.repeat(colours, [len(m.pos) for m in parts], axis=0)
+        self.dirty_bits |= LineDirty.POSITION | LineDirty.COLOR
+        super().paint()
 
 
 class _BallSprites(_Restores, gl.GLScatterPlotItem):
@@ -329,11 +359,16 @@ class _Scene3D:
         # sharing a spot nest instead of the hollows covering the smaller rings.
         self.xray_item = _BallSprites(size=RIM_PX, pxMode=True, glOptions=_HIDDEN)
         self._ball_items = (self.rim_item, self.ball_item, self.xray_item)
+        self._batches = (
+            _TrailBatch(mode="lines", width=3.0, antialias=True, glOptions=_VISIBLE),
+            _TrailBatch(mode="lines", width=1.6, antialias=True, glOptions=_HIDDEN),
+        )
         self.overlay_item = _Overlay(self)
         for item in (self.floor_item, self.surface_item, self.wireframe_item):
             self.addItem(item)
-        # Trails are added in between (per run) and the balls stay last: see _set_trails.
-        for item in self._ball_items:
+        # Trails are added in between (per run), then their batches; the balls stay last:
+        # see _set_trails.
+        for item in (*self._batches, *self._ball_items):
             self.addItem(item)
         self.addItem(self.overlay_item)
 
@@ -559,7 +594,7 @@ class _Scene3D:
         the surface's, change only through `_rebuild_surface` and the setters that bump
         `_static_rev`)."""
         trails = [item for pair in self._trail_items for item in pair]
-        return [*trails, *self._ball_items, self.overlay_item]
+        return [*trails, *self._batches, *self._ball_items, self.overlay_item]
 
     def _rebuild_surface(self) -> None:
         self._static_rev += 1
@@ -687,17 +722,26 @@ class _Scene3D:
         while len(self._trail_items) < len(trails):
             solid = _TrailLine(mode="lines", width=3.0, antialias=True, glOptions=_VISIBLE)
             ghost = _TrailLine(mode="lines", width=1.5, antialias=True, glOptions=_HIDDEN)
-            # Insert before the balls so balls are painted over their own trails.
-            for item in self._ball_items:
+            # Insert before the batches and balls so balls are painted over their trails.
+            for item in (*self._batches, *self._ball_items):
                 self.removeItem(item)
             self.addItem(solid)
             self.addItem(ghost)
-            for item in self._ball_items:
+            for item in (*self._batches, *self._ball_items):
                 self.addItem(item)
             self._trail_items.append((solid, ghost))
         self._trails = trails
         scale = self._marker_scale
+        solid_batch, ghost_batch = self._batches
+        solid_batch.setData(width=3.0 * scale)
+        ghost_batch.setData(width=1.6 * scale)
+        solid_batch.members, ghost_batch.members = [], []
         for k, (solid, ghost) in enumerate(self._trail_items):
+            batched = k < len(trails) and trails[k].track.n <= SHORT_TRAIL_BALLS
+            solid.batched = ghost.batched = batched
+            if batched:
+                solid_batch.members.append(solid)
+                ghost_batch.members.append(ghost)
             if k < len(trails):
                 rt = trails[k].track
                 if rt.n <= SHORT_TRAIL_BALLS:
