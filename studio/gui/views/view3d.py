@@ -959,6 +959,7 @@ class _Scene3D:
         pos = a + (b - a) * np.float32(frac)
         self.ball_item.setData(pos=pos)
         self.rim_item.setData(pos=pos)
+        self.xray_item.setData(pos=np.repeat(pos, 2, axis=0))  # the hidden rings glide too
         for items, trail in zip(self._trail_items, self._trails, strict=False):
             n = trail.track.n
             cols = trail.track.ball_index
