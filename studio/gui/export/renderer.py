@@ -227,7 +227,10 @@ class OffscreenRenderer:
                 self.legend_rect = self._place_legend_2d(self.panels[0])
             else:
                 self.legend_rect = overlays.place_legend_3d(
-                    main, self.title_rect, lambda box: self._fit_camera(box, apply=False)
+                    main,
+                    self.title_rect,
+                    lambda box: self._fit_camera(box, apply=False),
+                    self.step_rect,
                 )
         if self._view3d is not None:
             self._fit_camera(self.legend_rect)
