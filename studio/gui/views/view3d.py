@@ -884,15 +884,58 @@ class _Scene3D:
             tip, ok1 = to_px(self._axis_points(axis, ticks, 0.22))
             at, ok2 = to_px(self._axis_points(axis, ticks, 0.55))
             painter.setFont(tick_font)
+            tick_metrics = QFontMetricsF(tick_font)
+            taken: list[QRectF] = []  # the tick labels' boxes: the name keeps off them
             for i, v in enumerate(ticks):
                 if not (ok0[i] and ok1[i] and ok2[i]):
                     continue
                 painter.drawLine(QPointF(*base[i]), QPointF(*tip[i]))
-                _centred_text(painter, at[i], tick_text(float(v), step))
-            label, okn = to_px(self._axis_points(axis, np.array([(lo + hi) / 2]), 1.0))
-            if okn[0]:
+                text = tick_text(float(v), step)
+                _centred_text(painter, at[i], text)
+                taken.append(_text_box(tick_metrics, at[i], text, 2 * scale))
+            where = self._name_place(axis, lo, hi, ticks, names[axis], name_font, taken, to_px)
+            if where is not None:
                 painter.setFont(name_font)
-                _centred_text(painter, label[0], names[axis])
+                _centred_text(painter, where, names[axis])
+
+    def _name_place(
+        self,
+        axis: int,
+        lo: float,
+        hi: float,
+        ticks: np.ndarray,
+        name: str,
+        font: QFont,
+        taken: list[QRectF],
+        to_px,
+    ) -> np.ndarray | None:
+        """Where an axis name goes (its centre in pixels): beyond the tick labels, at the
+        middle of the axis or else of the gap between two ticks nearest it, clear of every
+        tick label (a long name such as "PC2 11%" at the middle covered the tick there);
+        failing that, pushed further out until clear. None when the axis is behind."""
+        metrics = QFontMetricsF(font)
+        pad = 2 * self._marker_scale
+        edges = np.concatenate([[lo], ticks[(ticks > lo) & (ticks < hi)], [hi]])
+        middles = (edges[:-1] + edges[1:]) / 2
+        centre = (lo + hi) / 2
+        values = np.concatenate([[centre], middles[np.argsort(np.abs(middles - centre))]])
+        spots, ok = to_px(self._axis_points(axis, values, 1.0))
+        if not ok[0]:
+            return None
+        for spot, fine in zip(spots, ok, strict=True):
+            box = _text_box(metrics, spot, name, pad)
+            if fine and not any(box.intersects(t) for t in taken):
+                return spot
+        # No gap is clear: out from the axis's middle, away from the rim, step by step.
+        rim, _ = to_px(self._axis_points(axis, np.array([centre]), 0.0))
+        out = spots[0] - rim[0]
+        out = out / max(float(np.hypot(*out)), 1e-9)
+        spot = spots[0]
+        for _ in range(40):
+            if not any(_text_box(metrics, spot, name, pad).intersects(t) for t in taken):
+                break
+            spot = spot + out * 2 * self._marker_scale
+        return spot
 
     def _paint_marks(self, painter: QPainter, to_px) -> None:
         """For each ball outside the domain: an arrow from the ball pointing the way it
@@ -970,6 +1013,12 @@ class _Scene3D:
             for item in items[: 1 if n > SHORT_TRAIL_BALLS else 2]:
                 item.setData(pos=vertices)
                 item.setVisible(True)
+
+
+def _text_box(metrics: QFontMetricsF, at: np.ndarray, text: str, pad: float) -> QRectF:
+    """The box `text` takes when drawn centred at `at` (`_centred_text`), grown by `pad`."""
+    w, h = metrics.horizontalAdvance(text), metrics.height()
+    return QRectF(at[0] - w / 2 - pad, at[1] - h / 2 - pad, w + 2 * pad, h + 2 * pad)
 
 
 def _centred_text(painter: QPainter, at: np.ndarray, text: str) -> None:
