@@ -1050,9 +1050,9 @@ class View3D(_Scene3D, gl.GLViewWidget):
     stands still (unless it orbits): the static items are drawn once into a framebuffer of
     their own and each frame starts from a copy of its colour and depth (`glBlitFramebuffer`),
     then draws trails, balls and the overlay over it. Frames are pixel-identical to drawing
-    everything, but that the axes lie under trails and balls instead of over them. A camera
-    that moves on two paints running (an orbit, a drag) draws directly: a picture it would
-    use once is not worth keeping.
+    everything (the axes lie under trails and balls either way; the window's `_Overlay`
+    draws them over). A camera that moves on two paints running (an orbit, a drag) draws
+    directly: a picture it would use once is not worth keeping.
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -1063,18 +1063,17 @@ class View3D(_Scene3D, gl.GLViewWidget):
         self._init_scene(session)
 
     def paint(self, *, region, viewport, useItemNames: bool = False) -> None:
-        # Multisampled framebuffers are left out: a copy between them kept fewer of the
-        # surface's edge samples than drawing it.
-        # (The widget's format() reports the context's, not its framebuffer's, samples.)
-        keep = self.static_layer and not useItemNames and int(GL.glGetIntegerv(GL.GL_SAMPLES)) <= 1
-        split = self._static_split() if keep else None
-        if split is None or tuple(region) != tuple(viewport):
+        split = None if useItemNames or tuple(region) != tuple(viewport) else self._static_split()
+        if split is None:
             self._axes_in_layer = False
             super().paint(region=region, viewport=viewport, useItemNames=useItemNames)
             return
         static, dynamic = split
         self.setProjection(region, viewport)
         self.setModelview()
+        # Both ways below draw the axes with the surface, under trails and balls, so a
+        # frame looks the same whether its surface was kept or drawn.
+        self._axes_in_layer = True
         x0, y0, w, h = (int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
         key = (
             tuple(self.currentProjection().data()),
@@ -1088,11 +1087,17 @@ class View3D(_Scene3D, gl.GLViewWidget):
         )
         layer = self._layer
         moving, layer.last = key != layer.last, key
-        if key != layer.key and moving:
-            self._axes_in_layer = False
-            super().paint(region=region, viewport=viewport, useItemNames=False)
-            return
         target = self.defaultFramebufferObject()
+        # Multisampled framebuffers are left out: a copy between them kept fewer of the
+        # surface's edge samples than drawing it. (The widget's format() reports the
+        # context's samples, not its framebuffer's.)
+        keep = self.static_layer and int(GL.glGetIntegerv(GL.GL_SAMPLES)) <= 1
+        if not keep or (moving and key != layer.key):
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_static(static, self, target)
+            self._draw_items(dynamic)
+            return
         if key != layer.key:
             fbo = layer.fbo
             if fbo is None or (fbo.width(), fbo.height()) != (w, h):
@@ -1104,14 +1109,8 @@ class View3D(_Scene3D, gl.GLViewWidget):
             fbo.bind()
             GL.glClearColor(*self.opts["bgcolor"])
             GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
-            self._draw_items(static)
-            if self._annotations.axes:
-                # Under the trails and balls (the overlay would draw them over): ticks and
-                # names are laid out once per camera, not some twenty texts a frame.
-                self.overlay_item.paint_on(QOpenGLPaintDevice(QSize(w, h)), True, False)
-                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo.handle())
+            self._draw_static(static, QOpenGLPaintDevice(QSize(w, h)), fbo.handle())
             layer.key = key
-        self._axes_in_layer = True
         assert layer.fbo is not None
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, layer.fbo.handle())
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
@@ -1131,6 +1130,15 @@ class View3D(_Scene3D, gl.GLViewWidget):
         )
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
         self._draw_items(dynamic)
+
+    def _draw_static(self, static: list, device, framebuffer: int) -> None:
+        """The static items, then the axes painted over them on `device` (the widget, or a
+        QOpenGLPaintDevice on the layer's framebuffer): ticks and names are laid out once
+        per kept layer instead of some twenty texts a frame. Leaves `framebuffer` bound."""
+        self._draw_items(static)
+        if self._annotations.axes:
+            self.overlay_item.paint_on(device, True, False)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, framebuffer)
 
     def _static_split(self) -> tuple[list, list] | None:
         """The top-level items in drawing order, split into the static ones and the rest;
