@@ -2,10 +2,12 @@
 
 Built for speed in software GL: the mesh, wireframe and floor isolines are made once per
 surface; a new trajectory costs a few milliseconds (the balls' heights are its recorded
-loss, see trails.py); a frame change hands the ball scatter N points and each run's line
+loss, see trails.py); a frame change hands the ball scatter N points and each run's trail
 item a view of its laid-out trail (a start grid's short tails: a few steps built on the
-spot). World coordinates are normalised (the domain spans `WORLD` units, heights
-`Z_HEIGHT`), so camera presets and marker sizes suit every surface.
+spot), and the runs' trails draw as one line item (`_TrailBatch`). An export's hidden view
+keeps the surface as a picture between frames (`View3D`). World coordinates are normalised
+(the domain spans `WORLD` units, heights `Z_HEIGHT`), so camera presets and marker sizes
+suit every surface.
 
 Depth reads as depth (docs/architecture.md#views): the surface alone writes the depth
 buffer; trails and balls are drawn depth-tested against it, then again only where it
