@@ -24,6 +24,7 @@ from studio.gui.views.legend import legend_entries
 from studio.gui.views.trails import status_at
 
 LEGEND_SCALES = (1.0, 0.85, 0.72, 0.6, 0.5)  # how far a 3D view's legend may shrink
+MIN_LEGEND_PX = 8.0  # ... while its labels stay legible (as big as the 3D tick labels)
 
 
 class Overlays:
@@ -228,13 +229,15 @@ class Overlays:
         camera fitted with no legend is the one to keep, and the legend takes the first
         place that does not push the surface back (top right; top left where the title is
         not; bottom left, beside the step counter), at full size or else shrunk in steps
-        to half (`set_legend_scale`). Should none fit, the place and size that push the
-        surface back least. `camera_distance`: the fitted camera's distance with the
-        legend at a place (None: no legend)."""
+        to half (`set_legend_scale`), its labels never under `MIN_LEGEND_PX`. Should none
+        fit, the place and size that push the surface back least. `camera_distance`: the
+        fitted camera's distance with the legend at a place (None: no legend)."""
         assert self.legend_size is not None
         free = camera_distance(None) * 1.01
         best: tuple[float, float, QRectF] | None = None
         for scale in LEGEND_SCALES:
+            if scale < 1.0 and self.px(19 * scale) < MIN_LEGEND_PX:
+                break
             self.set_legend_scale(scale)
             for box in self._legend_places(main, [title_rect, step_rect]):
                 distance = camera_distance(box)
