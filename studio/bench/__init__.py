@@ -7,41 +7,43 @@
     trace.py    `studio trace` to each format: time and peak memory
     network.py  the network lab: training and landscape grid beside one-at-a-time loops
 
-Each section is a `BenchSection`: a name for `--only` and a callable `(quick) -> (title,
-rows)`. A new benchmark is a module here and a row in `SECTIONS`. Qt is loaded only when a
-section that draws runs.
+Each section is a `BenchSection`: a name for `--only` and the module and function
+`(quick) -> (title, rows)` that measure it. A new benchmark is a module here and a row in
+`SECTIONS`. A section's module (and Qt) is loaded only when it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import importlib
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from studio.bench.engine import engine_section
-from studio.bench.export import export_section
-from studio.bench.network import network_section
 from studio.bench.table import BenchRow, Rows, format_table
-from studio.bench.trace import trace_section
-from studio.bench.window import window_section
 
 
 @dataclass(frozen=True)
 class BenchSection:
+    """A section: `func`, a function named in module `studio.bench.<module>`, imported only
+    when the section runs (every `studio` command builds the bench parser, which needs
+    the names alone; the sections import the engine, Qt and more)."""
+
     name: str
-    func: Callable[[bool], Rows]
+    module: str
+    func: str
     draws: bool = False  # needs a display for OpenGL
 
     def __call__(self, quick: bool) -> Rows:
-        return self.func(quick)
+        section = getattr(importlib.import_module(f"studio.bench.{self.module}"), self.func)
+        return section(quick)
 
 
 SECTIONS: list[BenchSection] = [
-    BenchSection("engine", engine_section),
-    BenchSection("export", export_section, draws=True),
-    BenchSection("trace", trace_section),
-    BenchSection("window", window_section, draws=True),
-    BenchSection("network", network_section),
+    BenchSection("engine", "engine", "engine_section"),
+    BenchSection("export", "export", "export_section", draws=True),
+    BenchSection("trace", "trace", "trace_section"),
+    BenchSection("window", "window", "window_section", draws=True),
+    BenchSection("network", "network", "network_section"),
 ]
 
 

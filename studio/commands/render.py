@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
         RenderOptions,
         parse_camera,
     )
-    from studio.gui.display import display_for_gl
+    from studio.gui.display import cancel_early_display, display_for_gl, start_display_early
 
     # Whatever can be refused is refused before anything starts (a display, a render).
     fmt = format_of(args.output)
@@ -294,13 +294,22 @@ def run(args: argparse.Namespace) -> int:
         from studio.export.ffmpeg import ffmpeg_exe
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
-    scene = scene_from_args(args)
-    if scene.surface.network is None:  # grid points in a hole of f are left out: say so
-        from studio.engine.starts import grid_notes
+    # A private Xvfb (no display) starts while the surface compiles (sympy: the longest part
+    # of start-up); the session's own compile then finds it in the cache.
+    start_display_early()
+    try:
         from studio.surface import surface_from_spec
 
-        for line in grid_notes(surface_from_spec(scene.surface), scene.runs):
-            print(f"studio: note: {line}", file=sys.stderr)
+        scene = scene_from_args(args)
+        surface = surface_from_spec(scene.surface)
+        if scene.surface.network is None:  # grid points in a hole of f are left out: say so
+            from studio.engine.starts import grid_notes
+
+            for line in grid_notes(surface, scene.runs):
+                print(f"studio: note: {line}", file=sys.stderr)
+    except BaseException:
+        cancel_early_display()
+        raise
     cancel = threading.Event()
     frames_done = [0, -1]  # done, total
     # Interrupts are caught from here on, so the private Xvfb and the temporary file are

@@ -24,12 +24,14 @@ class PngWriter(FrameWriter):
         self._frame = frame.copy()  # one frame: the last one written is the picture
 
     def _finish(self) -> None:
-        import imageio.v3 as iio
+        # Pillow itself (imageio's PNG plugin, which imageio installs): importing imageio
+        # and finding its plugin took longer than writing the picture (`render` start-up).
+        from PIL import Image
 
         if self._frame is None:
             raise ExportError(f"no frame to write to {self.path}")
         try:
-            iio.imwrite(self.tmp_path, self._frame, extension=".png", compress_level=6)
+            Image.fromarray(self._frame).save(self.tmp_path, format="PNG", compress_level=6)
         except OSError as exc:
             raise ExportError(f"cannot write {self.path}: {os_reason(exc)}") from None
         finally:

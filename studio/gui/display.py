@@ -3,8 +3,8 @@
 Used by `studio render`, `studio bench` and the benchmarks: below both `studio.commands`
 and the rest of `studio.gui`, and free of Qt itself (the display must exist before the
 QApplication does). On a machine with no display (a server, CI) `display_for_gl` starts a
-private Xvfb for as long as its block runs, so `studio render` works over ssh with nothing
-but `apt-get install xvfb`.
+private Xvfb for as long as its block runs (once Qt has connected to it, until the process
+exits), so `studio render` works over ssh with nothing but `apt-get install xvfb`.
 
 The private Xvfb dies with the process that started it, even when that process is killed
 outright (SIGKILL leaves no chance to clean up): on Linux the kernel sends Xvfb SIGTERM when
@@ -35,28 +35,87 @@ PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 @contextlib.contextmanager
 def display_for_gl() -> Iterator[None]:
-    """Use the current display, or run a private Xvfb for as long as the block runs."""
-    needs_x = sys.platform.startswith("linux") or sys.platform.startswith("freebsd")
-    have = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    if not needs_x or have or os.environ.get("QT_QPA_PLATFORM", "") not in ("", "xcb"):
+    """Use the current display, or run a private Xvfb for as long as the block runs (the
+    one `start_display_early` started, if it did)."""
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is None and not _needs_private():
         yield
         return
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise StudioError(NO_DISPLAY_HINT)
-    proc, display = start_xvfb(xvfb)
+    try:
+        proc, display = start_xvfb(_xvfb()) if early is None else _started(*early)
+    except BaseException:
+        if early is not None:
+            stop_xvfb(early[0])
+        raise
     os.environ["DISPLAY"] = display
     try:
         yield
     finally:
-        # Qt holds the X connection until exit; Xvfb going away first only matters if
-        # something still draws, and nothing does after the export has returned.
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if _qt_holds_display() and _DIES_WITH_US:
+            # Qt keeps its X connection until the process exits: a server stopped under it
+            # makes Xlib print "The X11 connection broke" and exit(1) (after `studio bench`'s
+            # tables; in a notebook, the kernel). The server is left to die with us (its
+            # death signal, see `die_with_parent`), and this process keeps using it: DISPLAY
+            # stays set, so a later block (the API's next render) finds it.
+            _KEPT.append(proc)
+        else:
+            os.environ.pop("DISPLAY", None)
+            stop_xvfb(proc)
+
+
+def start_display_early() -> None:
+    """Start the private Xvfb that `display_for_gl` will need (if it will) without waiting
+    for it to be ready: the caller compiles its surface meanwhile, and the block then finds
+    the server up (`studio render`'s start-up). Undone by `cancel_early_display`."""
+    global _EARLY
+    if _EARLY is None and _needs_private():
+        _EARLY = _spawn(_xvfb())
+
+
+def cancel_early_display() -> None:
+    """Stop a server `start_display_early` started that no block will use (an error)."""
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is not None:
+        os.close(early[1])
+        stop_xvfb(early[0])
+
+
+def _needs_private() -> bool:
+    needs_x = sys.platform.startswith("linux") or sys.platform.startswith("freebsd")
+    have = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    return needs_x and not have and os.environ.get("QT_QPA_PLATFORM", "") in ("", "xcb")
+
+
+def _xvfb() -> str:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise StudioError(NO_DISPLAY_HINT)
+    return xvfb
+
+
+_EARLY: tuple[subprocess.Popen[bytes], int] | None = None  # (Xvfb, its -displayfd pipe)
+# Set by `start_xvfb`: whether the kernel stops our Xvfb when this process exits.
+_DIES_WITH_US = False
+_KEPT: list[subprocess.Popen[bytes]] = []  # private servers Qt still holds
+
+
+def _qt_holds_display() -> bool:
+    """Whether a Qt GUI application exists (it connected to the display when made). Qt is
+    looked up, never imported: this module stays below Qt."""
+    gui = sys.modules.get("PyQt6.QtGui")
+    app_class = getattr(gui, "QGuiApplication", None)
+    return app_class is not None and app_class.instance() is not None
+
+
+def stop_xvfb(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -81,7 +140,15 @@ def die_with_parent() -> Callable[[], None] | None:
 
 def start_xvfb(xvfb: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start Xvfb on a free display number; `-displayfd` tells us which once it is ready."""
+    return _started(*_spawn(xvfb))
+
+
+def _spawn(xvfb: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Xvfb, started, and the pipe on which it will write its display number when ready."""
+    global _DIES_WITH_US
     read_fd, write_fd = os.pipe()
+    preexec = die_with_parent()
+    _DIES_WITH_US = preexec is not None
     try:
         proc = subprocess.Popen(
             [
@@ -105,13 +172,18 @@ def start_xvfb(xvfb: str) -> tuple[subprocess.Popen[bytes], str]:
             start_new_session=True,
             # Between fork and exec only a prctl call; Xvfb starts before any of our
             # threads (Qt's, the encoder's feeder) exist.
-            preexec_fn=die_with_parent(),
+            preexec_fn=preexec,
         )  # noqa: PLW1509
     except OSError as exc:
         os.close(read_fd)
         os.close(write_fd)
         raise StudioError(f"cannot start Xvfb: {exc.strerror or exc}") from None
     os.close(write_fd)
+    return proc, read_fd
+
+
+def _started(proc: subprocess.Popen[bytes], read_fd: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Wait until the Xvfb `_spawn` started is ready: it and its display name."""
     try:
         number = _read_display_number(read_fd, proc)
     finally:
@@ -137,4 +209,12 @@ def _read_display_number(fd: int, proc: subprocess.Popen[bytes]) -> int:
     return int(data.strip())
 
 
-__all__ = ["NO_DISPLAY_HINT", "die_with_parent", "display_for_gl", "start_xvfb"]
+__all__ = [
+    "NO_DISPLAY_HINT",
+    "cancel_early_display",
+    "die_with_parent",
+    "display_for_gl",
+    "start_display_early",
+    "start_xvfb",
+    "stop_xvfb",
+]

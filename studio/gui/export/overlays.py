@@ -14,14 +14,17 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF
-from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath
 
 from studio.export.views import export_view
 from studio.gui.session import Session
 from studio.gui.theme import Theme
 from studio.gui.views.legend import legend_entries
 from studio.gui.views.trails import status_at
+
+LEGEND_SCALES = (1.0, 0.85, 0.72, 0.6, 0.5)  # how far a 3D view's legend may shrink
+MIN_LEGEND_PX = 8.0  # ... while its labels stay legible (as big as the 3D tick labels)
 
 
 class Overlays:
@@ -56,7 +59,12 @@ class Overlays:
         # counter, so neither covers data; the 3D view has sky to spare for overlays.
         band = not shown.single_3d and (bool(title) or (self.flat and step_counter))
         self.top = round(self.title_font().pixelSize() * 2.0) if band else 0
+        # The legend's own scale: a 3D view shrinks a long legend rather than pull the
+        # camera back to make room for it (`place_legend_3d`).
+        self.legend_scale = 1.0
+        self._legend_rows_seen: tuple[int, list[tuple[str, str]]] | None = None
         self.legend_size = self._measure_legend() if legend else None
+        self._boxes: dict[tuple[float, float, float, float], QImage] = {}  # see _box
 
     # ------------------------------------------------------------------ fonts and sizes
 
@@ -74,7 +82,18 @@ class Overlays:
         return self._font(24, QFont.Weight.DemiBold)
 
     def _legend_fonts(self) -> tuple[QFont, QFont]:
-        return self._font(19), self._font(15)
+        k = self.legend_scale
+        return self._font(19 * k), self._font(15 * k)
+
+    def _lpx(self, value: float) -> float:
+        """Legend pixels: design pixels at the frame's and the legend's scale."""
+        return self.px(value) * self.legend_scale
+
+    def set_legend_scale(self, scale: float) -> None:
+        """Draw the legend `scale` × its size (fonts, dots, padding) and measure it again."""
+        self.legend_scale = float(scale)
+        if self.legend_size is not None:
+            self.legend_size = self._measure_legend()
 
     def _step_font(self) -> QFont:
         font = self._font(19)
@@ -93,8 +112,8 @@ class Overlays:
     def _legend_metrics(self) -> tuple[float, float, float, float]:
         """pad, dot radius, gap, line height."""
         fm = QFontMetricsF(self._legend_fonts()[0])
-        dot = self.px(8)
-        return self.px(10), dot, self.px(10), max(fm.height(), 2 * dot) + self.px(4)
+        dot = self._lpx(8)
+        return self._lpx(10), dot, self._lpx(10), max(fm.height(), 2 * dot) + self._lpx(4)
 
     def _measure_legend(self) -> QSizeF | None:
         """The legend box for the whole clip: as wide as its widest row at any frame, so
@@ -102,12 +121,19 @@ class Overlays:
         font, note_font = self._legend_fonts()
         fm, nm = QFontMetricsF(font), QFontMetricsF(note_font)
         pad, dot, gap, line = self._legend_metrics()
-        n = int(self.steps.size)
-        widest, count = 0.0, 0
-        for i in sorted(set(np.linspace(0, n - 1, min(n, 24)).round().astype(int).tolist())):
-            rows = self._legend_rows(int(self.steps[i]))
-            count = len(rows)
-            for _c, label, note in rows:
+        if self._legend_rows_seen is None:
+            n = int(self.steps.size)
+            seen: list[tuple[str, str]] = []
+            count = 0
+            for i in sorted(set(np.linspace(0, n - 1, min(n, 24)).round().astype(int).tolist())):
+                rows = self._legend_rows(int(self.steps[i]))
+                count = len(rows)
+                seen += [(label, note) for _c, label, note in rows]
+            self._legend_rows_seen = (count, seen)
+        count, seen = self._legend_rows_seen
+        widest = 0.0
+        if count:
+            for label, note in seen:
                 widest = max(
                     widest,
                     2 * dot
@@ -117,7 +143,7 @@ class Overlays:
                 )
         if not count:
             return None
-        return QSizeF(widest + 2 * pad, line * count + 2 * pad - self.px(4))
+        return QSizeF(widest + 2 * pad, line * count + 2 * pad - self._lpx(4))
 
     def _step_size(self) -> QSizeF:
         fm = QFontMetricsF(self._step_font())
@@ -193,22 +219,53 @@ class Overlays:
         return best
 
     def place_legend_3d(
-        self, main: QRectF, title_rect: QRectF | None, camera_distance: Callable[[QRectF], float]
+        self,
+        main: QRectF,
+        title_rect: QRectF | None,
+        camera_distance: Callable[[QRectF | None], float],
+        step_rect: QRectF | None = None,
     ) -> QRectF:
-        """Top right of the 3D panel, or top left where the title is not (composite) and
-        the surface then comes closer; the camera fit keeps the surface out of it.
-        `camera_distance`: the fitted camera's distance with the legend at a place."""
+        """Where the legend goes over a 3D view. The scene never makes way for it: the
+        camera fitted with no legend is the one to keep, and the legend takes the first
+        place that does not push the surface back (top right; top left where the title is
+        not; bottom left, beside the step counter), at full size or else shrunk in steps
+        to half (`set_legend_scale`), its labels never under `MIN_LEGEND_PX`. Should none
+        fit, the place and size that push the surface back least. `camera_distance`: the
+        fitted camera's distance with the legend at a place (None: no legend)."""
+        assert self.legend_size is not None
+        free = camera_distance(None) * 1.01
+        best: tuple[float, float, QRectF] | None = None
+        for scale in LEGEND_SCALES:
+            if scale < 1.0 and self.px(19 * scale) < MIN_LEGEND_PX:
+                break
+            self.set_legend_scale(scale)
+            for box in self._legend_places(main, [title_rect, step_rect]):
+                distance = camera_distance(box)
+                if distance <= free:
+                    return box
+                if best is None or distance < best[0] - 1e-9:
+                    best = (distance, scale, box)
+        assert best is not None
+        self.set_legend_scale(best[1])
+        return best[2]
+
+    def _legend_places(self, main: QRectF, taken: list[QRectF | None]) -> list[QRectF]:
+        """The legend's box at each place it may take over a 3D view, in order, leaving
+        out those that would cover a `taken` box (the title, the step counter)."""
         assert self.legend_size is not None
         margin = self.px(14)
-        right = QRectF(QPointF(0, 0), self.legend_size)
-        right.moveTopRight(QPointF(main.right() - margin, main.top() + margin))
-        if title_rect is not None and main.contains(title_rect.topLeft()):
-            return right
-        left = QRectF(QPointF(0, 0), self.legend_size)
-        left.moveTopLeft(QPointF(main.left() + margin, main.top() + margin))
-        near = camera_distance(left)
-        far = camera_distance(right)
-        return left if near <= far * 1.01 else right
+        places = []
+        for corner, at in (
+            ("TopRight", QPointF(main.right() - margin, main.top() + margin)),
+            ("TopLeft", QPointF(main.left() + margin, main.top() + margin)),
+            ("BottomLeft", QPointF(main.left() + margin, main.bottom() - margin)),
+        ):
+            box = QRectF(QPointF(0, 0), self.legend_size)
+            getattr(box, "move" + corner)(at)
+            if any(t is not None and box.intersects(t) for t in taken):
+                continue
+            places.append(box)
+        return places
 
     def place_legend_2d(
         self, panel: QRect, viewboxes: list[QRectF], busy: np.ndarray
@@ -251,10 +308,29 @@ class Overlays:
     # ------------------------------------------------------------------ painting
 
     def _box(self, painter: QPainter, rect: QRectF) -> None:
-        path = QPainterPath()
-        radius = self.px(7)
-        path.addRoundedRect(rect, radius, radius)
-        painter.fillPath(path, css_color(self.theme.panel))
+        """The rounded panel under an overlay. Its antialiased outline is rasterised once
+        per clip, into an image that each frame copies (filling the path cost about a
+        millisecond a box a frame); the image keeps the box's sub-pixel offset, so the
+        result is the path's own."""
+        x0, y0 = math.floor(rect.left()), math.floor(rect.top())
+        key = (rect.left() - x0, rect.top() - y0, rect.width(), rect.height())
+        image = self._boxes.get(key)
+        if image is None:
+            image = QImage(
+                math.ceil(rect.right()) - x0 + 1,
+                math.ceil(rect.bottom()) - y0 + 1,
+                QImage.Format.Format_ARGB32_Premultiplied,
+            )
+            image.fill(Qt.GlobalColor.transparent)
+            path = QPainterPath()
+            radius = self.px(7)
+            path.addRoundedRect(rect.translated(-x0, -y0), radius, radius)
+            box_painter = QPainter(image)
+            box_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            box_painter.fillPath(path, css_color(self.theme.panel))
+            box_painter.end()
+            self._boxes[key] = image
+        painter.drawImage(QPointF(x0, y0), image)
 
     def draw_title(self, painter: QPainter, rect: QRectF) -> None:
         font = self.title_font()
@@ -279,7 +355,7 @@ class Overlays:
         self._box(painter, box)
         outline = QColor(self.theme.outline)
         for k, (colour, label, note) in enumerate(rows):
-            cy = box.top() + pad + k * line + (line - self.px(4)) / 2
+            cy = box.top() + pad + k * line + (line - self._lpx(4)) / 2
             x = box.left() + pad
             if colour:
                 painter.setPen(outline)

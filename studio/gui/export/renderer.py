@@ -29,6 +29,7 @@ GL needs the GUI thread: the GUI drives the same frame loop from a timer in smal
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -227,7 +228,10 @@ class OffscreenRenderer:
                 self.legend_rect = self._place_legend_2d(self.panels[0])
             else:
                 self.legend_rect = overlays.place_legend_3d(
-                    main, self.title_rect, lambda box: self._fit_camera(box, apply=False)
+                    main,
+                    self.title_rect,
+                    lambda box: self._fit_camera(box, apply=False),
+                    self.step_rect,
                 )
         if self._view3d is not None:
             self._fit_camera(self.legend_rect)
@@ -408,13 +412,13 @@ def configure_view(widget: object, options: RenderOptions) -> None:
     """The window's choices that an export carries: the loss view's lower plot and its
     curves unfolding with the clip (the future a faint ghost, if asked), the 3D floor's
     isolines, and antialiased (multisampled) 3D."""
-    from studio.gui.views.loss_plot import LossView
-    from studio.gui.views.view3d import View3D
-
-    if isinstance(widget, LossView):
+    # Looked up, not imported: an export without such a view need not load its module.
+    loss_plot = sys.modules.get("studio.gui.views.loss_plot")
+    view3d = sys.modules.get("studio.gui.views.view3d")
+    if loss_plot is not None and isinstance(widget, loss_plot.LossView):
         widget.set_second(LOWER_PLOT_NAMES.get(options.lower_plot, "Gradient norm"))
         widget.set_unfold(True, options.ghost)
-    if isinstance(widget, View3D):
+    if view3d is not None and isinstance(widget, view3d.View3D):
         widget.set_floor_contours(options.floor_contours)
         if options.msaa > 1:
             # Before the widget first draws: its framebuffer is made with this format.
