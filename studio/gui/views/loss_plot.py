@@ -55,7 +55,8 @@ AXIS_NAMES = {
     "val_loss": "validation loss",
     "accuracy": "validation accuracy",
 }
-LINEAR_FALLBACK = " (linear: values ≤ 0)"
+# Short enough for the axis of a 720p composite; the tooltip says why the axis is linear.
+LINEAR_FALLBACK = " (linear)"
 
 # Points drawn per plot at most (over all runs): a 64×64 start grid's 4,096 curves drew
 # millions of antialiased points into one path. Past it, a run shows every k-th ball.
