@@ -153,9 +153,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     look.add_argument(
         "--lower-plot",
-        choices=("grad", "lr"),
-        default="grad",
-        help="the loss view's lower plot: gradient norm (default) or learning rate",
+        choices=("grad", "lr", "val_loss", "accuracy"),
+        default=None,
+        help="the loss view's lower plot: gradient norm, learning rate, or on a network "
+        "scene validation loss or accuracy (default: the scene's choice, else grad)",
     )
     look.add_argument(
         "--floor-contours", action="store_true", help="draw isolines on the 3D view's floor"
@@ -295,6 +296,9 @@ def run(args: argparse.Namespace) -> int:
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
     scene = scene_from_args(args)
+    from studio.export.options import lower_plot_for
+
+    lower_plot = lower_plot_for(scene, args.lower_plot)
     cancel = threading.Event()
     frames_done = [0, -1]  # done, total
     # Interrupts are caught from here on, so the private Xvfb and the temporary file are
@@ -324,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
             steps_per_frame=args.steps_per_frame,
             still=still,
             hold=DEFAULT_HOLD if args.hold is None else args.hold,
-            lower_plot=args.lower_plot,
+            lower_plot=lower_plot,
             ghost=args.ghost,
             floor_contours=args.floor_contours,
             transparent=args.transparent,

@@ -38,8 +38,8 @@ from PyQt6.QtGui import QUndoCommand, QUndoStack
 
 from studio.engine import RunCache, Trajectory, check_size, validate_hyper
 from studio.errors import StudioError
-from studio.gui.settings import ViewSettings
-from studio.scene import Scene, load_scene, save_scene
+from studio.gui.settings import LOWER_PLOT_CODE, LOWER_PLOT_NAMES, ViewSettings
+from studio.scene import NETWORK_LOWER_PLOTS, Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
 
 PLAY_INTERVAL_MS = 33  # about 30 frames/s
@@ -98,6 +98,7 @@ class Session(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.view_settings = ViewSettings(self)
+        self.view_settings.lower_plot = LOWER_PLOT_NAMES[scene.lower_plot]
         # The open gesture: (merge key, its undo-command id, time of its last edit).
         self._gesture: tuple[str, int, float] | None = None
         self._gesture_ids = itertools.count(1)
@@ -188,6 +189,10 @@ class Session(QObject):
         self.undo_stack.clear()
         self.selected_run = 0 if scene.runs else -1
         self.frame = 0
+        # The last trajectory belongs to another scene (maybe with more runs): no view may
+        # draw it against this one's runs while the new one is simulated.
+        self.trajectory = None
+        self.view_settings.lower_plot = LOWER_PLOT_NAMES[scene.lower_plot]
         self._set(scene, surface)
         self.set_path(path)
         self.undo_stack.setClean()
@@ -201,7 +206,14 @@ class Session(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise StudioError("no file name: use Save As")
-        save_scene(self.scene, target)
+        # The lower plot on screen is saved with the scene (not an undoable edit: a view
+        # setting). Validation loss and accuracy exist on a network scene only.
+        lower = LOWER_PLOT_CODE[self.view_settings.lower_plot]
+        if lower in NETWORK_LOWER_PLOTS and self.scene.surface.network is None:
+            lower = "grad"
+        scene = dataclasses.replace(self.scene, lower_plot=lower)
+        save_scene(scene, target)
+        self.scene = scene
         self.set_path(target)
         self.undo_stack.setClean()
 

@@ -47,7 +47,7 @@ from studio.export.titles import default_title
 from studio.export.views import EXPORT_VIEWS
 from studio.gui.export.job import ExportJob
 from studio.gui.session import Session
-from studio.gui.settings import studio_settings
+from studio.gui.settings import LOWER_PLOT_CODE, studio_settings
 
 SIZES = (
     ("720p (1280×720)", (1280, 720)),
@@ -282,7 +282,7 @@ class ExportDialog(QDialog):
             hold=self.hold_spin.value(),
             ghost=self.ghost_check.isChecked(),
             # What the window shows, the export shows: its lower plot and floor isolines.
-            lower_plot="lr" if settings.lower_plot == "Learning rate" else "grad",
+            lower_plot=LOWER_PLOT_CODE[settings.lower_plot],
             floor_contours=settings.floor_contours,
             msaa=self._preset_msaa(),
         )
