@@ -30,6 +30,7 @@ import dataclasses
 import itertools
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -140,12 +141,20 @@ class Session(QObject):
 
     # ------------------------------------------------------------------ scene editing
 
-    def edit_scene(self, new: Scene, text: str = "Edit", merge_key: str | None = None) -> bool:
+    def edit_scene(
+        self,
+        new: Scene,
+        text: str = "Edit",
+        merge_key: str | None = None,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> bool:
         """Validate and apply `new` as one undoable step; False (and errorRaised) if refused.
 
         `merge_key`: successive edits with the same key within one gesture (a slider being
         dragged, a spin box being scrolled, a formula being typed) merge into one undo step;
         `seal_edits` (the widget's commit), an undo or a pause ends the gesture.
+        `on_refused`: where the one-line reason goes instead of errorRaised (a field that
+        shows it beside itself).
         """
         if new == self.scene:
             return True
@@ -153,7 +162,7 @@ class Session(QObject):
             surface_from_spec(new.surface)
             self._check_runs(new)
         except StudioError as exc:
-            self.errorRaised.emit(str(exc))
+            (on_refused or self.errorRaised.emit)(str(exc))
             return False
         self.undo_stack.push(
             _SceneCommand(self, self.scene, new, text, self._gesture_id(merge_key))
@@ -227,11 +236,20 @@ class Session(QObject):
             self.selected_run = index
             self.selectedRunChanged.emit(index)
 
-    def update_run(self, index: int, text: str, merge_key: str | None = None, **changes) -> bool:
+    def update_run(
+        self,
+        index: int,
+        text: str,
+        merge_key: str | None = None,
+        on_refused: Callable[[str], None] | None = None,
+        **changes,
+    ) -> bool:
         """Edit one run's fields (`hyper=..., starts=..., color=...`) as an undoable step."""
         runs = list(self.scene.runs)
         runs[index] = dataclasses.replace(runs[index], **changes)
-        return self.edit_scene(dataclasses.replace(self.scene, runs=tuple(runs)), text, merge_key)
+        return self.edit_scene(
+            dataclasses.replace(self.scene, runs=tuple(runs)), text, merge_key, on_refused
+        )
 
     def _apply_scene(self, scene: Scene) -> None:
         """Called by undo commands: the scene was validated when the command was made."""
