@@ -6,6 +6,7 @@
     window.py   the playing window's frames/s and edit latency
     trace.py    `studio trace` to each format: time and peak memory
     network.py  the network lab: training and landscape grid beside one-at-a-time loops
+    memory.py   peak RSS of the largest render (each view, MP4 and GIF) and trace accepted
 
 Each section is a `BenchSection`: a name for `--only` and a callable `(quick) -> (title,
 rows)`. A new benchmark is a module here and a row in `SECTIONS`. Qt is loaded only when a
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from studio.bench.engine import engine_section
 from studio.bench.export import export_section
+from studio.bench.memory import memory_section
 from studio.bench.network import network_section
 from studio.bench.table import BenchRow, Rows, format_table
 from studio.bench.trace import trace_section
@@ -42,6 +44,7 @@ SECTIONS: list[BenchSection] = [
     BenchSection("trace", trace_section),
     BenchSection("window", window_section, draws=True),
     BenchSection("network", network_section),
+    BenchSection("memory", memory_section),
 ]
 
 

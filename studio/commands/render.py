@@ -299,6 +299,12 @@ def run(args: argparse.Namespace) -> int:
     from studio.export.options import lower_plot_for
 
     lower_plot = lower_plot_for(scene, args.lower_plot)
+    from studio.engine.memory import check_render_memory
+    from studio.export.views import export_view
+
+    # What would not fit in memory is refused now, in one line, not after a long render.
+    size = args.size or (preset.size if preset else writer.default_size)
+    check_render_memory(scene, export_view(args.view).panels, size, args.transparent)
     cancel = threading.Event()
     frames_done = [0, -1]  # done, total
     # Interrupts are caught from here on, so the private Xvfb and the temporary file are
@@ -312,7 +318,7 @@ def run(args: argparse.Namespace) -> int:
 
         still = not writer.animated
         options = RenderOptions(
-            size=args.size or (preset.size if preset else writer.default_size),
+            size=size,
             fps=fps,
             view=args.view,
             title=args.title,
