@@ -174,6 +174,11 @@ class Session(QObject):
         focus leaving a field, a slider released, a preset picked)."""
         self._gesture = None
 
+    def dragging_surface(self) -> bool:
+        """Whether a gesture on the surface (a parameter slider or a domain spin box being
+        dragged or scrolled) is open: views may draw it coarser until it settles."""
+        return self._gesture is not None and self._gesture[0].startswith("surface.")
+
     def _gesture_id(self, merge_key: str | None) -> int:
         """The undo-command id of an edit: the open gesture's when it continues it, a new
         one when `merge_key` starts a gesture, -1 (never merges) without a key."""

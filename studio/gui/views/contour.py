@@ -23,6 +23,8 @@ from PyQt6.QtWidgets import QGraphicsItem, QWidget
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.heightmap import (
+    DRAG_GRID_SIZE,
+    GRID_SIZE,
     HeightMap,
     axis_names,
     build_heightmap,
@@ -91,6 +93,7 @@ class ContourView(pg.PlotWidget):
         self._trail_length: int | None = None
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
+        self._hm_coarse = False  # the grid was built at DRAG_GRID_SIZE (during a drag)
         self._tracks: Tracks | None = None
         self._syncing = False
         self._drag_serial = 0
@@ -141,7 +144,9 @@ class ContourView(pg.PlotWidget):
 
         # A slider drag changes the surface many times a frame: shading and isolines are
         # rebuilt at most once per frame interval, always for the newest surface.
-        self._rebuild = Throttle(self._maybe_rebuild, parent=self)
+        self._rebuild = Throttle(
+            self._maybe_rebuild, parent=self, dragging=session.dragging_surface
+        )
         plot.scene().sigMouseClicked.connect(self._on_click)
         # Bound methods, not lambdas: PyQt drops them when this view is destroyed.
         session.surfaceChanged.connect(self._on_surface)
@@ -239,10 +244,19 @@ class ContourView(pg.PlotWidget):
 
     def _maybe_rebuild(self) -> None:
         surface, height = self.session.surface, self.session.scene.surface.height
-        if self._hm_key is not None and self._hm_key[0] is surface and self._hm_key[1] == height:
+        coarse = self._rebuild.coarse  # a drag: a coarser grid keeps up, refined after
+        if (
+            self._hm_key is not None
+            and self._hm_key[0] is surface
+            and self._hm_key[1] == height
+            and coarse == self._hm_coarse
+        ):
             return
         self._hm_key = (surface, height)
-        hm = self._heightmap = build_heightmap(surface, height)
+        self._hm_coarse = coarse
+        hm = self._heightmap = build_heightmap(
+            surface, height, DRAG_GRID_SIZE if coarse else GRID_SIZE
+        )
         xmin, xmax, ymin, ymax = hm.domain
         self.image.setImage(hm.h, levels=(0.0, hm.h_max))
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 GRID_SIZE = 150
+DRAG_GRID_SIZE = 60  # while a parameter is dragged: a sixth of the points, refined after
 CLIP_PERCENTILE = 98.0
 N_LEVELS = 16
 
