@@ -103,6 +103,7 @@ class Session(QObject):
         # The open gesture: (merge key, its undo-command id, time of its last edit).
         self._gesture: tuple[str, int, float] | None = None
         self._gesture_ids = itertools.count(1)
+        self._gesture_continued = False  # the last edit continued the open gesture
         self.path: Path | None = None
         self.scene: Scene = scene
         self.surface: Surface = surface_from_spec(scene.surface)
@@ -176,8 +177,13 @@ class Session(QObject):
 
     def dragging_surface(self) -> bool:
         """Whether a gesture on the surface (a parameter slider or a domain spin box being
-        dragged or scrolled) is open: views may draw it coarser until it settles."""
-        return self._gesture is not None and self._gesture[0].startswith("surface.")
+        dragged or scrolled) goes on past its first edit: views may draw it coarser until
+        it settles."""
+        return (
+            self._gesture_continued
+            and self._gesture is not None
+            and self._gesture[0].startswith("surface.")
+        )
 
     def _gesture_id(self, merge_key: str | None) -> int:
         """The undo-command id of an edit: the open gesture's when it continues it, a new
@@ -191,6 +197,8 @@ class Session(QObject):
             gesture = open_[1]
         else:
             gesture = next(self._gesture_ids) & 0x7FFFFFFF
+        # Its first edit is drawn in full at once; the ones that continue it are a drag.
+        self._gesture_continued = open_ is not None and gesture == open_[1]
         self._gesture = (merge_key, gesture, now)
         return gesture
 
