@@ -130,3 +130,19 @@ def test_render_draws_the_scene_s_lower_plot_and_refuses_accuracy_on_a_surface(
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "needs a network scene" in lines[0], proc.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_validation_of_a_known_path_is_reused_and_equal() -> None:
+    from studio.network.landscape import _VALIDATED, network_objective, path_validation
+
+    obj = network_objective(NETWORK.network)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    paths = obj.initial_params()[None, None] + 0.1 * rng.standard_normal((5, 3, obj.dim))
+    direct = obj.validation(paths.reshape(-1, obj.dim))
+    first = path_validation(obj, paths)
+    before = len(_VALIDATED)
+    again = path_validation(obj, paths[:, [2, 0, 1]])  # the same paths, other columns
+    assert len(_VALIDATED) == before  # nothing recomputed
+    for got, want in zip(first, direct, strict=True):
+        np.testing.assert_array_equal(got, want.reshape(5, 3))
+    np.testing.assert_array_equal(again[0], first[0][:, [2, 0, 1]])
