@@ -72,3 +72,33 @@ def test_opening_a_scene_with_fewer_runs_mid_simulation_draws_no_stale_paths(
     qtbot.wait(100)  # the views' throttled rebuilds run (pytest-qt fails on their errors)
     assert session.wait_for_simulation()
     qtbot.wait(50)
+
+
+def test_an_export_too_large_for_memory_is_refused_before_it_starts(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    import dataclasses
+
+    from PyQt6.QtWidgets import QMessageBox
+
+    said: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "warning", staticmethod(lambda _p, _t, text: said.append(text))
+    )
+    session = window.session
+    runs = tuple(
+        dataclasses.replace(session.scene.runs[0], grid=(8, 8), starts=()) for _ in range(64)
+    )
+    session.replace_scene(dataclasses.replace(session.scene, runs=runs, steps=2000))
+    dialog = ExportDialog(session, window)
+    qtbot.addWidget(dialog)
+    dialog.view_combo.setCurrentIndex(dialog.view_combo.findData("composite"))
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("mp4"))
+    dialog.size_combo.setCurrentIndex(dialog.size_combo.count() - 1)  # Custom
+    dialog.width_spin.setValue(3840)
+    dialog.height_spin.setValue(2160)
+    dialog.width_spin.editingFinished.emit()
+    dialog.path_edit.setText(str(tmp_path / "big.mp4"))
+    assert dialog.start_export() is None
+    assert len(said) == 1 and "1 GB limit" in said[0]
+    assert not (tmp_path / "big.mp4").exists()
