@@ -140,7 +140,7 @@ def check_trace_memory(scene: Scene, fmt: str) -> None:
 # RSS) on 640x360 and 4096x2304 renders of a 64x64 grid, 64 runs of 8x8 starts and 64 runs of
 # 64x64 starts; docs/architecture.md#memory lists the figures.
 
-RENDER_BASE_BYTES = 175_000_000  # the interpreter with NumPy, sympy, Qt and pyqtgraph
+RENDER_BASE_BYTES = 225_000_000  # the interpreter with NumPy, sympy, Qt and pyqtgraph
 GL_BYTES = 110_000_000  # OpenGL (Mesa) and the 3D view's mesh, once a frame has a 3D panel
 FRAME_PIXEL_BYTES = 26  # per pixel of the frame, whatever its format
 TRANSPARENT_PIXEL_BYTES = 16  # a transparent PNG's colour key (int16 RGB and the alpha)
