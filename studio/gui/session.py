@@ -48,6 +48,7 @@ PLAY_INTERVAL_MS = 33  # about 30 frames/s
 MERGE_GAP_S = 1.5
 # The GIL switch interval while a simulation runs on the worker (Python's default is 5 ms).
 SIMULATING_SWITCH_INTERVAL_S = 0.0005
+DRAG_SIMULATE_MS = 150  # while the surface is dragged, re-simulate at most this often
 
 
 class _SceneCommand(QUndoCommand):
@@ -122,6 +123,10 @@ class Session(QObject):
         self._cache = RunCache()
         self._relay = _Relay()
         self._relay.finished.connect(self._on_simulated)
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_SIMULATE_MS)
+        self._drag_timer.timeout.connect(self._simulate_dragged)
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -296,6 +301,20 @@ class Session(QObject):
     # ------------------------------------------------------------------ simulation
 
     def _simulate(self, scene: Scene, surface: Surface) -> None:
+        if self._threaded and self.dragging_surface():
+            # A drag re-simulates at most every DRAG_SIMULATE_MS (the newest scene then):
+            # a simulation per slider step kept the worker busy and the GUI thread short of
+            # the GIL, while the surface itself is what the drag is about.
+            if not self._drag_timer.isActive():
+                self._drag_timer.start()
+            return
+        self._drag_timer.stop()
+        self._submit(scene, surface)
+
+    def _simulate_dragged(self) -> None:
+        self._submit(self.scene, self.surface)
+
+    def _submit(self, scene: Scene, surface: Surface) -> None:
         self._generation += 1
         generation = self._generation
         runs = list(scene.runs)
@@ -369,16 +388,16 @@ class Session(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._in_flight > 0
+        return self._in_flight > 0 or self._drag_timer.isActive()
 
     def wait_for_simulation(self, timeout_ms: int = 10_000) -> bool:
         """Process events until every queued simulation has reported (tests, export)."""
         from PyQt6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)
-        while self._in_flight and not deadline.hasExpired():
+        while self.busy and not deadline.hasExpired():
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        return self._in_flight == 0
+        return not self.busy
 
     # ------------------------------------------------------------------ playback
 

@@ -249,7 +249,7 @@ class ContourView(pg.PlotWidget):
             self._hm_key is not None
             and self._hm_key[0] is surface
             and self._hm_key[1] == height
-            and coarse == self._hm_coarse
+            and (coarse or not self._hm_coarse)  # never coarsen a current full mesh
         ):
             return
         self._hm_key = (surface, height)
@@ -260,7 +260,8 @@ class ContourView(pg.PlotWidget):
         xmin, xmax, ymin, ymax = hm.domain
         self.image.setImage(hm.h, levels=(0.0, hm.h_max))
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
-        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels())
+        # Every other isoline while dragging: each level costs the same at any grid size.
+        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels()[:: 2 if coarse else 1])
         flat = segs.reshape(-1, 2)
         if len(flat):
             self.isolines.setData(flat[:, 0], flat[:, 1])

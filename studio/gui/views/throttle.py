@@ -39,7 +39,8 @@ class Throttle(QObject):
         self._fn = fn
         self._dragging = dragging
         self._interval_s = interval_ms / 1000.0
-        self._last = -float("inf")
+        self._last = -float("inf")  # the end of the last run (requests' or refinement's)
+        self._last_request = -float("inf")  # the end of the last run that a request asked for
         self.coarse = False  # True while the function runs inside a burst of requests
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -74,7 +75,7 @@ class Throttle(QObject):
         return self._timer.isActive() or self._settle.isActive()
 
     def _run(self) -> None:
-        self.coarse = time.perf_counter() - self._last < BURST_S or bool(
+        self.coarse = time.perf_counter() - self._last_request < BURST_S or bool(
             self._dragging and self._dragging()
         )
         # Stamped after the work, so a rebuild slower than the interval still leaves the
@@ -82,7 +83,7 @@ class Throttle(QObject):
         try:
             self._call()
         finally:
-            self._last = time.perf_counter()
+            self._last = self._last_request = time.perf_counter()
             if self.coarse:
                 self._settle.start()
             self.coarse = False

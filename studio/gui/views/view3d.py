@@ -281,6 +281,8 @@ class _Scene3D:
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._hm_coarse = False  # the mesh was built at DRAG_GRID_SIZE (during a drag)
+        self._floor_source: tuple[np.ndarray, np.ndarray] | None = None  # mesh x, y (world)
+        self._floor_stale = True  # the floor isolines are not of the current mesh
         self._world_scale = 1.0
         self._rim: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._overlay_px = (1.0, 1.0)  # the framebuffer's size when the overlay last painted
@@ -455,6 +457,8 @@ class _Scene3D:
 
     def set_floor_contours(self, on: bool) -> None:
         self.floor_item.setVisible(bool(on))
+        if on and self._floor_stale:
+            self._build_floor()
 
     def floor_contours(self) -> bool:
         return self.floor_item.visible()
@@ -536,7 +540,7 @@ class _Scene3D:
             self._hm_key is not None
             and key[0] is self._hm_key[0]
             and key[1] == self._hm_key[1]
-            and coarse == self._hm_coarse
+            and (coarse or not self._hm_coarse)  # never coarsen a current full mesh
         ):
             return
         self._rebuild_surface(DRAG_GRID_SIZE if coarse else GRID_SIZE)
@@ -577,7 +581,20 @@ class _Scene3D:
         along_x = np.stack([pts[:-1, ::k], pts[1:, ::k]], 2).reshape(-1, 3)
         self.wireframe_item.setData(pos=np.concatenate([along_y, along_x]))
 
-        # Floor isolines in the colormap's colours, like a map under the landscape.
+        # Floor isolines: built when shown (they are off by default, and a drag would
+        # rebuild them at every step for nothing).
+        self._floor_source = (wx, wy)
+        self._floor_stale = True
+        if self.floor_item.visible():
+            self._build_floor()
+
+    def _build_floor(self) -> None:
+        """The floor's isolines in the colormap's colours, like a map under the landscape."""
+        hm = self._heightmap
+        if hm is None or self._floor_source is None:
+            return
+        wx, wy = self._floor_source
+        self._floor_stale = False
         levels = hm.levels()
         segs, seg_levels = [], []
         for level in levels:
