@@ -1,7 +1,7 @@
 """The "memory" section of `studio bench`: peak RSS of the largest commands the CLI accepts.
 
-Each command runs in a child process (`os.wait4` gives its peak RSS, the largest of it and
-the ffmpeg it waited for), so every figure is one command's own. The limit every accepted
+Each command runs in a child process that reports its own peak RSS (VmHWM) and that of the
+ffmpeg it ran, so every figure is one command's own. The limit every accepted
 command stays under is `studio.engine.memory.MEMORY_LIMIT`; what would pass it is refused up
 front by the admission checks (`check_trace_memory`, `check_render_memory`).
 
@@ -36,27 +36,46 @@ FRAMES = 3  # frames per render: the peak is the views' set-up and the first fra
 QUICK_STEPS = 2000
 
 
-def _child(args: list[str], cwd: Path) -> tuple[int, float, float, str]:
-    """(exit status, peak RSS in MiB, seconds, last stderr line) of `studio ARGS`."""
+# The child reports its own high-water mark (VmHWM, reset by exec) when it exits: the
+# rusage of a child (wait4, RUSAGE_CHILDREN) also counts the parent's size at the fork,
+# which, after other bench sections have loaded Qt, is larger than a small command's peak.
+# Its children (ffmpeg) are counted by their rusage: at most the child's size when it
+# started them, or their own peak.
+_REPORTING_MAIN = """
+import atexit, os, resource, sys
+def _report():
+    with open("/proc/self/status") as status:
+        kib = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+    kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with open(os.environ["STUDIO_PEAK_FILE"], "w") as out:
+        out.write(str(kib))
+atexit.register(_report)
+from studio.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_measured(args: list[str], cwd: Path) -> tuple[int, float, float, str]:
+    """(exit status, peak RSS in MiB, seconds, stderr) of `studio ARGS` in a child process:
+    the larger of the child's own peak and that of any process it waited for (ffmpeg)."""
+    peak_file = cwd / f".peak-{os.getpid()}"
+    env = {**os.environ, "STUDIO_PEAK_FILE": str(peak_file)}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", *args],
+        [sys.executable, "-c", _REPORTING_MAIN, *args],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
     assert proc.stderr is not None
     with proc.stderr:  # a few lines at most, so no deadlock on the pipe
-        err = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # wait4 reaped it, not Popen
-    lines = err.decode("utf-8", "replace").strip().splitlines()
-    return (
-        proc.returncode,
-        usage.ru_maxrss / 1024,  # KiB on Linux
-        time.perf_counter() - t0,
-        lines[-1] if lines else "",
-    )
+        err = proc.stderr.read().decode("utf-8", "replace")
+    proc.wait()
+    seconds = time.perf_counter() - t0
+    kib = float(peak_file.read_text()) if peak_file.exists() else 0.0
+    peak_file.unlink(missing_ok=True)
+    return proc.returncode, kib / 1024, seconds, err
 
 
 def _scene(runs: int, grid: int, steps: int):
@@ -139,9 +158,9 @@ def memory_section(quick: bool) -> tuple[str, list[BenchRow]]:
                         "-o",
                         f"out.{fmt}",
                     ]
-                    rc, peak, _s, reason = _child(args, cwd)
+                    rc, peak, _s, err = run_measured(args, cwd)
                     if rc != 0:
-                        raise RuntimeError(f"studio {' '.join(args)} failed: {reason or rc}")
+                        raise RuntimeError(f"studio {' '.join(args)} failed: {_last(err) or rc}")
                     rows.append(
                         BenchRow(
                             f"{what} x {steps} steps -> {fmt.upper()}: peak RSS",
@@ -159,13 +178,13 @@ def memory_section(quick: bool) -> tuple[str, list[BenchRow]]:
                 # One step more is refused before anything is simulated or drawn.
                 over = dataclasses.replace(scene, steps=steps + 1)
                 (cwd / "scene.json").write_text(scene_to_json(over))
-                rc, _peak, seconds, reason = _child(
+                rc, _peak, seconds, err = run_measured(
                     ["render", "scene.json", "--view", view, "--size", f"{size[0]}x{size[1]}"]
                     + ["-o", "out.mp4"],
                     cwd,
                 )
-                if rc != 2 or "limit" not in reason:
-                    raise RuntimeError(f"{what} x {steps + 1} steps was not refused: {reason}")
+                if rc != 2 or "limit" not in err:
+                    raise RuntimeError(f"{what} x {steps + 1} steps was not refused: {_last(err)}")
                 rows.append(
                     BenchRow(
                         f"{what} x {steps + 1} steps: refused up front",
@@ -202,9 +221,9 @@ def _trace_rows(quick: bool, cwd: Path, target: str) -> list[BenchRow]:
         ("NPZ", ["-o", "run.npz"]),
         ("CSV on stdout", []),
     ):
-        rc, peak, _s, reason = _child([*scene, *extra], cwd)
+        rc, peak, _s, err = run_measured([*scene, *extra], cwd)
         if rc != 0:
-            raise RuntimeError(f"studio {' '.join(scene + extra)} failed: {reason or rc}")
+            raise RuntimeError(f"studio {' '.join(scene + extra)} failed: {_last(err) or rc}")
         rows.append(
             BenchRow(
                 f"trace {balls} balls x {steps} steps -> {name}: peak RSS",
@@ -217,3 +236,8 @@ def _trace_rows(quick: bool, cwd: Path, target: str) -> list[BenchRow]:
         for leftover in cwd.glob("run.*"):
             leftover.unlink()
     return rows
+
+
+def _last(err: str) -> str:
+    lines = err.strip().splitlines()
+    return lines[-1] if lines else ""
