@@ -301,7 +301,7 @@ def render(scene_: Scene, path: str | os.PathLike[str], **options: Any) -> Clip:
     `studio render` does. The file appears only when complete.
     """
     from studio.export import check_target, format_of, playback_fps, writer_class
-    from studio.export.options import RenderOptions
+    from studio.export.options import RenderOptions, lower_plot_for
 
     out = Path(path)
     fmt = format_of(out)
@@ -311,6 +311,16 @@ def render(scene_: Scene, path: str | os.PathLike[str], **options: Any) -> Clip:
     options["size"] = tuple(int(v) for v in options["size"])
     options["fps"] = playback_fps(fmt, options.get("fps") or writer.default_fps)
     options.setdefault("still", not writer.animated)
+    options["lower_plot"] = lower_plot_for(scene_, options.get("lower_plot"))
+    from studio.engine.memory import check_render_memory
+    from studio.export.views import export_view
+
+    check_render_memory(
+        scene_,
+        export_view(str(options.get("view", "3d"))).panels,
+        options["size"],
+        bool(options.get("transparent")),
+    )
     try:
         settings = RenderOptions(**options)
     except TypeError as exc:

@@ -28,14 +28,18 @@ if TYPE_CHECKING:
     from studio.network.model import NetworkSpec
 
 # Version 2 added a network surface (`SurfaceSpec.network`, `plane`); version 3 a data-fit
-# surface's own rows and its loss reduction (`SurfaceSpec.data`, `reduction`). A scene is
-# written with the lowest version that holds it, so a scene using neither stays readable by
-# an older studio.
+# surface's own rows and its loss reduction (`SurfaceSpec.data`, `reduction`) and the lower
+# plot (`Scene.lower_plot`). A scene is written with the lowest version that holds it, so a
+# scene using none of them stays readable by an older studio.
 SCENE_VERSION = 3
 PLANES = ("pca", "random")
 REDUCTIONS = ("mean", "sum")
 MAX_DATA_ROWS = 500  # (u, v) rows a scene may carry: the views evaluate f on a 150² grid
 # over every row on the GUI thread, ~0.1 s per 100 rows
+# What the loss view's lower plot shows against the step: gradient norm, learning rate, and
+# on a network scene only, validation loss and accuracy (measured on its validation split).
+LOWER_PLOTS = ("grad", "lr", "val_loss", "accuracy")
+NETWORK_LOWER_PLOTS = ("val_loss", "accuracy")
 MAX_FILE_BYTES = 2_000_000
 MAX_RUNS = 64
 MAX_STARTS = 4096
@@ -128,6 +132,7 @@ class Scene:
     seed: int = 0
     title: str = ""
     version: int = SCENE_VERSION
+    lower_plot: str = "grad"  # a name in LOWER_PLOTS: what the loss view's lower plot shows
 
     def _repr_png_(self) -> bytes:
         """In Jupyter a scene shows as a still of its last step (rendered off screen)."""
@@ -151,14 +156,15 @@ def scene_to_dict(scene: Scene) -> dict[str, Any]:
     if s.network is not None:
         surface.update(network=s.network.to_dict(), plane=s.plane)
     # Written only when used: a scene without them keeps the version that holds it.
-    datafit = s.reduction != "mean" or s.data is not None
     if s.reduction != "mean":
         surface["reduction"] = s.reduction
     if s.data is not None:
         surface["data"] = [list(row) for row in s.data]
+    head: dict[str, Any] = {"version": written_version(scene), "title": scene.title}
+    if scene.lower_plot != "grad":
+        head["lower_plot"] = scene.lower_plot
     return {
-        "version": 3 if datafit else 2 if s.network is not None else 1,
-        "title": scene.title,
+        **head,
         "steps": scene.steps,
         "seed": scene.seed,
         "surface": surface,
@@ -175,6 +181,14 @@ def scene_to_dict(scene: Scene) -> dict[str, Any]:
             for r in scene.runs
         ],
     }
+
+
+def written_version(scene: Scene) -> int:
+    """The lowest scene version that holds everything `scene` sets."""
+    s = scene.surface
+    if scene.lower_plot != "grad" or s.reduction != "mean" or s.data is not None:
+        return 3
+    return 2 if scene.surface.network is not None else 1
 
 
 def scene_to_json(scene: Scene) -> str:
@@ -252,7 +266,9 @@ def _reject_constant(name: str) -> float:
 
 
 def scene_from_dict(data: Any) -> Scene:
-    d = _mapping(data, "scene", {"version", "title", "steps", "seed", "surface", "runs"})
+    d = _mapping(
+        data, "scene", {"version", "title", "steps", "seed", "surface", "runs", "lower_plot"}
+    )
     version = d.get("version", SCENE_VERSION)
     if not isinstance(version, int) or isinstance(version, bool):
         raise SceneError("'version' must be an integer")
@@ -268,12 +284,19 @@ def scene_from_dict(data: Any) -> Scene:
         raise SceneError("'runs' must be a list")
     if len(runs_raw) > MAX_RUNS:
         raise SceneError(f"{len(runs_raw)} runs; a scene holds at most {MAX_RUNS}")
+    surface = _surface_from_dict(d.get("surface", {}))
+    lower_plot = d.get("lower_plot", "grad")
+    if lower_plot not in LOWER_PLOTS:
+        raise SceneError(f"'lower_plot' must be one of {', '.join(LOWER_PLOTS)}")
+    if lower_plot in NETWORK_LOWER_PLOTS and surface.network is None:
+        raise SceneError(f"'lower_plot' {lower_plot} needs a network surface")
     return Scene(
-        surface=_surface_from_dict(d.get("surface", {})),
+        surface=surface,
         runs=tuple(_run_from_dict(r, i) for i, r in enumerate(runs_raw)),
         steps=_int(d.get("steps", 500), "steps", 1, MAX_STEPS),
         seed=_int(d.get("seed", 0), "seed", 0, 2**63 - 1),
         title=_text(d.get("title", ""), "title"),
+        lower_plot=lower_plot,
     )
 
 

@@ -6,6 +6,7 @@
     window.py   the playing window's frames/s and edit latency
     trace.py    `studio trace` to each format: time and peak memory
     network.py  the network lab: training and landscape grid beside one-at-a-time loops
+    memory.py   peak RSS of the largest render (each view, MP4 and GIF) and trace accepted
 
 Each section is a `BenchSection`: a name for `--only` and the module and function
 `(quick) -> (title, rows)` that measure it. A new benchmark is a module here and a row in
@@ -44,6 +45,7 @@ SECTIONS: list[BenchSection] = [
     BenchSection("trace", "trace", "trace_section"),
     BenchSection("window", "window", "window_section", draws=True),
     BenchSection("network", "network", "network_section"),
+    BenchSection("memory", "memory", "memory_section"),
 ]
 
 

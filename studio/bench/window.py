@@ -12,7 +12,13 @@ view in a native QOpenGLWindow instead (`View3DPanel`), which repaints only itse
 
 Edit latency: the time from an edit (a learning rate) to the first 3D frame painted with
 the new trajectories; the simulation runs off the GUI thread, so this is the engine's time
-plus a paint.
+plus a paint. On a network scene (the shipped "Optimizers and noise on digits 0/1") the
+edit retrains every run and recomputes the landscape plane and its loss grid.
+
+Parameter drag: a surface parameter's slider moved one step every 10 ms through its own
+`valueChanged` (the path a mouse drag takes), with the event loop running; the figure is the
+number of 3D frames painted per second that show a new surface (a rebuilt height map), the
+rate at which the surface follows the drag. The longest event-loop gap is reported beside.
 """
 
 from __future__ import annotations
@@ -143,6 +149,66 @@ def edit_latency_ms(scene, repeats: int) -> float:
         return float(np.median(timings)) * 1e3
 
 
+DRAG_TICK_MS = 10  # a mouse drag delivers a new slider position about this often
+DRAG_STEP = 4  # slider positions per tick (of PARAM_SLIDER_STEPS): a steady drag
+CUSTOM_FORMULA = "a*sin(x)*cos(y) + (x^2 + y^2)/10"
+
+
+def _custom_scene():
+    from dataclasses import replace
+
+    from studio.scene import SurfaceSpec
+
+    spec = SurfaceSpec(preset=None, expression=CUSTOM_FORMULA, params={"a": 1.0})
+    return replace(_scene(steps=500), surface=spec)
+
+
+def drag_fps(scene, param: str, seconds: float) -> tuple[float, float]:
+    """(3D frames painted per second that show a new surface, longest event-loop gap in
+    ms) while parameter `param`'s slider is dragged back and forth through its signal path."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    with _window(scene) as (window, swapped):
+        row = window.surface_editor._param_rows[param]
+        slider = row.slider
+        view = window.view3d.view  # the GL window that paints (View3DWindow)
+        seen: dict[str, object] = {"hm": view._heightmap}
+        new_surfaces = [0]
+
+        def on_swap() -> None:
+            if view._heightmap is not seen["hm"]:
+                seen["hm"] = view._heightmap
+                new_surfaces[0] += 1
+
+        swapped.connect(on_swap)
+        direction = [DRAG_STEP]
+        beats: list[float] = []
+
+        def tick() -> None:
+            beats.append(time.perf_counter())
+            pos = slider.value() + direction[0]
+            if not slider.minimum() <= pos <= slider.maximum():
+                direction[0] = -direction[0]
+                pos = slider.value() + direction[0]
+            slider.setValue(pos)
+
+        timer = QTimer()
+        timer.setInterval(DRAG_TICK_MS)
+        timer.timeout.connect(tick)
+        loop = QEventLoop()
+        slider.setSliderDown(True)
+        timer.start()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        start = time.perf_counter()
+        loop.exec()
+        elapsed = time.perf_counter() - start
+        timer.stop()
+        slider.setSliderDown(False)
+        swapped.disconnect(on_swap)
+        gaps = np.diff(beats) if len(beats) > 1 else np.array([elapsed])
+        return new_surfaces[0] / elapsed, float(gaps.max()) * 1e3
+
+
 def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
     from studio.gui.display import display_for_gl
     from studio.gui.main_window import default_scene
@@ -155,6 +221,19 @@ def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
         latency_default = edit_latency_ms(default, repeats)
         big = _scene(steps=1000)
         latency_big = edit_latency_ms(big, repeats)
+        network = _network_scene()
+        latency_network = edit_latency_ms(network, max(3, repeats // 3))
+        drag_seconds = 3.0 if quick else 6.0
+        drags = [
+            (
+                f"Rosenbrock's b, {len(big.runs)} optimizers",
+                drag_fps(_scene(500), "b", drag_seconds),
+            ),
+            (
+                f"custom formula's a ({CUSTOM_FORMULA})",
+                drag_fps(_custom_scene(), "a", drag_seconds),
+            ),
+        ]
     w, h = WINDOW_SIZE
     return "Studio window (software GL unless the display has a GPU)", [
         BenchRow(
@@ -179,4 +258,37 @@ def window_section(quick: bool) -> tuple[str, list[BenchRow]]:
             "ms",
             lower_is_better=True,
         ),
+        BenchRow(
+            f"edit -> new paths painted, network scene ({len(network.runs)} optimizers x "
+            f"{network.steps} steps on digits 0/1, plane and grid recomputed)",
+            latency_network,
+            "ms",
+            lower_is_better=True,
+            target="<= 1500 ms",
+        ),
+        *(
+            row
+            for name, (fps, gap) in drags
+            for row in (
+                BenchRow(
+                    f"dragging {name}: new surfaces painted",
+                    fps,
+                    "frames/s",
+                    target=">= 20 frames/s",
+                ),
+                BenchRow(
+                    f"dragging {name}: longest event-loop gap",
+                    gap,
+                    "ms",
+                    lower_is_better=True,
+                ),
+            )
+        ),
     ]
+
+
+def _network_scene():
+    from studio.resources import asset_path
+    from studio.scene import load_scene
+
+    return load_scene(asset_path("scenes/digits01_optimizers_noise.json"))

@@ -153,9 +153,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     look.add_argument(
         "--lower-plot",
-        choices=("grad", "lr"),
-        default="grad",
-        help="the loss view's lower plot: gradient norm (default) or learning rate",
+        choices=("grad", "lr", "val_loss", "accuracy"),
+        default=None,
+        help="the loss view's lower plot: gradient norm, learning rate, or on a network "
+        "scene validation loss or accuracy (default: the scene's choice, else grad)",
     )
     look.add_argument(
         "--floor-contours", action="store_true", help="draw isolines on the 3D view's floor"
@@ -298,9 +299,16 @@ def run(args: argparse.Namespace) -> int:
     # of start-up); the session's own compile then finds it in the cache.
     start_display_early()
     try:
+        from studio.engine.memory import check_render_memory
+        from studio.export.options import lower_plot_for
+        from studio.export.views import export_view
         from studio.surface import surface_from_spec
 
         scene = scene_from_args(args)
+        lower_plot = lower_plot_for(scene, args.lower_plot)
+        # What would not fit in memory is refused now, in one line, not after a long render.
+        size = args.size or (preset.size if preset else writer.default_size)
+        check_render_memory(scene, export_view(args.view).panels, size, args.transparent)
         surface = surface_from_spec(scene.surface)
         if scene.surface.network is None:  # grid points in a hole of f are left out: say so
             from studio.engine.starts import grid_notes
@@ -323,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
 
         still = not writer.animated
         options = RenderOptions(
-            size=args.size or (preset.size if preset else writer.default_size),
+            size=size,
             fps=fps,
             view=args.view,
             title=args.title,
@@ -339,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
             steps_per_frame=args.steps_per_frame,
             still=still,
             hold=DEFAULT_HOLD if args.hold is None else args.hold,
-            lower_plot=args.lower_plot,
+            lower_plot=lower_plot,
             ghost=args.ghost,
             floor_contours=args.floor_contours,
             transparent=args.transparent,

@@ -38,6 +38,7 @@ from studio.editing import NoStartError, ParamsError, new_run, parse_run_text
 from studio.editing import parse_param as parse_surface_param
 from studio.errors import StudioError
 from studio.scene import (
+    NETWORK_LOWER_PLOTS,
     HyperValue,
     RunSpec,
     Scene,
@@ -321,6 +322,10 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         steps=args.steps if args.steps is not None else (base.steps if base else 500),
         seed=args.seed if args.seed is not None else (base.seed if base else 0),
         title=base.title if base else "",
+        # The file's lower plot, unless the flags made a network scene a surface one.
+        lower_plot=base.lower_plot
+        if base and (network or base.lower_plot not in NETWORK_LOWER_PLOTS)
+        else "grad",
     )
     try:  # the same structural limits as a file (step count, sizes, colours)
         scene = scene_from_dict(scene_to_dict(scene))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from studio.errors import StudioError
@@ -132,4 +133,103 @@ def check_trace_memory(scene: Scene, fmt: str) -> None:
             f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "
             f"{need / 1e9:.1f} GB, more than the {MEMORY_LIMIT / 1e9:.0f} GB limit; "
             "use fewer starts, runs or steps"
+        )
+
+
+# ------------------------------------------------------------------- render admission
+#
+# `studio render` adds to the trajectory what the views and the frames hold. Each panel of the
+# export view (studio.export.views) costs bytes per ball-step (the curves' binned copies, the
+# 3D heights of the drawn points), per ball (colours, masks, ball marks, per-ball paths of a
+# start grid) and per ball-step of a run whose whole trail is laid out once (a run of at most
+# TRAIL_BALLS balls: its segments are kept for every frame); the frame costs bytes per pixel
+# (the GL framebuffer and its read-back, the composed image, its RGB copy, the writer's). The
+# coefficients are upper bounds of what `studio bench --only memory` measures (a child's peak
+# RSS) on 640x360 and 4096x2304 renders of a 64x64 grid, 64 runs of 8x8 starts and 64 runs of
+# 64x64 starts; docs/architecture.md#memory lists the figures.
+
+RENDER_BASE_BYTES = 225_000_000  # the interpreter with NumPy, sympy, Qt and pyqtgraph
+GL_BYTES = 110_000_000  # OpenGL (Mesa) and the 3D view's mesh, once a frame has a 3D panel
+FRAME_PIXEL_BYTES = 26  # per pixel of the frame, whatever its format
+TRANSPARENT_PIXEL_BYTES = 16  # a transparent PNG's colour key (int16 RGB and the alpha)
+TRAIL_BALLS = 64  # runs of at most this many balls keep whole trails (studio.gui.views.trails)
+
+
+@dataclass(frozen=True)
+class PanelCost:
+    """What one view adds: bytes per ball-step, per ball, per ball-step of a whole trail."""
+
+    ball_step: int
+    ball: int
+    trail_step: int
+
+
+PANEL_COSTS: dict[str, PanelCost] = {
+    "3d": PanelCost(ball_step=8, ball=2_600, trail_step=125),
+    "contour": PanelCost(ball_step=10, ball=2_400, trail_step=120),
+    "loss": PanelCost(ball_step=30, ball=600, trail_step=8),
+}
+
+
+def run_balls(scene: Scene) -> list[int]:
+    """Balls of each enabled run of `scene` (its starts, times one plus its EASGD workers)."""
+    from studio.engine.registry import validate_hyper
+
+    out = []
+    for run in scene.runs:
+        if not run.enabled:
+            continue
+        starts = run.grid[0] * run.grid[1] if run.grid is not None else len(run.starts)
+        if scene.surface.network is not None:
+            starts = 1  # a network run starts from the network's initial weights
+        workers = (
+            int(validate_hyper(run.optimizer, run.hyper)["workers"])
+            if run.optimizer == "easgd"
+            else 0
+        )
+        out.append(starts * (workers + 1))
+    return out
+
+
+def render_bytes(
+    scene: Scene,
+    panels: tuple[str, ...],
+    size: tuple[int, int],
+    transparent: bool = False,
+) -> int:
+    """Estimated peak bytes of `studio render` of `scene` with these view panels and frame
+    size (the format adds nothing measurable in our process: ffmpeg encodes in its own)."""
+    from studio.engine.simulate import trajectory_bytes
+
+    balls = run_balls(scene)
+    n = sum(balls)
+    steps = scene.steps + 1
+    total = RENDER_BASE_BYTES + (GL_BYTES if "3d" in panels else 0)
+    total += (
+        size[0] * size[1] * (FRAME_PIXEL_BYTES + (TRANSPARENT_PIXEL_BYTES if transparent else 0))
+    )
+    network = scene.surface.network
+    dim = network.n_params if network is not None else 2
+    total += max(trajectory_bytes(n, scene.steps, dim), n * steps * BALL_STEP_BYTES)
+    trail = sum(b for b in balls if b <= TRAIL_BALLS) * steps
+    for name in panels:
+        cost = PANEL_COSTS[name]
+        total += n * steps * cost.ball_step + n * cost.ball + trail * cost.trail_step
+    return total
+
+
+def check_render_memory(
+    scene: Scene, panels: tuple[str, ...], size: tuple[int, int], transparent: bool = False
+) -> None:
+    """Refuse (MemoryLimitError, one line) a render whose peak would pass MEMORY_LIMIT."""
+    need = render_bytes(scene, panels, size, transparent)
+    if need > MEMORY_LIMIT:
+        n = sum(run_balls(scene))
+        runs = sum(r.enabled for r in scene.runs)
+        raise MemoryLimitError(
+            f"rendering {n:,} balls of {runs} run{'s' if runs != 1 else ''} x "
+            f"{scene.steps:,} steps in "
+            f"{'+'.join(panels)} at {size[0]}x{size[1]} needs about {need / 1e9:.1f} GB, more "
+            f"than the {MEMORY_LIMIT / 1e9:.0f} GB limit; use fewer starts, runs or steps, "
+            "a smaller frame or a simpler view"
         )

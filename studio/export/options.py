@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.errors import StudioError
+from studio.scene import LOWER_PLOTS, NETWORK_LOWER_PLOTS, Scene
 
 DEFAULT_SECONDS = 10.0  # a run longer than this at one step per frame is spread over it
 # A short run is stretched to at least this long (a 20-step run at one step a frame is over
@@ -22,7 +23,6 @@ DEFAULT_SECONDS = 10.0  # a run longer than this at one step per frame is spread
 MIN_SECONDS = 5.0
 DEFAULT_HOLD = 1.0  # seconds the last frame stays, so the ending can be read
 MAX_FRAMES = 100_000
-LOWER_PLOTS = ("grad", "lr")  # the loss view's lower plot: gradient norm or learning rate
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class RenderOptions:
     view's default. `orbit`: degrees the camera turns over the clip.
     `hold`: seconds the last frame is held at the end (inside a clip whose length is given
     in frames or seconds, and only where the hold is at most a fifth of it).
-    `lower_plot`: "grad" or "lr", the loss view's lower plot; `ghost`: the loss curves'
+    `lower_plot`: the loss view's lower plot, a name in `studio.scene.LOWER_PLOTS` ("grad",
+    "lr", and for a network scene "val_loss" or "accuracy"); `ghost`: the loss curves'
     future drawn faintly while they grow; `floor_contours`: isolines on the 3D floor.
     `transparent`: a PNG whose background is transparent (for overlaying on a slide).
     `msaa`: samples per pixel of the 3D view (antialiased edges; 0 or 1: none). Off by
@@ -128,6 +129,21 @@ EXPORT_PRESETS: dict[str, ExportPreset] = {
         ExportPreset("gif-5mb", "GIF under 5 MB", "gif", (800, 450), 20.0, max_bytes=5_000_000),
     )
 }
+
+
+def lower_plot_for(scene: Scene, asked: str | None) -> str:
+    """The lower plot an export of `scene` shows: `asked`, else the scene's own choice;
+    StudioError (one line) for a name that is not in LOWER_PLOTS, or for validation loss or
+    accuracy on a surface scene (only a network has a validation split)."""
+    name = scene.lower_plot if asked is None else asked
+    if name not in LOWER_PLOTS:
+        raise StudioError(f"lower plot must be one of {', '.join(LOWER_PLOTS)}, got {name!r}")
+    if name in NETWORK_LOWER_PLOTS and scene.surface.network is None:
+        raise StudioError(
+            f"lower plot {name} needs a network scene (validation loss and accuracy are "
+            "measured on a network's validation split); use grad or lr"
+        )
+    return name
 
 
 def _hold_frames(options: RenderOptions) -> int:
@@ -227,6 +243,7 @@ __all__ = [
     "ExportPreset",
     "RenderOptions",
     "even_size",
+    "lower_plot_for",
     "parse_camera",
     "plan_steps",
     "plan_times",

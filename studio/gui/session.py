@@ -30,6 +30,7 @@ import dataclasses
 import itertools
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,8 +39,8 @@ from PyQt6.QtGui import QUndoCommand, QUndoStack
 
 from studio.engine import RunCache, Trajectory, check_size, validate_hyper
 from studio.errors import StudioError
-from studio.gui.settings import ViewSettings
-from studio.scene import Scene, load_scene, save_scene
+from studio.gui.settings import LOWER_PLOT_CODE, LOWER_PLOT_NAMES, ViewSettings
+from studio.scene import NETWORK_LOWER_PLOTS, Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
 
 PLAY_INTERVAL_MS = 33  # about 30 frames/s
@@ -47,6 +48,7 @@ PLAY_INTERVAL_MS = 33  # about 30 frames/s
 MERGE_GAP_S = 1.5
 # The GIL switch interval while a simulation runs on the worker (Python's default is 5 ms).
 SIMULATING_SWITCH_INTERVAL_S = 0.0005
+DRAG_SIMULATE_MS = 150  # while the surface is dragged, re-simulate at most this often
 
 
 class _SceneCommand(QUndoCommand):
@@ -98,9 +100,11 @@ class Session(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.view_settings = ViewSettings(self)
+        self.view_settings.lower_plot = LOWER_PLOT_NAMES[scene.lower_plot]
         # The open gesture: (merge key, its undo-command id, time of its last edit).
         self._gesture: tuple[str, int, float] | None = None
         self._gesture_ids = itertools.count(1)
+        self._gesture_continued = False  # the last edit continued the open gesture
         self.path: Path | None = None
         self.scene: Scene = scene
         self.surface: Surface = surface_from_spec(scene.surface)
@@ -119,6 +123,10 @@ class Session(QObject):
         self._cache = RunCache()
         self._relay = _Relay()
         self._relay.finished.connect(self._on_simulated)
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_SIMULATE_MS)
+        self._drag_timer.timeout.connect(self._simulate_dragged)
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -139,12 +147,20 @@ class Session(QObject):
 
     # ------------------------------------------------------------------ scene editing
 
-    def edit_scene(self, new: Scene, text: str = "Edit", merge_key: str | None = None) -> bool:
+    def edit_scene(
+        self,
+        new: Scene,
+        text: str = "Edit",
+        merge_key: str | None = None,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> bool:
         """Validate and apply `new` as one undoable step; False (and errorRaised) if refused.
 
         `merge_key`: successive edits with the same key within one gesture (a slider being
         dragged, a spin box being scrolled, a formula being typed) merge into one undo step;
         `seal_edits` (the widget's commit), an undo or a pause ends the gesture.
+        `on_refused`: where the one-line reason goes instead of errorRaised (a field that
+        shows it beside itself).
         """
         if new == self.scene:
             return True
@@ -152,7 +168,7 @@ class Session(QObject):
             surface_from_spec(new.surface)
             self._check_runs(new)
         except StudioError as exc:
-            self.errorRaised.emit(str(exc))
+            (on_refused or self.errorRaised.emit)(str(exc))
             return False
         self.undo_stack.push(
             _SceneCommand(self, self.scene, new, text, self._gesture_id(merge_key))
@@ -163,6 +179,16 @@ class Session(QObject):
         """End the open gesture: the next edit is an undo step of its own (a commit: Enter,
         focus leaving a field, a slider released, a preset picked)."""
         self._gesture = None
+
+    def dragging_surface(self) -> bool:
+        """Whether a gesture on the surface (a parameter slider or a domain spin box being
+        dragged or scrolled) goes on past its first edit: views may draw it coarser until
+        it settles."""
+        return (
+            self._gesture_continued
+            and self._gesture is not None
+            and self._gesture[0].startswith("surface.")
+        )
 
     def _gesture_id(self, merge_key: str | None) -> int:
         """The undo-command id of an edit: the open gesture's when it continues it, a new
@@ -176,6 +202,8 @@ class Session(QObject):
             gesture = open_[1]
         else:
             gesture = next(self._gesture_ids) & 0x7FFFFFFF
+        # Its first edit is drawn in full at once; the ones that continue it are a drag.
+        self._gesture_continued = open_ is not None and gesture == open_[1]
         self._gesture = (merge_key, gesture, now)
         return gesture
 
@@ -188,6 +216,10 @@ class Session(QObject):
         self.undo_stack.clear()
         self.selected_run = 0 if scene.runs else -1
         self.frame = 0
+        # The last trajectory belongs to another scene (maybe with more runs): no view may
+        # draw it against this one's runs while the new one is simulated.
+        self.trajectory = None
+        self.view_settings.lower_plot = LOWER_PLOT_NAMES[scene.lower_plot]
         self._set(scene, surface)
         self.set_path(path)
         self.undo_stack.setClean()
@@ -201,7 +233,14 @@ class Session(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise StudioError("no file name: use Save As")
-        save_scene(self.scene, target)
+        # The lower plot on screen is saved with the scene (not an undoable edit: a view
+        # setting). Validation loss and accuracy exist on a network scene only.
+        lower = LOWER_PLOT_CODE[self.view_settings.lower_plot]
+        if lower in NETWORK_LOWER_PLOTS and self.scene.surface.network is None:
+            lower = "grad"
+        scene = dataclasses.replace(self.scene, lower_plot=lower)
+        save_scene(scene, target)
+        self.scene = scene
         self.set_path(target)
         self.undo_stack.setClean()
 
@@ -215,11 +254,20 @@ class Session(QObject):
             self.selected_run = index
             self.selectedRunChanged.emit(index)
 
-    def update_run(self, index: int, text: str, merge_key: str | None = None, **changes) -> bool:
+    def update_run(
+        self,
+        index: int,
+        text: str,
+        merge_key: str | None = None,
+        on_refused: Callable[[str], None] | None = None,
+        **changes,
+    ) -> bool:
         """Edit one run's fields (`hyper=..., starts=..., color=...`) as an undoable step."""
         runs = list(self.scene.runs)
         runs[index] = dataclasses.replace(runs[index], **changes)
-        return self.edit_scene(dataclasses.replace(self.scene, runs=tuple(runs)), text, merge_key)
+        return self.edit_scene(
+            dataclasses.replace(self.scene, runs=tuple(runs)), text, merge_key, on_refused
+        )
 
     def _apply_scene(self, scene: Scene) -> None:
         """Called by undo commands: the scene was validated when the command was made."""
@@ -253,6 +301,20 @@ class Session(QObject):
     # ------------------------------------------------------------------ simulation
 
     def _simulate(self, scene: Scene, surface: Surface) -> None:
+        if self._threaded and self.dragging_surface():
+            # A drag re-simulates at most every DRAG_SIMULATE_MS (the newest scene then):
+            # a simulation per slider step kept the worker busy and the GUI thread short of
+            # the GIL, while the surface itself is what the drag is about.
+            if not self._drag_timer.isActive():
+                self._drag_timer.start()
+            return
+        self._drag_timer.stop()
+        self._submit(scene, surface)
+
+    def _simulate_dragged(self) -> None:
+        self._submit(self.scene, self.surface)
+
+    def _submit(self, scene: Scene, surface: Surface) -> None:
         self._generation += 1
         generation = self._generation
         runs = list(scene.runs)
@@ -326,16 +388,16 @@ class Session(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._in_flight > 0
+        return self._in_flight > 0 or self._drag_timer.isActive()
 
     def wait_for_simulation(self, timeout_ms: int = 10_000) -> bool:
         """Process events until every queued simulation has reported (tests, export)."""
         from PyQt6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)
-        while self._in_flight and not deadline.hasExpired():
+        while self.busy and not deadline.hasExpired():
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        return self._in_flight == 0
+        return not self.busy
 
     # ------------------------------------------------------------------ playback
 

@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 
 from PyQt6.QtCore import QObject, QSettings, pyqtSignal
 
+from studio.scene import LOWER_PLOTS as LOWER_PLOT_CODES
+
 MAX_RECENT = 8
 
 
@@ -53,6 +55,9 @@ class Camera(NamedTuple):
 
 
 LOWER_PLOTS = ("Gradient norm", "Learning rate", "Validation loss", "Accuracy")
+# The names a scene file, `studio render --lower-plot` and `RenderOptions` use, both ways.
+LOWER_PLOT_NAMES = dict(zip(LOWER_PLOT_CODES, LOWER_PLOTS, strict=True))
+LOWER_PLOT_CODE = {name: code for code, name in LOWER_PLOT_NAMES.items()}
 
 # name -> default. Only these names are settings; `changed` carries the name that changed.
 VIEW_DEFAULTS: dict[str, Any] = {
@@ -71,7 +76,8 @@ PERSISTED = {"dark": "view/dark"}
 
 
 class ViewSettings(QObject):
-    """How the window shows a scene (not part of the scene: never saved in it, never undone).
+    """How the window shows a scene (not part of the scene, never undone; the one exception is
+    `lower_plot`, which a scene may store: opening a scene sets it, saving one writes it).
 
     Plain attributes (`settings.dark`, `settings.camera`, ...); assigning one that differs
     emits `changed(name)`. Views and menus observe `changed`; the export dialog reads the

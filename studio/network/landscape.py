@@ -29,6 +29,8 @@ The validation metrics and the 2-D positions add 5 floats per ball and step.
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -253,8 +255,7 @@ def landscape(
     shown = coords[:, traj.status != DIVERGED] if (traj.status != DIVERGED).any() else coords
     xs, ys = grid_axes(shown, grid, MARGIN)
     z = loss_grid(objective, plane, xs, ys, progress=progress)
-    flat = traj.positions.reshape(-1, objective.dim)
-    val_loss, accuracy = objective.validation(flat)
+    val_loss, accuracy = path_validation(objective, traj.positions)
     shape = traj.loss.shape
     titles = plane.axis_labels()
     kind = "PCA plane" if plane.kind == "pca" else "random plane"
@@ -283,6 +284,44 @@ def landscape(
         plane=plane,
         surface=surface,
     )
+
+
+# Validation metrics of recent paths, by a digest of the network and the path's weights: an
+# edit of one run in the window retrains that run alone (RunCache), and without this its
+# validation loss and accuracy at every step were recomputed for every run too.
+_VALIDATED: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+MAX_VALIDATED = 256  # paths remembered (each two (T+1,) arrays)
+
+
+def path_validation(
+    objective: NetworkObjective, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validation loss and accuracy (T+1, N) of each ball's path (positions (T+1, N, D)),
+    reusing those of a path already validated (the same weights give the same figures)."""
+    steps, n, _dim = positions.shape
+    val_loss, accuracy = np.empty((steps, n)), np.empty((steps, n))
+    keys, todo = [], []
+    salt = repr(objective.spec).encode()
+    for b in range(n):
+        path = np.ascontiguousarray(positions[:, b])
+        key = hashlib.blake2b(path.data, digest_size=16, key=salt[:64]).digest()
+        keys.append(key)
+        known = _VALIDATED.get(key)
+        if known is None:
+            todo.append(b)
+        else:
+            _VALIDATED.move_to_end(key)
+            val_loss[:, b], accuracy[:, b] = known
+    if todo:
+        flat = positions[:, todo].reshape(-1, objective.dim)
+        loss, acc = objective.validation(flat)
+        loss, acc = loss.reshape(steps, len(todo)), acc.reshape(steps, len(todo))
+        for k, b in enumerate(todo):
+            val_loss[:, b], accuracy[:, b] = loss[:, k], acc[:, k]
+            _VALIDATED[keys[b]] = (loss[:, k].copy(), acc[:, k].copy())
+        while len(_VALIDATED) > MAX_VALIDATED:
+            _VALIDATED.popitem(last=False)
+    return val_loss, accuracy
 
 
 def simulate_network(scene: Scene, cache: RunCache | None = None) -> Trajectory:

@@ -83,12 +83,26 @@ def test_an_oversized_scene_is_refused_up_front(qtbot, window) -> None:
     run = dataclasses.replace(session.scene.runs[0], grid=(64, 64), starts=())
     assert session.edit_scene(dataclasses.replace(session.scene, runs=(run,), steps=2000))
     before = session.scene
-    spin = window.optimizer_panel.simulation.steps_spin
-    with qtbot.waitSignal(session.errorRaised) as blocker:
-        _type(qtbot, spin, "99999")
-    assert "MB" in blocker.args[0] and session.scene == before
-    assert spin.value() == before.steps  # the field shows the model again
-    assert "MB" in window.statusBar().currentMessage()
+    box = window.optimizer_panel.simulation
+    _type(qtbot, box.steps_spin, "99999")
+    assert session.scene == before
+    assert box.steps_spin.value() == before.steps  # the field shows the model again
+    # The reason is next to the field, not in the status bar.
+    assert box.steps_error.isVisible() and "MB" in box.steps_error.text()
+    assert "MB" not in window.statusBar().currentMessage()
+    _type(qtbot, box.steps_spin, "100")
+    assert session.scene.steps == 100 and not box.steps_error.isVisible()
+
+    # A grid too large for these steps: refused beside the grid, the spin boxes snap back.
+    form = window.optimizer_panel.run_form
+    small = dataclasses.replace(session.scene.runs[0], grid=(4, 4))
+    assert session.edit_scene(dataclasses.replace(session.scene, runs=(small,), steps=100_000))
+    _type(qtbot, form.grid_nx, "64")
+    assert session.scene.runs[0].grid == (4, 4) and form.grid_nx.value() == 4
+    assert form.grid_error.isVisible() and "MB" in form.grid_error.text()
+    assert "MB" not in window.statusBar().currentMessage()
+    _type(qtbot, form.grid_nx, "5")
+    assert session.scene.runs[0].grid == (5, 4) and not form.grid_error.isVisible()
 
 
 def test_a_long_gradient_never_widens_the_window(qtbot, window) -> None:

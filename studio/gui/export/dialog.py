@@ -41,13 +41,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.memory import check_render_memory
+from studio.errors import StudioError
 from studio.export import WRITERS, ExportError, FrameWriter, fps_range, playback_fps
 from studio.export.options import DEFAULT_HOLD, EXPORT_PRESETS, RenderOptions, even_size, plan_steps
 from studio.export.titles import default_title
 from studio.export.views import EXPORT_VIEWS
 from studio.gui.export.job import ExportJob
 from studio.gui.session import Session
-from studio.gui.settings import studio_settings
+from studio.gui.settings import LOWER_PLOT_CODE, studio_settings
 
 SIZES = (
     ("720p (1280×720)", (1280, 720)),
@@ -282,7 +284,7 @@ class ExportDialog(QDialog):
             hold=self.hold_spin.value(),
             ghost=self.ghost_check.isChecked(),
             # What the window shows, the export shows: its lower plot and floor isolines.
-            lower_plot="lr" if settings.lower_plot == "Learning rate" else "grad",
+            lower_plot=LOWER_PLOT_CODE[settings.lower_plot],
             floor_contours=settings.floor_contours,
             msaa=self._preset_msaa(),
         )
@@ -462,7 +464,18 @@ class ExportDialog(QDialog):
         """Start the export with a progress dialog; None if it could not start. The
         choices are remembered once it has started (never a path that was refused)."""
         parent = self.main_window or self
-        job = ExportJob(self.session.scene, self.path(), self.options(), parent)
+        options = self.options()
+        try:  # what would not fit in memory is refused before a frame is drawn
+            check_render_memory(
+                self.session.scene,
+                EXPORT_VIEWS[options.view].panels,
+                options.size,
+                options.transparent,
+            )
+        except StudioError as exc:
+            QMessageBox.warning(parent, "Export refused", str(exc))
+            return None
+        job = ExportJob(self.session.scene, self.path(), options, parent)
         progress = QProgressDialog("Preparing…", "Cancel", 0, 1, parent)
         progress.setWindowTitle("Exporting")
         progress.setWindowModality(Qt.WindowModality.WindowModal)

@@ -268,15 +268,18 @@ def busy_mask(
     ]
     for c in cursors:
         c.setVisible(False)
-    rgb_background = np.array(QColor(background).getRgb()[:3])
+    rgb_background = QColor(background).getRgb()[:3]
     n = int(steps.size)
     picks = sorted({0, n // 3, (2 * n) // 3, n - 1})
     busy = np.zeros((panel.rect.height(), panel.rect.width()), bool)
     try:
         for i in picks:
             session.set_frame(int(steps[i]))
-            rgb = qimage_to_rgb(grab(panel, scale, background)).astype(int)
-            busy |= np.abs(rgb - rgb_background).max(-1) > 48
+            rgb = qimage_to_rgb(grab(panel, scale, background))
+            # One channel at a time in int16: the whole frame as int64 took 8 bytes per
+            # channel and pixel (over 600 MB at 4096x2304).
+            for c, level in enumerate(rgb_background):
+                busy |= np.abs(rgb[..., c].astype(np.int16) - level) > 48
     finally:
         for c in cursors:
             c.setVisible(True)

@@ -405,7 +405,12 @@ class OffscreenRenderer:
 # ------------------------------------------------------------------------------ API
 
 
-LOWER_PLOT_NAMES = {"grad": "Gradient norm", "lr": "Learning rate"}
+LOWER_PLOT_NAMES = {
+    "grad": "Gradient norm",
+    "lr": "Learning rate",
+    "val_loss": "Validation loss",
+    "accuracy": "Accuracy",
+}
 
 
 def configure_view(widget: object, options: RenderOptions) -> None:

@@ -140,6 +140,8 @@ class RunForm(QWidget):
         start_form.addWidget(self.start_error)
         start_form.addWidget(self.starts_note)
         start_form.addLayout(grid_row)
+        self.grid_error = error_label(self)
+        start_form.addWidget(self.grid_error)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -257,7 +259,19 @@ class RunForm(QWidget):
         if grid == run.grid:
             return
         index = self.run_index
-        self.session.update_run(index, "Start grid", merge_key=f"run{index}.grid", grid=grid)
+        refused: list[str] = []
+        if self.session.update_run(
+            index, "Start grid", merge_key=f"run{index}.grid", on_refused=refused.append, grid=grid
+        ):
+            self.show_grid_error("")
+        else:  # too many balls to keep: snap back, the reason under the grid
+            self.refresh_values()
+            self.show_grid_error(f"{refused[0]}: not applied" if refused else "")
+
+    def show_grid_error(self, text: str) -> None:
+        """Why the last grid edit was refused, under the grid ('' hides it)."""
+        self.grid_error.setText(text)
+        self.grid_error.setVisible(bool(text))
 
     # ------------------------------------------------------------------ model → widget
 
@@ -265,6 +279,7 @@ class RunForm(QWidget):
         for editor in self.editors.values():
             editor.show_error("")  # a refusal was about the run that was selected
         self.show_start_error("")
+        self.show_grid_error("")
         self.refresh()
 
     def refresh(self) -> None:

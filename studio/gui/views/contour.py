@@ -28,6 +28,8 @@ from studio.engine.starts import start_problems
 from studio.gui.session import Session
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.heightmap import (
+    DRAG_GRID_SIZE,
+    GRID_SIZE,
     HeightMap,
     axis_names,
     build_heightmap,
@@ -116,6 +118,7 @@ class ContourView(pg.PlotWidget):
         self._trail_length: int | None = None
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
+        self._hm_coarse = False  # the grid was built at DRAG_GRID_SIZE (during a drag)
         self._tracks: Tracks | None = None
         self._syncing = False
         self._drag_serial = 0
@@ -168,7 +171,9 @@ class ContourView(pg.PlotWidget):
 
         # A slider drag changes the surface many times a frame: shading and isolines are
         # rebuilt at most once per frame interval, always for the newest surface.
-        self._rebuild = Throttle(self._maybe_rebuild, parent=self)
+        self._rebuild = Throttle(
+            self._maybe_rebuild, parent=self, dragging=session.dragging_surface
+        )
         plot.scene().sigMouseClicked.connect(self._on_click)
         # Bound methods, not lambdas: PyQt drops them when this view is destroyed.
         session.surfaceChanged.connect(self._on_surface)
@@ -269,15 +274,26 @@ class ContourView(pg.PlotWidget):
 
     def _maybe_rebuild(self) -> None:
         surface, height = self.session.surface, self.session.scene.surface.height
-        if self._hm_key is not None and self._hm_key[0] is surface and self._hm_key[1] == height:
+        coarse = self._rebuild.coarse  # a drag: a coarser grid keeps up, refined after
+        if (
+            self._hm_key is not None
+            and self._hm_key[0] is surface
+            and self._hm_key[1] == height
+            and (coarse or not self._hm_coarse)  # never coarsen a current full mesh
+        ):
             return
         self._hm_key = (surface, height)
-        hm = self._heightmap = build_heightmap(surface, height)
+        self._hm_coarse = coarse
+        hm = self._heightmap = build_heightmap(
+            surface, height, DRAG_GRID_SIZE if coarse else GRID_SIZE
+        )
         xmin, xmax, ymin, ymax = hm.domain
         # NaN in the holes: pyqtgraph draws those pixels transparent.
         self.image.setImage(hm.h_masked(), levels=(0.0, hm.h_max))
         self.image.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
-        segs = isoline_segments(hm.xs, hm.ys, hm.h, hm.levels(), hm.defined)
+        # Every other isoline while dragging: each level costs the same at any grid size.
+        levels = hm.levels()[:: 2 if coarse else 1]
+        segs = isoline_segments(hm.xs, hm.ys, hm.h, levels, hm.defined)
         for item, lines in (
             (self.isolines, segs),
             (self.hatch, hatch_segments(hm.xs, hm.ys, hm.mask)),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 GRID_SIZE = 150
+DRAG_GRID_SIZE = 60  # while a parameter is dragged: a sixth of the points, refined after
 CLIP_PERCENTILE = 98.0
 N_LEVELS = 16
 
@@ -139,7 +140,9 @@ def isoline_segments(
         crossing = [(p > level) != (q > level) for p, q in ends]
         if whole is not None:
             crossing = [cross & whole for cross in crossing]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # A crossing between heights far apart (near the float limits) overflows to inf or
+        # 0/0: clipped to the edge's end or ignored, never a warning on stderr.
+        with np.errstate(all="ignore"):
             t = [np.clip((level - p) / (q - p), 0.0, 1.0) for p, q in ends]
         px = [
             x0 + t[0] * (x1 - x0),
@@ -166,7 +169,8 @@ def isoline_segments(
         four = count == 4
         if four.any():
             sel = pts[:, four]
-            like_a = ((a + b + c + d)[four] / 4.0 > level) == (a[four] > level)
+            with np.errstate(all="ignore"):
+                like_a = ((a + b + c + d)[four] / 4.0 > level) == (a[four] > level)
             # Centre on a's side: a and c connect, so the lines cut off corners b and d
             # (bottom+right, top+left); otherwise they cut off a and c (bottom+left, top+right).
             first = np.where(like_a[:, None], sel[1], sel[3])

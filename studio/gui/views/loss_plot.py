@@ -52,8 +52,9 @@ AXIS_NAMES = {
     "loss": "loss",
     "grad_norm": "‖∇f‖",
     "lr": "lr",
-    "val_loss": "validation loss",
-    "accuracy": "validation accuracy",
+    # Short: the lower plot's axis title must fit its height in a small export.
+    "val_loss": "val. loss",
+    "accuracy": "val. accuracy",
 }
 # Short enough for the axis of a 720p composite; the tooltip says why the axis is linear.
 LINEAR_FALLBACK = " (linear)"

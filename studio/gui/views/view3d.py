@@ -56,6 +56,8 @@ from studio.gui.session import Session
 from studio.gui.theme import theme_for
 from studio.gui.views.camera_fit import WORLD, Z_HEIGHT, auto_camera, fit_camera
 from studio.gui.views.heightmap import (
+    DRAG_GRID_SIZE,
+    GRID_SIZE,
     HeightMap,
     axis_names,
     build_heightmap,
@@ -393,6 +395,9 @@ class _Scene3D:
         self._preset: str | None = None  # the camera preset the view is framed for, if any
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
+        self._hm_coarse = False  # the mesh was built at DRAG_GRID_SIZE (during a drag)
+        self._floor_source: tuple[np.ndarray, np.ndarray] | None = None  # mesh x, y (world)
+        self._floor_stale = True  # the floor isolines are not of the current mesh
         self._world_scale = 1.0
         self._rim: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._overlay_px = (1.0, 1.0)  # the framebuffer's size when the overlay last painted
@@ -445,7 +450,9 @@ class _Scene3D:
 
         # Mesh, wireframe and floor contours follow a slider drag at most once per frame
         # interval, always for the newest surface (see throttle.py).
-        self._rebuild = Throttle(self._maybe_rebuild, parent=self)
+        self._rebuild = Throttle(
+            self._maybe_rebuild, parent=self, dragging=session.dragging_surface
+        )
         session.surfaceChanged.connect(self._on_surface)
         session.sceneChanged.connect(self._on_scene)
         session.trajectoryChanged.connect(self._on_new_trajectory)
@@ -575,6 +582,8 @@ class _Scene3D:
 
     def set_floor_contours(self, on: bool) -> None:
         self.floor_item.setVisible(bool(on))
+        if on and self._floor_stale:
+            self._build_floor()
         self._static_rev += 1
 
     def floor_contours(self) -> bool:
@@ -652,10 +661,17 @@ class _Scene3D:
     def _maybe_rebuild(self) -> None:
         """Rebuild the mesh only for a new surface or height mode, never for other edits."""
         key = (self.session.surface, self.session.scene.surface.height)
-        if self._hm_key is not None and key[0] is self._hm_key[0] and key[1] == self._hm_key[1]:
+        coarse = self._rebuild.coarse  # a drag: a coarser mesh keeps up, refined after
+        if (
+            self._hm_key is not None
+            and key[0] is self._hm_key[0]
+            and key[1] == self._hm_key[1]
+            and (coarse or not self._hm_coarse)  # never coarsen a current full mesh
+        ):
             return
-        self._rebuild_surface()
-        if self._preset is not None:  # a new shape: frame it afresh
+        self._rebuild_surface(DRAG_GRID_SIZE if coarse else GRID_SIZE)
+        self._hm_coarse = coarse
+        if self._preset is not None and not coarse:  # a new shape: frame it afresh
             self.camera_preset(self._preset)
         if self.session.trajectory is not None:
             self._on_trajectory(self.session.trajectory)
@@ -667,11 +683,11 @@ class _Scene3D:
         trails = [item for pair in self._trail_items for item in pair]
         return [*trails, *self._batches, *self._ball_items, self.overlay_item]
 
-    def _rebuild_surface(self) -> None:
+    def _rebuild_surface(self, n: int = GRID_SIZE) -> None:
         self._static_rev += 1
         surface = self.session.surface
         self._hm_key = (surface, self.session.scene.surface.height)
-        hm = build_heightmap(surface, self.session.scene.surface.height)
+        hm = build_heightmap(surface, self.session.scene.surface.height, n)
         self._heightmap = hm
         xmin, xmax, ymin, ymax = hm.domain
         self._centre = ((xmin + xmax) / 2, (ymin + ymax) / 2)
@@ -707,7 +723,20 @@ class _Scene3D:
             pos=np.concatenate([along_y.reshape(-1, 3), along_x.reshape(-1, 3)])
         )
 
-        # Floor isolines in the colormap's colours, like a map under the landscape.
+        # Floor isolines: built when shown (they are off by default, and a drag would
+        # rebuild them at every step for nothing).
+        self._floor_source = (wx, wy)
+        self._floor_stale = True
+        if self.floor_item.visible():
+            self._build_floor()
+
+    def _build_floor(self) -> None:
+        """The floor's isolines in the colormap's colours, like a map under the landscape."""
+        hm = self._heightmap
+        if hm is None or self._floor_source is None:
+            return
+        wx, wy = self._floor_source
+        self._floor_stale = False
         levels = hm.levels()
         segs, seg_levels = [], []
         for level in levels:

@@ -1,0 +1,243 @@
+"""The "memory" section of `studio bench`: peak RSS of the largest commands the CLI accepts.
+
+Each command runs in a child process that reports its own peak RSS (VmHWM) and that of the
+ffmpeg it ran, so every figure is one command's own. The limit every accepted
+command stays under is `studio.engine.memory.MEMORY_LIMIT`; what would pass it is refused up
+front by the admission checks (`check_trace_memory`, `check_render_memory`).
+
+- `studio render`, every export view, MP4 and GIF, at the largest frame area
+  (`studio.export.options.MAX_PIXELS`, 4096x2304) of two scenes at the most steps the
+  admission check accepts: a 64x64 start grid (one run of 4,096 balls) and 64 runs of 8x8
+  starts (4,096 balls whose whole trails are kept), and 64 runs of 64x64 starts (262,144
+  balls: refused at any steps but in the loss view). A few frames each: the peak is reached
+  while the views are built and the first frames drawn, not by the clip's length. The
+  baseline column is the admission check's estimate (a ratio above 1: under the estimate).
+  One more step past the largest accepted is refused: the time to that refusal is a row.
+- `studio trace` of the 64x64 grid at its step cap to each format (CSV, JSON, NPZ, stdout).
+
+`--quick`: 1280x720 frames, a 16x16 grid and 16 runs of 2x2 starts, at most QUICK_STEPS steps
+(no refusal rows then), and the trace at a tenth of its steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from studio.bench.table import BenchRow
+
+FORMATS = ("mp4", "gif")
+FRAMES = 3  # frames per render: the peak is the views' set-up and the first frames
+QUICK_STEPS = 2000
+
+
+# The child reports its own high-water mark (VmHWM, reset by exec) when it exits: the
+# rusage of a child (wait4, RUSAGE_CHILDREN) also counts the parent's size at the fork,
+# which, after other bench sections have loaded Qt, is larger than a small command's peak.
+# Its children (ffmpeg) are counted by their rusage: at most the child's size when it
+# started them, or their own peak.
+_REPORTING_MAIN = """
+import atexit, os, resource, sys
+def _report():
+    with open("/proc/self/status") as status:
+        kib = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+    kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with open(os.environ["STUDIO_PEAK_FILE"], "w") as out:
+        out.write(str(kib))
+atexit.register(_report)
+from studio.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_measured(args: list[str], cwd: Path) -> tuple[int, float, float, str]:
+    """(exit status, peak RSS in MiB, seconds, stderr) of `studio ARGS` in a child process:
+    the larger of the child's own peak and that of any process it waited for (ffmpeg)."""
+    peak_file = cwd / f".peak-{os.getpid()}"
+    env = {**os.environ, "STUDIO_PEAK_FILE": str(peak_file)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _REPORTING_MAIN, *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stderr is not None
+    with proc.stderr:  # a few lines at most, so no deadlock on the pipe
+        err = proc.stderr.read().decode("utf-8", "replace")
+    proc.wait()
+    seconds = time.perf_counter() - t0
+    kib = float(peak_file.read_text()) if peak_file.exists() else 0.0
+    peak_file.unlink(missing_ok=True)
+    return proc.returncode, kib / 1024, seconds, err
+
+
+def _scene(runs: int, grid: int, steps: int):
+    from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
+
+    return Scene(
+        surface=SurfaceSpec(preset="rosenbrock"),
+        runs=tuple(
+            RunSpec(
+                "sgd",
+                # Tiny and different rates: every ball moves, nothing diverges or stops.
+                {"lr": 1e-6 * (1 + k % 9), "tol": 0.0},
+                (),
+                grid=(grid, grid),
+                label=f"run {k + 1}",
+                color=PALETTE[k % len(PALETTE)],
+            )
+            for k in range(runs)
+        ),
+        steps=steps,
+    )
+
+
+def largest_steps(runs: int, grid: int, panels: tuple[str, ...], size: tuple[int, int]) -> int:
+    """The most steps of `_scene(runs, grid, ...)` that the engine and the render admission
+    accept (0: none)."""
+    from studio.engine.memory import MEMORY_LIMIT, render_bytes
+    from studio.engine.simulate import MAX_BALL_STEPS
+    from studio.scene import MAX_STEPS
+
+    balls = runs * grid * grid
+    hi = min(MAX_STEPS, MAX_BALL_STEPS // balls - 1)
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if render_bytes(_scene(runs, grid, mid), panels, size) <= MEMORY_LIMIT:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def memory_section(quick: bool) -> tuple[str, list[BenchRow]]:
+    from studio.engine.memory import MEMORY_LIMIT, render_bytes
+    from studio.export.options import MAX_PIXELS
+    from studio.export.views import EXPORT_VIEWS
+    from studio.scene import scene_to_json
+
+    size = (1280, 720) if quick else (4096, MAX_PIXELS // 4096)
+    cases = ((1, 16), (16, 2)) if quick else ((1, 64), (64, 8), (64, 64))
+    limit_mib = MEMORY_LIMIT / 2**20
+    target = f"< {limit_mib:.0f}"
+    rows: list[BenchRow] = []
+    with tempfile.TemporaryDirectory(prefix="studio-bench-memory-") as tmp:
+        cwd = Path(tmp)
+        for view, info in EXPORT_VIEWS.items():
+            for runs, grid in cases:
+                boundary = largest_steps(runs, grid, info.panels, size)
+                steps = min(boundary, QUICK_STEPS) if quick else boundary
+                what = f"render {view} {size[0]}x{size[1]}, {runs} x {grid}x{grid} starts"
+                if steps == 0:
+                    rows.append(BenchRow(f"{what}: refused at any steps", 0, "steps"))
+                    continue
+                scene = _scene(runs, grid, steps)
+                estimate = render_bytes(scene, info.panels, size) / 2**20
+                (cwd / "scene.json").write_text(scene_to_json(scene))
+                for fmt in FORMATS:
+                    args = [
+                        "render",
+                        "scene.json",
+                        "--view",
+                        view,
+                        "--size",
+                        f"{size[0]}x{size[1]}",
+                        "--frames",
+                        str(FRAMES),
+                        "--hold",
+                        "0",
+                        "-q",
+                        "-o",
+                        f"out.{fmt}",
+                    ]
+                    rc, peak, _s, err = run_measured(args, cwd)
+                    if rc != 0:
+                        raise RuntimeError(f"studio {' '.join(args)} failed: {_last(err) or rc}")
+                    rows.append(
+                        BenchRow(
+                            f"{what} x {steps} steps -> {fmt.upper()}: peak RSS",
+                            peak,
+                            "MiB",
+                            baseline=estimate,
+                            baseline_name="admission estimate",
+                            lower_is_better=True,
+                            target=target,
+                        )
+                    )
+                    (cwd / f"out.{fmt}").unlink(missing_ok=True)
+                if steps < boundary:
+                    continue
+                # One step more is refused before anything is simulated or drawn.
+                over = dataclasses.replace(scene, steps=steps + 1)
+                (cwd / "scene.json").write_text(scene_to_json(over))
+                rc, _peak, seconds, err = run_measured(
+                    ["render", "scene.json", "--view", view, "--size", f"{size[0]}x{size[1]}"]
+                    + ["-o", "out.mp4"],
+                    cwd,
+                )
+                if rc != 2 or "limit" not in err:
+                    raise RuntimeError(f"{what} x {steps + 1} steps was not refused: {_last(err)}")
+                rows.append(
+                    BenchRow(
+                        f"{what} x {steps + 1} steps: refused up front",
+                        seconds,
+                        "s",
+                        lower_is_better=True,
+                    )
+                )
+        rows += _trace_rows(quick, cwd, target)
+    return "Peak memory of the largest accepted commands (one child process each)", rows
+
+
+def _trace_rows(quick: bool, cwd: Path, target: str) -> list[BenchRow]:
+    from studio.engine.simulate import MAX_BALL_STEPS
+    from studio.scene import MAX_GRID
+
+    balls = MAX_GRID * MAX_GRID
+    steps = (MAX_BALL_STEPS // balls - 1) // (10 if quick else 1)
+    scene = [
+        "trace",
+        "--surface",
+        "rosenbrock",
+        "--optimizer",
+        "sgd:lr=0.00001,tol=0",
+        "--start-grid",
+        f"{MAX_GRID}x{MAX_GRID}",
+        "--steps",
+        str(steps),
+    ]
+    rows = []
+    for name, extra in (
+        ("CSV", ["-o", "run.csv"]),
+        ("JSON", ["-o", "run.json"]),
+        ("NPZ", ["-o", "run.npz"]),
+        ("CSV on stdout", []),
+    ):
+        rc, peak, _s, err = run_measured([*scene, *extra], cwd)
+        if rc != 0:
+            raise RuntimeError(f"studio {' '.join(scene + extra)} failed: {_last(err) or rc}")
+        rows.append(
+            BenchRow(
+                f"trace {balls} balls x {steps} steps -> {name}: peak RSS",
+                peak,
+                "MiB",
+                lower_is_better=True,
+                target=target,
+            )
+        )
+        for leftover in cwd.glob("run.*"):
+            leftover.unlink()
+    return rows
+
+
+def _last(err: str) -> str:
+    lines = err.strip().splitlines()
+    return lines[-1] if lines else ""

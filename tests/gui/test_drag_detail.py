@@ -1,0 +1,35 @@
+"""Dragging a surface parameter draws a coarser mesh that keeps up, then the full detail of
+the value the drag ended on (issue 16: a slider drag above 20 frames/s)."""
+
+from __future__ import annotations
+
+from studio.gui.views.heightmap import DRAG_GRID_SIZE, GRID_SIZE
+from studio.gui.views.throttle import SETTLE_MS
+
+
+def test_a_parameter_drag_is_coarse_then_refined(qtbot, window) -> None:
+    view = window.view3d.view
+    contour = window.contour
+    assert view._heightmap.h.shape == (GRID_SIZE, GRID_SIZE)
+    slider = window.surface_editor._param_rows["b"].slider
+    slider.setSliderDown(True)
+    for _ in range(5):
+        slider.setValue(slider.value() + 5)
+        qtbot.wait(5)
+    assert view._heightmap.h.shape == (DRAG_GRID_SIZE, DRAG_GRID_SIZE)
+    assert contour._heightmap.h.shape == (DRAG_GRID_SIZE, DRAG_GRID_SIZE)
+    slider.setSliderDown(False)  # released: the gesture is sealed
+    qtbot.waitUntil(lambda: view._heightmap.h.shape == (GRID_SIZE, GRID_SIZE), timeout=3000)
+    qtbot.waitUntil(lambda: contour._heightmap.h.shape == (GRID_SIZE, GRID_SIZE), timeout=3000)
+    # The full-detail mesh is of the last value dragged to.
+    assert view._hm_key[0] is window.session.surface
+    assert SETTLE_MS < 1000
+
+
+def test_a_single_edit_is_drawn_in_full_detail_at_once(qtbot, window) -> None:
+    window.surface_editor.set_param("b", 50.0)
+    window.session.seal_edits()
+    qtbot.wait(400)  # past any burst
+    window.surface_editor.set_param("b", 60.0)
+    window.session.seal_edits()
+    assert window.view3d.view._heightmap.h.shape == (GRID_SIZE, GRID_SIZE)
