@@ -173,6 +173,41 @@ def test_view3d_window_is_one_qt_window(qtbot, session: Session) -> None:
     window.destroy()
 
 
+def test_window_keeps_its_surface_as_a_picture_and_shows_the_same(qtbot, session: Session) -> None:
+    """The main window's 3D view starts each frame from a kept copy of the surface while
+    the camera stands still (playback, edits of a run): what it shows is what drawing
+    everything shows, and a new frame still moves the balls."""
+    panel = shown(qtbot, View3DPanel(session), (640, 480))
+    window = panel.view
+    qtbot.waitUntil(window.isExposed, timeout=3000)
+    session.set_frame(40)
+
+    def painted() -> np.ndarray:
+        with qtbot.waitSignal(window.frameSwapped, timeout=3000):
+            window.update()
+        return grab_rgb_image(window.grabFramebuffer())  # what that paint left
+
+    def shown_with(layer: bool) -> np.ndarray:
+        window.static_layer = layer
+        window._layer.release()
+        painted()  # the first paint at a camera draws everything
+        return painted()
+
+    kept = shown_with(True)
+    assert window._layer.key is not None  # the second paint copied the kept surface
+    drawn = shown_with(False)
+    assert window._layer.key is None
+    # The window's own framebuffer may round a few of the wireframe's edge pixels apart
+    # from the layer's (8 of 288,000 here); anything more would be a picture gone wrong.
+    assert int((kept != drawn).any(-1).sum()) < 0.0005 * kept.shape[0] * kept.shape[1]
+    window.static_layer = True
+    painted()
+    session.set_frame(80)
+    moved = painted()
+    assert window._layer.key is not None
+    assert int((moved != kept).any(-1).sum()) > 20
+
+
 # ---------------------------------------------------------------- big and diverging scenes
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from OpenGL import GL
+from OpenGL.error import GLError
 from PyQt6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import (
     QColor,
@@ -1151,24 +1152,17 @@ class _StaticLayer:
         self.key = self.last = None
 
 
-class View3D(_Scene3D, gl.GLViewWidget):
-    """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests.
+class _LayeredPaint:
+    """Paints a `_Scene3D` with its static items kept in a `_StaticLayer` (see `View3D`):
+    the export's widget and the window's GL window both start each frame from a copy of
+    the surface while the camera stands still. `_layer_axes`: whether the axes go into the
+    layer (an export) or the window's overlay draws them over everything."""
 
-    In software GL the surface mesh is most of a frame's cost, and an export's camera
-    stands still (unless it orbits): the static items are drawn once into a framebuffer of
-    their own and each frame starts from a copy of its colour and depth (`glBlitFramebuffer`),
-    then draws trails, balls and the overlay over it. Frames are pixel-identical to drawing
-    everything (the axes lie under trails and balls either way; the window's `_Overlay`
-    draws them over). A camera that moves on two paints running (an orbit, a drag) draws
-    directly: a picture it would use once is not worth keeping.
-    """
+    _layer_axes = True
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        gl.GLViewWidget.__init__(self, parent)
-        self.setMinimumSize(200, 150)
+    def _init_layer(self) -> None:
         self.static_layer = True  # False: draw every item every frame (tests compare)
         self._layer = _StaticLayer()
-        self._init_scene(session)
 
     def paint(self, *, region, viewport, useItemNames: bool = False) -> None:
         split = None if useItemNames or tuple(region) != tuple(viewport) else self._static_split()
@@ -1181,7 +1175,7 @@ class View3D(_Scene3D, gl.GLViewWidget):
         self.setModelview()
         # Both ways below draw the axes with the surface, under trails and balls, so a
         # frame looks the same whether its surface was kept or drawn.
-        self._axes_in_layer = True
+        self._axes_in_layer = self._layer_axes
         x0, y0, w, h = (int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT))
         key = (
             tuple(self.currentProjection().data()),
@@ -1222,21 +1216,33 @@ class View3D(_Scene3D, gl.GLViewWidget):
         assert layer.fbo is not None
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, layer.fbo.handle())
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        GL.glBlitFramebuffer(
-            x0,
-            y0,
-            x0 + w,
-            y0 + h,
-            x0,
-            y0,
-            x0 + w,
-            y0 + h,
-            # Depth with stencil: llvmpipe then copies the packed depth-stencil words as
-            # they are; depth alone (keeping the stencil) goes through a shader, 10× slower.
-            GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT | GL.GL_STENCIL_BUFFER_BIT,
-            GL.GL_NEAREST,
-        )
+        try:
+            GL.glBlitFramebuffer(
+                x0,
+                y0,
+                x0 + w,
+                y0 + h,
+                x0,
+                y0,
+                x0 + w,
+                y0 + h,
+                # Depth with stencil: llvmpipe then copies the packed depth-stencil words as
+                # they are; depth alone (keeping the stencil) goes through a shader, 10× slower.
+                GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT | GL.GL_STENCIL_BUFFER_BIT,
+                GL.GL_NEAREST,
+            )
+            copied = GL.glGetError() == GL.GL_NO_ERROR
+        except GLError:
+            copied = False
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+        if not copied:
+            # A window whose depth-stencil format differs from the layer's cannot take the
+            # copy (drivers differ): this view draws every item from now on.
+            self.static_layer = False
+            layer.release()
+            GL.glClearColor(*self.opts["bgcolor"])
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT | GL.GL_COLOR_BUFFER_BIT)
+            self._draw_static(static, self, target)
         self._draw_items(dynamic)
 
     def _draw_static(self, static: list, device, framebuffer: int) -> None:
@@ -1244,7 +1250,7 @@ class View3D(_Scene3D, gl.GLViewWidget):
         QOpenGLPaintDevice on the layer's framebuffer): ticks and names are laid out once
         per kept layer instead of some twenty texts a frame. Leaves `framebuffer` bound."""
         self._draw_items(static)
-        if self._annotations.axes:
+        if self._annotations.axes and self._layer_axes:
             self.overlay_item.paint_on(device, True, False)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, framebuffer)
 
@@ -1270,8 +1276,30 @@ class View3D(_Scene3D, gl.GLViewWidget):
                 self._modelViewStack.pop()
 
 
-class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
-    """The same scene in a native GL window, for the main window (see `_Scene3D`)."""
+class View3D(_Scene3D, _LayeredPaint, gl.GLViewWidget):
+    """`View3D(session)` as a QOpenGLWidget: standalone, offscreen export and tests.
+
+    In software GL the surface mesh is most of a frame's cost, and an export's camera
+    stands still (unless it orbits): the static items are drawn once into a framebuffer of
+    their own and each frame starts from a copy of its colour and depth (`glBlitFramebuffer`),
+    then draws trails, balls and the overlay over it. Frames are pixel-identical to drawing
+    everything (the axes lie under trails and balls either way; the window's `_Overlay`
+    draws them over). A camera that moves on two paints running (an orbit, a drag) draws
+    directly: a picture it would use once is not worth keeping.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        gl.GLViewWidget.__init__(self, parent)
+        self.setMinimumSize(200, 150)
+        self._init_layer()
+        self._init_scene(session)
+
+
+class View3DWindow(_Scene3D, _LayeredPaint, GLViewMixin, QOpenGLWindow):
+    """The same scene in a native GL window, for the main window (see `_Scene3D`). Its
+    axes are drawn over trails and balls by the overlay, so they stay out of the layer."""
+
+    _layer_axes = False
 
     statusChanged = pyqtSignal()
 
@@ -1283,6 +1311,7 @@ class View3DWindow(_Scene3D, GLViewMixin, QOpenGLWindow):
         super().__init__()
         # Keyboard focus stays with the widgets, so window shortcuts (Space, arrows) work.
         self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+        self._init_layer()
         self._init_scene(session)
 
     def _refresh_overlays(self) -> None:
