@@ -13,10 +13,10 @@ front by the admission checks (`check_trace_memory`, `check_render_memory`).
   while the views are built and the first frames drawn, not by the clip's length. The
   baseline column is the admission check's estimate (a ratio above 1: under the estimate).
   One more step past the largest accepted is refused: the time to that refusal is a row.
-- `studio trace` of the 64x64 grid at its step cap to each format (CSV, JSON, NPZ, stdout).
+`studio trace` of the largest grid to each format is the "trace" section's (memory and time).
 
 `--quick`: 1280x720 frames, a 16x16 grid and 16 runs of 2x2 starts, at most QUICK_STEPS steps
-(no refusal rows then), and the trace at a tenth of its steps.
+(no refusal rows then).
 """
 
 from __future__ import annotations
@@ -193,49 +193,7 @@ def memory_section(quick: bool) -> tuple[str, list[BenchRow]]:
                         lower_is_better=True,
                     )
                 )
-        rows += _trace_rows(quick, cwd, target)
     return "Peak memory of the largest accepted commands (one child process each)", rows
-
-
-def _trace_rows(quick: bool, cwd: Path, target: str) -> list[BenchRow]:
-    from studio.engine.simulate import MAX_BALL_STEPS
-    from studio.scene import MAX_GRID
-
-    balls = MAX_GRID * MAX_GRID
-    steps = (MAX_BALL_STEPS // balls - 1) // (10 if quick else 1)
-    scene = [
-        "trace",
-        "--surface",
-        "rosenbrock",
-        "--optimizer",
-        "sgd:lr=0.00001,tol=0",
-        "--start-grid",
-        f"{MAX_GRID}x{MAX_GRID}",
-        "--steps",
-        str(steps),
-    ]
-    rows = []
-    for name, extra in (
-        ("CSV", ["-o", "run.csv"]),
-        ("JSON", ["-o", "run.json"]),
-        ("NPZ", ["-o", "run.npz"]),
-        ("CSV on stdout", []),
-    ):
-        rc, peak, _s, err = run_measured([*scene, *extra], cwd)
-        if rc != 0:
-            raise RuntimeError(f"studio {' '.join(scene + extra)} failed: {_last(err) or rc}")
-        rows.append(
-            BenchRow(
-                f"trace {balls} balls x {steps} steps -> {name}: peak RSS",
-                peak,
-                "MiB",
-                lower_is_better=True,
-                target=target,
-            )
-        )
-        for leftover in cwd.glob("run.*"):
-            leftover.unlink()
-    return rows
 
 
 def _last(err: str) -> str:
