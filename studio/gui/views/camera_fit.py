@@ -91,6 +91,15 @@ def fit_distance(
                     return False
         return True
 
+    # Inside the bounds is a closed form: the distance each point needs, in a few NumPy
+    # calls (each waits for the GIL while a simulation runs on the worker thread, so the
+    # bisection's hundreds of calls could freeze the window for seconds). The rectangles
+    # to keep out, exports only, are then searched from there.
+    need = _bounds_distance(points, size, fov, bounds)
+    if need is not None:
+        near = min(max(near, need), far)
+        if not boxes:
+            return near
     if not fits(far):
         return far
     if fits(near):
@@ -100,6 +109,26 @@ def fit_distance(
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if fits(mid) else (mid, hi)
     return hi
+
+
+def _bounds_distance(
+    points: list[np.ndarray], size: tuple[float, float], fov: float, bounds: QRectF
+) -> float | None:
+    """The nearest distance at which every point projects inside `bounds` (see `project`:
+    a point at depth D lands w/2·ex/(D·tan) right of the centre), or None when `bounds`
+    leaves out the panel's centre (then no distance may do)."""
+    w, h = size
+    tan = math.tan(math.radians(fov) / 2)
+    right, left = 2 * bounds.right() / w - 1, 1 - 2 * bounds.left() / w
+    above, below = (h / 2 - bounds.top()) / (w / 2), (bounds.bottom() - h / 2) / (w / 2)
+    if min(right, left, above, below) <= 0:
+        return None
+    need = -math.inf
+    for eye in points:
+        ex, ey = eye[:, 0], eye[:, 1]
+        depth = np.maximum(np.maximum(ex / right, -ex / left), np.maximum(ey / above, -ey / below))
+        need = max(need, float((eye[:, 2] + np.maximum(depth / tan, 1e-6)).max()))
+    return need
 
 
 def fit_camera(

@@ -425,8 +425,12 @@ class ContourView(pg.PlotWidget):
             return
         runs = self.session.scene.runs
         ball_run = np.asarray(trajectory.ball_run)[idx]
+        # A run the scene no longer has (removed, its new paths still coming) reads diverged.
         colours = [
-            t.diverged if diverged[k] else runs[int(ball_run[k])].color for k in range(idx.size)
+            t.diverged
+            if diverged[k] or int(ball_run[k]) >= len(runs)
+            else runs[int(ball_run[k])].color
+            for k in range(idx.size)
         ]
         self.arrows.setData(
             pos=pos[idx], symbol=[_arrow(d) for d in dirs], brush=[pg.mkBrush(c) for c in colours]

@@ -953,7 +953,11 @@ class _Scene3D:
                 labelled = 0
                 for k in range(idx.size):
                     run = int(ball_run[k])
-                    colour = QColor(self._theme.diverged if diverged[k] else runs[run].color)
+                    # A run the scene no longer has (removed, its new paths still coming).
+                    gone = run >= len(runs)
+                    colour = QColor(
+                        self._theme.diverged if diverged[k] or gone else runs[run].color
+                    )
                     label = ""
                     if labelled < MAX_EDGE_LABELS and n_balls.get(run, 0) <= SHORT_TRAIL_BALLS:
                         label = "diverged" if diverged[k] else "outside"
