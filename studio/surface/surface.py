@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from studio.scene import REDUCTIONS
 from studio.surface.compile import (
     NumericFunction,
     as_float_array,
@@ -39,7 +40,6 @@ Domain = tuple[float, float, float, float]
 DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
 HEIGHTS = ("linear", "log1p")
 MAX_ROWS = 100_000
-REDUCTIONS = ("mean", "sum")
 UNDEFINED_GRID = 40  # cells per side when measuring where f is undefined
 
 

@@ -69,6 +69,7 @@ from studio.gui.export.panels import (
     viewbox_rects,
 )
 from studio.gui.session import Session
+from studio.gui.settings import LOWER_PLOT_NAMES
 from studio.gui.theme import Theme, theme_for
 from studio.gui.views.camera_fit import fit_camera, orbit_turn
 from studio.gui.views.registry import FollowsTrail, OffscreenCamera, Timed
@@ -405,14 +406,6 @@ class OffscreenRenderer:
 # ------------------------------------------------------------------------------ API
 
 
-LOWER_PLOT_NAMES = {
-    "grad": "Gradient norm",
-    "lr": "Learning rate",
-    "val_loss": "Validation loss",
-    "accuracy": "Accuracy",
-}
-
-
 def configure_view(widget: object, options: RenderOptions) -> None:
     """The window's choices that an export carries: the loss view's lower plot and its
     curves unfolding with the clip (the future a faint ghost, if asked), the 3D floor's
@@ -421,7 +414,7 @@ def configure_view(widget: object, options: RenderOptions) -> None:
     loss_plot = sys.modules.get("studio.gui.views.loss_plot")
     view3d = sys.modules.get("studio.gui.views.view3d")
     if loss_plot is not None and isinstance(widget, loss_plot.LossView):
-        widget.set_second(LOWER_PLOT_NAMES.get(options.lower_plot, "Gradient norm"))
+        widget.set_second(LOWER_PLOT_NAMES[options.lower_plot])
         widget.set_unfold(True, options.ghost)
     if view3d is not None and isinstance(widget, view3d.View3D):
         widget.set_floor_contours(options.floor_contours)
