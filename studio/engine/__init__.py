@@ -24,6 +24,7 @@ from studio.engine.registry import (
 )
 from studio.engine.run_cache import RunCache
 from studio.engine.simulate import (
+    Checkpoint,
     SimulationError,
     check_size,
     grid_starts,
@@ -43,6 +44,7 @@ from studio.engine.trajectory import (
 
 __all__ = [
     "CONVERGED",
+    "Checkpoint",
     "DIVERGED",
     "OPTIMIZERS",
     "RUNNING",

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from studio.engine.objective import Objective
-from studio.engine.simulate import SimulationError, check_size, simulate, trajectory_bytes
+from studio.engine.simulate import (
+    Checkpoint,
+    SimulationError,
+    check_size,
+    simulate,
+    trajectory_bytes,
+)
 from studio.engine.trajectory import Trajectory
 from studio.scene import RunSpec
 
@@ -57,6 +63,7 @@ class RunCache:
         steps: int,
         seed: int,
         starts: Sequence[np.ndarray | None] | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> Trajectory:
         context = (objective, steps, seed)
         if (
@@ -70,7 +77,9 @@ class RunCache:
         keys = {i: _run_key(i, runs[i], None if starts is None else starts[i]) for i in enabled}
         missing = [i for i in enabled if keys[i] not in self._parts]
         if len(missing) == len(enabled):  # nothing to reuse: the plain call
-            trajectory = simulate(objective, runs, steps, seed, starts=starts)
+            trajectory = simulate(
+                objective, runs, steps, seed, starts=starts, checkpoint=checkpoint
+            )
             self._keep(
                 keys,
                 {i: (trajectory, trajectory.run_slices[i]) for i in enabled},
@@ -85,6 +94,7 @@ class RunCache:
             seed,
             rng_keys=missing,
             starts=None if starts is None else [starts[i] for i in missing],
+            checkpoint=checkpoint,
         )
         parts = self._keep(
             keys,

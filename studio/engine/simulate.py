@@ -40,6 +40,11 @@ DIVERGENCE_FACTOR = 1e6  # a ball farther than this × the domain's size has div
 GRID_INSET = 0.05  # a start grid keeps this fraction of the domain free at each edge
 _PURPOSES = ("grad_noise", "xi", "delay", "batch")
 
+Checkpoint = Callable[[], None]
+"""Called by the step loop before every step. It may block, to leave the processor and the
+GIL to another thread (the window's, docs/architecture.md#threading), or raise, to abandon a
+simulation nobody waits for any more; the loop itself knows nothing of either."""
+
 
 class SimulationError(StudioError):
     """A scene that cannot be simulated (e.g. batch_size on a surface without data)."""
@@ -209,6 +214,7 @@ def simulate(
     seed: int,
     rng_keys: Sequence[int] | None = None,
     starts: Sequence[np.ndarray | None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Trajectory:
     """Simulate `steps` updates of every enabled run; see `Trajectory` for the result.
 
@@ -218,6 +224,7 @@ def simulate(
     `rng_keys[i]`: the key run i's random numbers are drawn with (default: i, its index).
     A run simulated on its own with its scene index as key gives, bit for bit, the balls
     it has when simulated with the whole scene (`RunCache` relies on it).
+    `checkpoint`: called before every step (see `Checkpoint`).
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
         raise SimulationError(f"steps must be a whole number in 0..{MAX_STEPS}, got {steps!r}")
@@ -319,7 +326,9 @@ def simulate(
         centre = np.zeros(dim)
         scale = float(np.abs(positions0).max()) if n and np.isfinite(positions0).all() else 1.0
         bound = DIVERGENCE_FACTOR * max(1.0, scale)
-    return _run(objective, groups, positions0, m, steps, centre, bound, labels, ball_run, slices)
+    return _run(
+        objective, groups, positions0, m, steps, centre, bound, labels, ball_run, slices, checkpoint
+    )
 
 
 def _run(
@@ -333,6 +342,7 @@ def _run(
     labels: list[str],
     ball_run: list[int],
     slices: list[slice],
+    checkpoint: Checkpoint | None,
 ) -> Trajectory:
     n, dim = positions0.shape
     T = steps
@@ -372,6 +382,8 @@ def _run(
         for t in range(T + 1):
             if n == 0:
                 break
+            if checkpoint is not None:
+                checkpoint()
             f, grad = objective.value_and_grad(x)
             fn = loss_out[t]
             fn[:] = f[:n]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studio.engine.simulate import simulate
+from studio.engine.simulate import Checkpoint, simulate
 from studio.engine.trajectory import DIVERGED, Trajectory
 from studio.network.model import NetworkObjective, NetworkSpec
 from studio.network.plane import Plane, PlaneError, grid_axes, loss_grid, pca_plane, random_plane
@@ -324,8 +324,12 @@ def path_validation(
     return val_loss, accuracy
 
 
-def simulate_network(scene: Scene, cache: RunCache | None = None) -> Trajectory:
-    """Train the runs of a network scene: the weights' trajectory (T+1, N, D)."""
+def simulate_network(
+    scene: Scene, cache: RunCache | None = None, checkpoint: Checkpoint | None = None
+) -> Trajectory:
+    """Train the runs of a network scene: the weights' trajectory (T+1, N, D).
+
+    `checkpoint`: called before every training step (`studio.engine.Checkpoint`)."""
     spec = scene.surface.network
     if spec is None:
         raise ValueError("not a network scene")
@@ -333,19 +337,34 @@ def simulate_network(scene: Scene, cache: RunCache | None = None) -> Trajectory:
     runs = list(scene.runs)
     starts = network_starts(obj, runs)
     if cache is not None:
-        return cache.simulate(obj, runs, scene.steps, scene.seed, starts=starts)
-    return simulate(obj, runs, scene.steps, scene.seed, starts=starts)
+        return cache.simulate(
+            obj, runs, scene.steps, scene.seed, starts=starts, checkpoint=checkpoint
+        )
+    return simulate(obj, runs, scene.steps, scene.seed, starts=starts, checkpoint=checkpoint)
 
 
 def simulate_landscape(
-    scene: Scene, cache: RunCache | None = None, progress: Progress | None = None
+    scene: Scene,
+    cache: RunCache | None = None,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> LandscapeTrajectory:
-    """Train a network scene's runs and draw them on its plane (`landscape`)."""
+    """Train a network scene's runs and draw them on its plane (`landscape`).
+
+    `checkpoint` is called before every training step and after every chunk of the loss
+    grid (`studio.engine.Checkpoint`)."""
     spec = scene.surface.network
     assert spec is not None, "not a network scene"
-    traj = simulate_network(scene, cache)
+    traj = simulate_network(scene, cache, checkpoint)
+
+    def grid_progress(done: int, total: int) -> None:
+        if checkpoint is not None:
+            checkpoint()
+        if progress is not None:
+            progress(done, total)
+
     return landscape(
-        network_objective(spec), traj, scene.surface.plane, scene.seed, progress=progress
+        network_objective(spec), traj, scene.surface.plane, scene.seed, progress=grid_progress
     )
 
 
