@@ -44,11 +44,13 @@ def get_app():
     from PyQt6.QtCore import Qt
     from PyQt6.QtWidgets import QApplication
 
+    from studio.gui.gui_priority import StudioApplication
+
     global _APP
     app = QApplication.instance()
     if app is None:
         QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-        app = QApplication(sys.argv[:1])
+        app = StudioApplication(sys.argv[:1])
         app.setApplicationName("Descent Studio")
         app.setOrganizationName("Descent Studio")
         from studio.gui.icon import app_icon

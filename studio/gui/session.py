@@ -9,8 +9,9 @@ slider released), an undo, another field or a pause of `MERGE_GAP_S` ends.
 How the window shows the scene (theme, log loss, camera...) is not part of the scene:
 `Session.view_settings`, a `ViewSettings` (studio/gui/settings.py) with plain attributes
 and a `changed(name)` signal. Re-simulation runs on a worker
-thread: a generation counter drops results that a newer edit has overtaken, so the newest
-edit always wins and the GUI thread never waits on the engine.
+thread: a generation counter stops jobs and drops results that a newer edit has overtaken,
+so the newest edit always wins and the GUI thread never waits on the engine; the worker
+gives way to the GUI thread between steps (studio/gui/gui_priority.py).
 
 Signals:
     sceneChanged(Scene)          the scene (surface spec, runs, steps, seed) changed
@@ -37,8 +38,9 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QUndoCommand, QUndoStack
 
-from studio.engine import RunCache, Trajectory, check_size, validate_hyper
+from studio.engine import Checkpoint, RunCache, Trajectory, check_size, validate_hyper
 from studio.errors import StudioError
+from studio.gui.gui_priority import PRIORITY
 from studio.gui.settings import LOWER_PLOT_CODE, LOWER_PLOT_NAMES, ViewSettings
 from studio.scene import NETWORK_LOWER_PLOTS, Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
@@ -74,6 +76,10 @@ class _SceneCommand(QUndoCommand):
     def undo(self) -> None:
         self._session.seal_edits()  # an edit after an undo starts a step of its own
         self._session._apply_scene(self._old)
+
+
+class _Overtaken(Exception):
+    """Raised in the worker by its checkpoint: a newer edit has made this job pointless."""
 
 
 class _Relay(QObject):
@@ -312,6 +318,12 @@ class Session(QObject):
         self._submit(scene, surface)
 
     def _simulate_dragged(self) -> None:
+        if self._in_flight:
+            # The job of the drag's last round is still on its way: a new one would make
+            # it pointless (it would be abandoned), and one that is always overtaken never
+            # shows a path. Let it land, then simulate the scene the drag is at.
+            self._drag_timer.start()
+            return
         self._submit(self.scene, self.surface)
 
     def _submit(self, scene: Scene, surface: Surface) -> None:
@@ -329,18 +341,30 @@ class Session(QObject):
         self._executor.submit(self._work, generation, surface, runs, scene)
 
     def _work(self, generation: int, surface: Surface, runs: list, scene: Scene) -> None:
-        if generation != self._generation:  # overtaken by a newer edit before it started
-            self._relay.finished.emit(generation, None, None)
-            return
-        self._relay.finished.emit(generation, *self._run_engine(surface, runs, scene))
+        def checkpoint() -> None:  # before every step: give way to the window, or give up
+            if generation != self._generation:
+                raise _Overtaken
+            PRIORITY.wait_turn()
 
-    def _run_engine(self, surface: Surface, runs: list, scene: Scene):
+        try:
+            checkpoint()
+            result = self._run_engine(surface, runs, scene, checkpoint)
+        except _Overtaken:  # a newer edit's job is queued behind this one
+            result = (None, None)
+        self._relay.finished.emit(generation, *result)
+
+    def _run_engine(
+        self, surface: Surface, runs: list, scene: Scene, checkpoint: Checkpoint | None = None
+    ):
         try:
             if scene.surface.network is not None:  # trains, then its plane and loss grid
                 from studio.network.landscape import simulate_landscape
 
-                return simulate_landscape(scene, self._cache), None
-            return self._cache.simulate(surface, runs, scene.steps, scene.seed), None
+                return simulate_landscape(scene, self._cache, checkpoint=checkpoint), None
+            result = self._cache.simulate(
+                surface, runs, scene.steps, scene.seed, checkpoint=checkpoint
+            )
+            return result, None
         except StudioError as exc:
             return None, str(exc)
         except Exception as exc:  # noqa: BLE001 - a bug: shown as an error, never a busy window
@@ -372,11 +396,11 @@ class Session(QObject):
     def _lower_switch_interval(self) -> None:
         """While the worker simulates, hand the GIL over more often.
 
-        The engine's step loop holds the GIL between short NumPy calls; at Python's default
-        5 ms switch interval, every GIL hand-back the GUI thread needs (Qt calls, painting)
-        waits a whole interval behind it, and a long simulation starved the window for
-        seconds (docs/architecture.md#threading). The interval is process-wide, so it is
-        lowered only while a job is in flight and restored after.
+        The worker waits while the GUI thread works, except for the slices it takes when
+        the GUI never sleeps (studio/gui/gui_priority.py); in those, every GIL hand-back the
+        GUI thread needs (Qt calls, painting) waits up to a switch interval behind the
+        engine's step loop (docs/architecture.md#threading). The interval is process-wide,
+        so it is lowered only while a job is in flight and restored after.
         """
         if not self._saved_switch:
             self._saved_switch.append(sys.getswitchinterval())
@@ -391,12 +415,17 @@ class Session(QObject):
         return self._in_flight > 0 or self._drag_timer.isActive()
 
     def wait_for_simulation(self, timeout_ms: int = 10_000) -> bool:
-        """Process events until every queued simulation has reported (tests, export)."""
-        from PyQt6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+        """Run the event loop until every queued simulation has reported (tests, export).
+
+        A loop that sleeps between events, not a processEvents poll: the worker simulates
+        while the GUI thread sleeps (studio/gui/gui_priority.py)."""
+        from PyQt6.QtCore import QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)
+        loop = QEventLoop()
         while self.busy and not deadline.hasExpired():
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+            QTimer.singleShot(5, loop.quit)
+            loop.exec()
         return not self.busy
 
     # ------------------------------------------------------------------ playback

@@ -200,15 +200,7 @@ def test_monkey_short(qtbot, window, no_dialogs, capfd) -> None:
     _monkey(qtbot, window, capfd, seed=4, actions=300)
 
 
-# Seed 3 reaches a scene of 99,999 steps with overflowing noise, and a window resize
-# then blocks the event loop for 13-17 s: every NumPy call of the GUI thread waits on the
-# simulation thread. Open in issue 16 (the simulation to move off the GUI's interpreter).
-FREEZE_AT_SEED_3 = pytest.mark.xfail(
-    reason="issue 16: a long noisy simulation slows the GUI thread (13-17 s block)", strict=False
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, pytest.param(3, marks=FREEZE_AT_SEED_3)])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_monkey_long(qtbot, window, no_dialogs, capfd, seed: int) -> None:
     _monkey(qtbot, window, capfd, seed=seed, actions=1000)

@@ -1,0 +1,86 @@
+"""The simulation thread gives way to the GUI thread (studio/gui/gui_priority.py), and a job
+overtaken by a newer edit stops instead of running to its end."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+from studio.gui import gui_priority
+from studio.gui.gui_priority import GuiPriority
+
+
+def _worker(priority: GuiPriority, stop: threading.Event) -> tuple[threading.Thread, list[int]]:
+    steps = [0]
+
+    def run() -> None:
+        while not stop.is_set():
+            priority.wait_turn()
+            steps[0] += 1
+            time.sleep(0.0005)  # a short piece of work
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, steps
+
+
+def test_the_worker_waits_while_the_gui_works_and_goes_when_it_sleeps() -> None:
+    priority = GuiPriority()
+    priority.active = True
+    priority.gui_works()
+    stop = threading.Event()
+    thread, steps = _worker(priority, stop)
+    try:
+        time.sleep(0.02)
+        at_start = steps[0]
+        time.sleep(gui_priority.STARVE_S * 0.6)  # the GUI thread works, below the limit
+        assert steps[0] - at_start <= 1
+        priority.gui_sleeps()
+        time.sleep(0.05)
+        assert steps[0] - at_start > 10
+    finally:
+        stop.set()
+        priority.gui_sleeps()
+        thread.join(2)
+
+
+def test_a_gui_that_never_sleeps_still_lets_the_simulation_on() -> None:
+    priority = GuiPriority()
+    priority.active = True
+    priority.gui_works()
+    stop = threading.Event()
+    thread, steps = _worker(priority, stop)
+    try:
+        time.sleep(3 * (gui_priority.STARVE_S + gui_priority.SLICE_S))
+        assert steps[0] > 10  # slices of its own after each STARVE_S of waiting
+    finally:
+        stop.set()
+        priority.gui_sleeps()
+        thread.join(2)
+
+
+def test_an_overtaken_simulation_stops_early(qtbot, window, monkeypatch) -> None:
+    session = window.session
+    steps_taken = [0]
+    wait_turn = GuiPriority.wait_turn
+
+    def counted(self: GuiPriority) -> None:
+        steps_taken[0] += 1
+        wait_turn(self)
+
+    monkeypatch.setattr(GuiPriority, "wait_turn", counted)
+    long = 30_000
+    # Noisy runs: no ball ever stops early, a job takes all its steps.
+    runs = tuple(
+        dataclasses.replace(run, optimizer="sgd", hyper={"lr": 1e-4, "grad_noise": 0.5})
+        for run in session.scene.runs
+    )
+    session.edit_scene(dataclasses.replace(session.scene, steps=long, runs=runs))
+    qtbot.wait(50)  # the first job is under way
+    faster = dataclasses.replace(runs[0], hyper={"lr": 2e-4, "grad_noise": 0.5})
+    session.edit_scene(dataclasses.replace(session.scene, runs=(faster, *runs[1:])))
+    assert session.wait_for_simulation(60_000)
+    assert session.trajectory is not None and session.trajectory.steps == long
+    # The second job took every step; the first stopped when the edit came.
+    assert long < steps_taken[0] < 1.5 * long
