@@ -68,6 +68,7 @@ class RunsTable(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self._shown_runs: tuple[RunSpec, ...] | None = None  # the runs the rows show
         # Tests replace this to avoid a modal dialog; the app uses QColorDialog.
         self.color_picker: ColorPicker = pick_color_dialog
 
@@ -135,7 +136,10 @@ class RunsTable(QWidget):
         self.remove_button.clicked.connect(self.remove_run)
 
         # ---- model → widget
-        session.sceneChanged.connect(lambda _scene: self.refresh())
+        # A surface edit (a slider dragged) leaves the runs as they were: nothing to redo.
+        session.sceneChanged.connect(
+            lambda scene: None if scene.runs == self._shown_runs else self.refresh()
+        )
         session.selectedRunChanged.connect(self._select_row)
         self.refresh()
 
@@ -265,7 +269,7 @@ class RunsTable(QWidget):
     # ------------------------------------------------------------------ model → widget
 
     def refresh(self) -> None:
-        runs = self.session.scene.runs
+        runs = self._shown_runs = self.session.scene.runs
         table = self.table
         with QSignalBlocker(table):
             table.setRowCount(len(runs))

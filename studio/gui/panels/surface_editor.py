@@ -57,6 +57,7 @@ from studio.gui.panels.data_table import DataPanel
 from studio.gui.panels.hyper_widgets import NumberSpinBox, round_sig
 from studio.gui.panels.network_form import NetworkForm
 from studio.gui.session import Session
+from studio.gui.views.throttle import Throttle
 from studio.scene import HEIGHT_MODES, Scene, SurfaceSpec
 from studio.surface import PRESETS, Surface
 from studio.surface.budget import surface_if_compiled
@@ -166,8 +167,14 @@ class ParamRow(QWidget):
         layout.addWidget(self.slider, 3)
         layout.addWidget(self.spin, 2)
         self.set_value(value)
+        # A drag moves the slider a hundred times a second; the surface is edited at most
+        # once a frame, with the newest position (each edit re-validates the scene and
+        # tells every panel).
+        self._slid_to: float | None = None
+        self._apply_slider = Throttle(self._edit_slid, parent=self)
         self.slider.valueChanged.connect(self._on_slider)
         self.spin.valueChanged.connect(self._on_spin)
+        self.slider.sliderReleased.connect(self._apply_slider.flush)
         self.slider.sliderReleased.connect(editor.session.seal_edits)
         self.spin.editingFinished.connect(editor.session.seal_edits)
 
@@ -186,7 +193,13 @@ class ParamRow(QWidget):
         value = round_sig(self._lo + (self._hi - self._lo) * pos / PARAM_SLIDER_STEPS, 4)
         with QSignalBlocker(self.spin):
             self.spin.setValue(value)
-        self._editor.set_param(self.name, value)
+        self._slid_to = value
+        self._apply_slider.request()
+
+    def _edit_slid(self) -> None:
+        value, self._slid_to = self._slid_to, None
+        if value is not None:
+            self._editor.set_param(self.name, value)
 
     def _on_spin(self, value: float) -> None:
         with QSignalBlocker(self.slider):

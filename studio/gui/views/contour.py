@@ -119,6 +119,8 @@ class ContourView(pg.PlotWidget):
         self._heightmap: HeightMap | None = None
         self._hm_key: tuple[object, str] | None = None
         self._hm_coarse = False  # the grid was built at DRAG_GRID_SIZE (during a drag)
+        self._named: tuple[tuple[str, str], bool] | None = None  # the axes' names as shown
+        self._colorbar_ticks: list[tuple[float, str]] | None = None
         self._tracks: Tracks | None = None
         self._syncing = False
         self._drag_serial = 0
@@ -211,7 +213,7 @@ class ContourView(pg.PlotWidget):
         bar_axis = self.colorbar.axis
         bar_axis.setPen(pg.mkPen(t.foreground))
         bar_axis.setTextPen(pg.mkPen(t.foreground))
-        self._name_axes()
+        self._name_axes(force=True)  # in the new theme's colour
         self._sync_markers()
         self._on_frame(self.session.frame)
 
@@ -244,9 +246,12 @@ class ContourView(pg.PlotWidget):
     def axes(self) -> bool:
         return self._axes
 
-    def _name_axes(self) -> None:
+    def _name_axes(self, force: bool = False) -> None:
         plot = self.getPlotItem()
         names = axis_names(self.session.surface)
+        if not force and (names, self._axes) == self._named:
+            return  # a label set again redraws its axis
+        self._named = (names, self._axes)
         for side, name in (("bottom", names[0]), ("left", names[1])):
             axis = plot.getAxis(side)
             if self._axes:
@@ -284,6 +289,7 @@ class ContourView(pg.PlotWidget):
             return
         self._hm_key = (surface, height)
         self._hm_coarse = coarse
+        old_domain = None if self._heightmap is None else self._heightmap.domain
         hm = self._heightmap = build_heightmap(
             surface, height, DRAG_GRID_SIZE if coarse else GRID_SIZE
         )
@@ -304,10 +310,17 @@ class ContourView(pg.PlotWidget):
             else:
                 item.clear()
         self.colorbar.setLevels((0.0, hm.h_max))
-        self.colorbar.axis.setTicks([loss_ticks(hm), []])
+        ticks = loss_ticks(hm)
+        if ticks != self._colorbar_ticks:  # new ticks redraw the axis: only when they differ
+            self._colorbar_ticks = ticks
+            self.colorbar.axis.setTicks([ticks, []])
         self._name_axes()
         minima = np.array([(m[0], m[1]) for m in getattr(surface, "minima", ())], float)
         self.minima.setData(pos=minima.reshape(-1, 2))
+        if hm.domain == old_domain:
+            # The same domain (a parameter dragged, a new formula): the view keeps its pan
+            # and zoom, and the tracks (positions in the domain) stay as they are.
+            return
         self.getPlotItem().getViewBox().setLimits(
             xMin=xmin - (xmax - xmin),
             xMax=xmax + (xmax - xmin),

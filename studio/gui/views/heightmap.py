@@ -124,61 +124,56 @@ def isoline_segments(
 
     A cell with two crossings gives one segment; a saddle (four crossings) gives two,
     paired by the sign of the cell's centre. A cell with a corner where `defined` is False
-    (a hole) gives none. Precomputed once per surface.
+    (a hole) gives none. Every level at once, and the segment ends computed only at the
+    cells a level crosses: a drag rebuilds these many times a second.
     """
-    out: list[np.ndarray] = []
-    a, b = h[:-1, :-1], h[1:, :-1]  # (x_i, y_j), (x_i+1, y_j)
-    c, d = h[1:, 1:], h[:-1, 1:]  # (x_i+1, y_j+1), (x_i, y_j+1)
-    whole = None
-    if defined is not None and not defined.all():
-        whole = defined[:-1, :-1] & defined[1:, :-1] & defined[1:, 1:] & defined[:-1, 1:]
-    x0, x1 = xs[:-1, None], xs[1:, None]
-    y0, y1 = ys[None, :-1], ys[None, 1:]
-    for level in levels:
-        # The four edges in order: bottom a→b, right b→c, top d→c, left a→d.
-        ends = ((a, b), (b, c), (d, c), (a, d))
-        crossing = [(p > level) != (q > level) for p, q in ends]
-        if whole is not None:
-            crossing = [cross & whole for cross in crossing]
-        # A crossing between heights far apart (near the float limits) overflows to inf or
-        # 0/0: clipped to the edge's end or ignored, never a warning on stderr.
-        with np.errstate(all="ignore"):
-            t = [np.clip((level - p) / (q - p), 0.0, 1.0) for p, q in ends]
-        px = [
-            x0 + t[0] * (x1 - x0),
-            np.broadcast_to(x1, a.shape),
-            x0 + t[2] * (x1 - x0),
-            np.broadcast_to(x0, a.shape),
-        ]
-        py = [
-            np.broadcast_to(y0, a.shape),
-            y0 + t[1] * (y1 - y0),
-            np.broadcast_to(y1, a.shape),
-            y0 + t[3] * (y1 - y0),
-        ]
-        pts = np.stack([np.stack([px[k], py[k]], -1) for k in range(4)])  # (4, cx, cy, 2)
-        mask = np.stack(crossing)  # (4, cx, cy)
-        count = mask.sum(0)
-        two = count == 2
-        if two.any():
-            # The indices of the two crossed edges of each such cell, in edge order.
-            order = np.argsort(~mask[:, two], axis=0, kind="stable")[:2]  # (2, m)
-            sel = pts[:, two]  # (4, m, 2)
-            m = np.arange(sel.shape[1])
-            out.append(np.stack([sel[order[0], m], sel[order[1], m]], 1))
-        four = count == 4
-        if four.any():
-            sel = pts[:, four]
-            with np.errstate(all="ignore"):
-                like_a = ((a + b + c + d)[four] / 4.0 > level) == (a[four] > level)
-            # Centre on a's side: a and c connect, so the lines cut off corners b and d
-            # (bottom+right, top+left); otherwise they cut off a and c (bottom+left, top+right).
-            first = np.where(like_a[:, None], sel[1], sel[3])
-            second = np.where(like_a[:, None], sel[3], sel[1])
-            out.append(np.stack([sel[0], first], 1))
-            out.append(np.stack([sel[2], second], 1))
-    if not out:
+    levels = np.asarray(levels, dtype=float).ravel()
+    if levels.size == 0 or h.shape[0] < 2 or h.shape[1] < 2:
         return np.zeros((0, 2, 2))
+    corners = (h[:-1, :-1], h[1:, :-1], h[1:, 1:], h[:-1, 1:])  # a (x_i, y_j), b, c, d
+    above = [corner > levels[:, None, None] for corner in corners]  # (L, cx, cy) each
+    # The four edges in order: bottom a→b, right b→c, top d→c, left a→d.
+    ends = ((0, 1), (1, 2), (3, 2), (0, 3))
+    crossing = np.stack([above[p] != above[q] for p, q in ends])  # (4, L, cx, cy)
+    if defined is not None and not defined.all():
+        crossing &= defined[:-1, :-1] & defined[1:, :-1] & defined[1:, 1:] & defined[:-1, 1:]
+    count = crossing.sum(0)
+    li, ci, cj = np.nonzero((count == 2) | (count == 4))
+    if li.size == 0:
+        return np.zeros((0, 2, 2))
+    level = levels[li]
+    val = [corner[ci, cj] for corner in corners]  # (m,) each
+    x0, x1, y0, y1 = xs[ci], xs[ci + 1], ys[cj], ys[cj + 1]
+    # A crossing between heights far apart (near the float limits) overflows to inf or 0/0:
+    # clipped to the edge's end or ignored, never a warning on stderr.
+    with np.errstate(all="ignore"):
+        t = [np.clip((level - val[p]) / (val[q] - val[p]), 0.0, 1.0) for p, q in ends]
+    px = (x0 + t[0] * (x1 - x0), x1, x0 + t[2] * (x1 - x0), x0)
+    py = (y0, y0 + t[1] * (y1 - y0), y1, y0 + t[3] * (y1 - y0))
+    pts = np.stack([np.stack([px[k], py[k]], -1) for k in range(4)])  # (4, m, 2)
+    mask = crossing[:, li, ci, cj]  # (4, m)
+    n = count[li, ci, cj]
+    out: list[np.ndarray] = []
+    two = n == 2
+    if two.any():
+        # The indices of the two crossed edges of each such cell, in edge order.
+        order = np.argsort(~mask[:, two], axis=0, kind="stable")[:2]  # (2, m)
+        sel = pts[:, two]  # (4, m, 2)
+        m = np.arange(sel.shape[1])
+        out.append(np.stack([sel[order[0], m], sel[order[1], m]], 1))
+    four = n == 4
+    if four.any():
+        sel = pts[:, four]
+        a, b, c, d = (v[four] for v in val)
+        lev = level[four]
+        with np.errstate(all="ignore"):
+            like_a = ((a + b + c + d) / 4.0 > lev) == (a > lev)
+        # Centre on a's side: a and c connect, so the lines cut off corners b and d
+        # (bottom+right, top+left); otherwise they cut off a and c (bottom+left, top+right).
+        first = np.where(like_a[:, None], sel[1], sel[3])
+        second = np.where(like_a[:, None], sel[3], sel[1])
+        out.append(np.stack([sel[0], first], 1))
+        out.append(np.stack([sel[2], second], 1))
     return np.concatenate(out)
 
 
