@@ -118,5 +118,14 @@ def test_the_lower_plot_shows_validation_accuracy(qtbot) -> None:
         )
 
     assert points() > 0
+    # A share in [0, 1] on a linear axis, even with the loss plot on a log scale (and no
+    # "(linear)" note: nothing fell back).
+    view.set_log(True)
+    assert view.loss_plot.log and not view.second_plot.log
+    assert "linear" not in view.second_plot.getPlotItem().getAxis("left").labelText
+    ys = np.concatenate(
+        [c.getData()[1] for c in view.second_plot.curves if c.getData()[1] is not None]
+    )
+    assert np.nanmin(ys) >= 0.0 and np.nanmax(ys) <= 1.0
     session.replace_scene(surface_scene())  # a surface trajectory has no accuracy: no curve
     assert points() == 0

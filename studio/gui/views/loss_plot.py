@@ -58,6 +58,8 @@ AXIS_NAMES = {
 }
 # Short enough for the axis of a 720p composite; the tooltip says why the axis is linear.
 LINEAR_FALLBACK = " (linear)"
+# A share between 0 and 1 reads on a linear axis whatever the loss plot's scale.
+ALWAYS_LINEAR = frozenset({"accuracy"})
 
 # Points drawn per plot at most (over all runs): a 64×64 start grid's 4,096 curves drew
 # millions of antialiased points into one path. Past it, a run shows every k-th ball.
@@ -261,7 +263,7 @@ class LossView(QWidget):
             ys = self._draw_curves(p, trajectory, want_log)
             name = AXIS_NAMES[p.field]
             plot = p.getPlotItem()
-            fallback = want_log and not p.log
+            fallback = want_log and not p.log and p.field not in ALWAYS_LINEAR
             plot.setLabel("left", name + (LINEAR_FALLBACK if fallback else ""))
             p.setToolTip(
                 f"Log scale is on, but {name} reaches zero or below, which a log "
@@ -322,7 +324,11 @@ class LossView(QWidget):
                     decimate(values[:, cols], stop[cols], status[cols] == DIVERGED, p.bin_width)
                 )
         if want_log is not None:
-            p.log = want_log and not any(has_nonpositive(y) for _, y in data)
+            p.log = (
+                want_log
+                and p.field not in ALWAYS_LINEAR
+                and not any(has_nonpositive(y) for _, y in data)
+            )
         ys = []
         for _x, y in data:
             if p.log:
