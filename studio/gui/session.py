@@ -30,6 +30,7 @@ import contextlib
 import dataclasses
 import itertools
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,8 @@ class _SceneCommand(QUndoCommand):
 
 
 class _Overtaken(Exception):
-    """Raised in the worker by its checkpoint: a newer edit has made this job pointless."""
+    """Raised in the worker by its checkpoint: a newer edit (or the session's end) has made
+    this job pointless."""
 
 
 class _Relay(QObject):
@@ -136,9 +138,12 @@ class Session(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
+        # Set when the session goes: a job still running stops at its next step.
+        self._closed = closed = threading.Event()
         executor, saved, relay = self._executor, self._saved_switch, self._relay
 
         def shut_down() -> None:  # a closure, not a method: `self` is half gone by then
+            closed.set()
             # A result still on its way must not reach the deleted session (the relay
             # outlives it while the worker holds it).
             with contextlib.suppress(RuntimeError, TypeError):  # already gone at exit
@@ -342,7 +347,7 @@ class Session(QObject):
 
     def _work(self, generation: int, surface: Surface, runs: list, scene: Scene) -> None:
         def checkpoint() -> None:  # before every step: give way to the window, or give up
-            if generation != self._generation:
+            if generation != self._generation or self._closed.is_set():
                 raise _Overtaken
             PRIORITY.wait_turn()
 

@@ -84,3 +84,25 @@ def test_an_overtaken_simulation_stops_early(qtbot, window, monkeypatch) -> None
     assert session.trajectory is not None and session.trajectory.steps == long
     # The second job took every step; the first stopped when the edit came.
     assert long < steps_taken[0] < 1.5 * long
+
+
+def test_a_closed_session_stops_its_simulation(qtbot, monkeypatch) -> None:
+    from studio.gui.session import Session
+    from studio.scene import RunSpec, Scene, SurfaceSpec
+
+    steps_taken = [0]
+    wait_turn = GuiPriority.wait_turn
+
+    def counted(self: GuiPriority) -> None:
+        steps_taken[0] += 1
+        wait_turn(self)
+
+    monkeypatch.setattr(GuiPriority, "wait_turn", counted)
+    noisy = RunSpec("sgd", {"lr": 1e-4, "grad_noise": 0.5}, ((-1.0, 1.0),))
+    session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(noisy,), steps=99_999))
+    qtbot.waitUntil(lambda: steps_taken[0] > 100, timeout=5000)  # under way
+    session.deleteLater()
+    qtbot.wait(100)
+    stopped_at = steps_taken[0]
+    qtbot.wait(300)
+    assert steps_taken[0] == stopped_at < 99_999

@@ -214,6 +214,7 @@ def test_a_long_noisy_simulation_leaves_resizes_smooth(qtbot, window) -> None:
         session.pause()
     assert not session.busy, "the simulation finished"
     assert len(gaps) > 5
-    # Without the worker giving way: gaps of 0.3-0.7 s at each resize, p90 0.13-0.23 s.
-    assert gaps.max() < 0.25, f"longest gap {gaps.max():.2f} s"
-    assert np.percentile(gaps, 90) < 0.08, f"p90 gap {np.percentile(gaps, 90):.3f} s"
+    # Without the worker giving way: gaps of 0.3-0.7 s at each resize, p90 0.13-0.23 s; with
+    # it 0.12-0.17 s and 0.03-0.04 s on a quiet machine.
+    assert np.percentile(gaps, 90) < 0.1, f"p90 gap {np.percentile(gaps, 90):.3f} s"
+    assert gaps.max() < 0.5, f"longest gap {gaps.max():.2f} s"
