@@ -185,7 +185,8 @@ def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
 
 def _from_stores(key: _CacheKey) -> _Compiled | None:
     """A compiled formula from the pregenerated table or the disk cache, or None."""
-    for entry in (stored.pregenerated(key), stored.cached(key)):
+    for lookup in (stored.pregenerated, stored.cached):
+        entry = lookup(key)
         if entry is None:
             continue
         try:
