@@ -1,13 +1,13 @@
 """A single frame as PNG (the "current frame" export): keeps the last frame written.
 
 The file is written here rather than by Pillow: `studio render`'s one-frame PNG is mostly
-start-up (docs/architecture.md#start-up), and Pillow's import plus its encoder took about
-a sixth of it for a 1280×720 frame. Every row gets PNG's Sub filter (the difference to the
-pixel on its left, one NumPy subtraction) and the filtered rows are deflated (level 5) in
-two halves at once, the way pigz does: the second half starts from the first half's last
-32 KiB as its dictionary and the first ends on a byte boundary (a sync flush), so the two
-raw deflate streams join into one. zlib releases the GIL while it compresses, so the halves
-use two cores. The result decodes to the same pixels and is about as small as Pillow's.
+start-up (docs/architecture.md#start-up), and Pillow's import and its encoder were a large
+share of it. Every row gets PNG's Sub filter (the difference to the pixel on its left, one
+NumPy subtraction) and the filtered rows are deflated (level 5) in two halves at once, the
+way pigz does: the second half starts from the first half's last 32 KiB as its dictionary
+and the first ends on a byte boundary (a sync flush), so the two raw deflate streams join
+into one. zlib releases the GIL while it compresses, so the halves use two cores. The result
+decodes to the same pixels and is about as small as Pillow's.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 from studio.export.base import ExportError, FrameWriter, os_reason
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Level 5 with the Sub filter comes out within about 1% of Pillow's level-6 file for a
-# rendered frame at about half level 6's time.
+# Level 5 with the Sub filter comes out about as small as Pillow's level-6 file for a
+# rendered frame, in much less time than level 6.
 LEVEL = 5
 _WINDOW = 32 * 1024  # deflate's window: how far back the second half may refer
 _SUB = 1  # PNG filter type 1: each byte minus the same channel of the pixel on its left
