@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -277,7 +278,7 @@ def _write(kind: str, key_list: list[Any], body: Any) -> None:
     if path is None:
         return
     document = {"key": key_list, "body": body, "check": _checksum(key_list, body)}
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "w", encoding="utf-8") as handle:

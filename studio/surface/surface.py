@@ -171,6 +171,9 @@ def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
             with _cache_lock:
                 _stats["stored"] += 1
                 _remember(_declared, declared, hit)
+                # Under the parameters it uses too: declaring one more (the GUI's
+                # parameter line) then parses but compiles nothing, as after a compile.
+                _remember(_cache, (text, hit.param_names, data), hit)
             return hit
     if hit is not None:
         check_formula(text, params, data=data)

@@ -261,3 +261,19 @@ def test_preset_values_match_a_fresh_compile() -> None:
             theirs = fresh.full(xy[:, 0], xy[:, 1], *values)
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_array_equal(np.asarray(a, float), np.asarray(b, float))
+
+
+def test_declaring_one_more_parameter_compiles_nothing_after_a_stored_formula() -> None:
+    """A preset's formula comes from the pregenerated table; the same formula with one more
+    declared parameter must be answered from memory, as it was after a compile (the
+    window's parameter line asks under `cached_only`)."""
+    from studio.surface.surface import NotCompiledError, cached_only
+
+    clear_compile_cache()
+    preset = PRESETS["rosenbrock"]
+    make_surface(preset.expression, preset.params)
+    with cached_only():
+        try:
+            make_surface(preset.expression, {**preset.params, "k": 3.0})
+        except NotCompiledError:  # pragma: no cover - the failure this test is about
+            pytest.fail("a stored formula with one more declared parameter needed a compile")
