@@ -11,6 +11,7 @@ exit status 2. No traceback ever reaches the user; set STUDIO_DEBUG=1 to see one
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -59,8 +60,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
     ):
         args_list.insert(0, "gui")  # `studio` alone opens the window
-    parser = build_parser()
-    args = parser.parse_args(args_list)
+    if args_list[0] == "render":
+        # A private Xvfb (when there is no display) takes a while to come up: started now,
+        # it is ready by the time the imports, the scene and the surface are
+        # (docs/architecture.md#start-up). Stopped below if the render never uses it.
+        # Not finding Xvfb is said by the command itself, after the arguments are checked.
+        from studio.gui.display import start_display_early
+
+        with contextlib.suppress(StudioError):
+            start_display_early()
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        return _run(args)
+    finally:
+        if args_list[0] == "render":
+            from studio.gui.display import cancel_early_display
+
+            cancel_early_display()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args) or 0)
     except StudioError as exc:

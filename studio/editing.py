@@ -14,7 +14,7 @@ the window and a run given as `--optimizer` on the command line get the same def
   is read by `parse_run_text`: each value by its registry kind, each `@X,Y` a start of that
   run alone;
 - surface parameters are read from `a=1, b=100` with the expression parser's own reserved
-  names (`studio.surface.parser.RESERVED`: the variables, data columns, constants and
+  names (`studio.surface.syntax.RESERVED`: the variables, data columns, constants and
   function names), so a name accepted here is never refused by the parser.
 
 See docs/architecture.md (scene editing).
@@ -34,8 +34,8 @@ from studio.engine.objective import Objective
 from studio.engine.starts import start_problems
 from studio.errors import StudioError
 from studio.scene import PALETTE, HyperValue, RunSpec, Scene, SurfaceSpec
-from studio.surface import PRESETS, ExpressionError, Preset, parse_expression
-from studio.surface.parser import MAX_MAGNITUDE, RESERVED
+from studio.surface import PRESETS, ExpressionError, Preset
+from studio.surface.syntax import MAX_MAGNITUDE, RESERVED
 
 Point = tuple[float, float]
 Domain = tuple[float, float, float, float]
@@ -345,6 +345,8 @@ def formula_preset(spec: SurfaceSpec) -> Preset | None:
 def used_params(expression: str, params: Mapping[str, float]) -> dict[str, float]:
     """The entries of `params` that `expression` uses (all of them if it does not parse:
     the parser then reports the real problem)."""
+    from studio.surface.parser import parse_expression  # sympy: loaded only when needed
+
     try:
         names = {str(s) for s in parse_expression(expression, params).free_symbols}
     except ExpressionError:

@@ -1,7 +1,24 @@
 """Test set-up shared by every test. Qt's is in tests/gui/conftest.py, so the engine,
-surface, export and CLI tests import no Qt (docs/architecture.md#tests)."""
+surface, export and CLI tests import no Qt (docs/architecture.md#tests).
+
+The compiled-formula disk cache (docs/architecture.md#start-up) goes to a folder of this
+session's own, inherited by every `studio` subprocess: tests that count compiles start
+cold, and a developer's own cache is neither read nor written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
 
 import pytest
+
+_CACHE = tempfile.mkdtemp(prefix="studio-test-cache-")
+os.environ["STUDIO_CACHE_DIR"] = _CACHE
+
+
+def pytest_unconfigure() -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -295,8 +295,9 @@ def run(args: argparse.Namespace) -> int:
         from studio.export.ffmpeg import ffmpeg_exe
 
         ffmpeg_exe()  # found (and checked, once) now: no ffmpeg is an error before rendering
-    # A private Xvfb (no display) starts while the surface compiles (sympy: the longest part
-    # of start-up); the session's own compile then finds it in the cache.
+    # A private Xvfb (no display) comes up while the scene and surface are built; usually
+    # `studio.cli` started it already (docs/architecture.md#start-up), and this call then
+    # does nothing. It is where a missing Xvfb is reported, after the checks above.
     start_display_early()
     try:
         from studio.engine.memory import check_render_memory

@@ -28,12 +28,9 @@ def default_title(scene: Scene, surface: object) -> str:
     if scene.title.strip():
         return scene.title.strip()
     formula = getattr(surface, "expression", "")
-    symbolic, params = getattr(surface, "symbolic", None), getattr(surface, "params", None)
-    if symbolic is not None and params:
-        from studio.surface.printing import pretty
-
-        symbols = {s.name: s for s in symbolic.free_symbols}
-        formula = pretty(symbolic.subs({symbols[k]: v for k, v in params.items() if k in symbols}))
+    filled, params = getattr(surface, "formula_with_values", None), getattr(surface, "params", None)
+    if filled is not None and params:
+        formula = filled()
         formula = re.sub(r"(\d+)\.0\b", r"\1", formula)  # 100.0 → 100
     name = getattr(surface, "title", "")
     shown = f"f(x, y) = {pretty_formula(formula)}" if formula else ""

@@ -130,9 +130,11 @@ def _float_big_integers(expr: sympy.Expr) -> sympy.Expr:
     return expr.xreplace(big) if big else expr
 
 
-def as_float_array(value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A lambdified result (an array, or a plain number for a constant) as float64 `shape`."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.shape == shape:
-        return array
-    return np.broadcast_to(array, shape).copy()
+def generated_source(function: NumericFunction) -> str | None:
+    """The source lambdify wrote for `function` (what the disk cache stores), or None."""
+    import inspect
+
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return None

@@ -14,16 +14,17 @@ Their NumPy forms are numerically stable (sigmoid through tanh, softplus via log
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
+
+from studio.surface import numeric
+from studio.surface.syntax import SHADOWS
 
 
 class _Named(sympy.Function):
@@ -156,39 +157,8 @@ class StudioAtan2(_Named):
         return x / (x**2 + y**2) if argindex == 1 else -y / (x**2 + y**2)
 
 
-def _np_sigmoid(z: Any) -> Any:
-    return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z, dtype=np.float64))
-
-
-def _np_softplus(z: Any) -> Any:
-    return np.logaddexp(0.0, np.asarray(z, dtype=np.float64))
-
-
-NUMPY_NAMESPACE: dict[str, Callable[..., Any]] = {
-    "StudioSign": np.sign,
-    "StudioAbs": np.abs,
-    "StudioMin": np.minimum,
-    "StudioMax": np.maximum,
-    "StudioSigmoid": _np_sigmoid,
-    "StudioSoftplus": _np_softplus,
-    "StudioAtan2": np.arctan2,
-}
+NUMPY_NAMESPACE = numeric.NUMPY_NAMESPACE
 """What `lambdify` resolves our own functions to (sympy's are printed as numpy.*)."""
-
-
-# ------------------------------------------------------------------ float shadows
-
-
-def _sign(z: float) -> float:
-    return float((z > 0) - (z < 0))
-
-
-def _sigmoid(z: float) -> float:
-    return 0.5 + 0.5 * math.tanh(0.5 * z)
-
-
-def _softplus(z: float) -> float:
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
 @dataclass(frozen=True)
@@ -200,28 +170,34 @@ class FunctionRule:
     number: Callable[..., float]
 
 
+_BUILDERS: dict[str, Callable[..., sympy.Expr]] = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "asin": sympy.asin,
+    "acos": sympy.acos,
+    "atan": sympy.atan,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "tanh": sympy.tanh,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "log2": lambda z: sympy.log(z) / sympy.log(2),
+    "log10": lambda z: sympy.log(z) / sympy.log(10),
+    "sqrt": sympy.sqrt,
+    "abs": StudioAbs,
+    "sign": StudioSign,
+    "sigmoid": StudioSigmoid,
+    "softplus": StudioSoftplus,
+    "min": StudioMin,
+    "max": StudioMax,
+    "hypot": lambda a, b: sympy.sqrt(a**2 + b**2),
+    "atan2": StudioAtan2,
+}
+
+# The names, their order and their float forms are the language's (studio.surface.syntax).
 FUNCTIONS: dict[str, FunctionRule] = {
-    "sin": FunctionRule(1, sympy.sin, math.sin),
-    "cos": FunctionRule(1, sympy.cos, math.cos),
-    "tan": FunctionRule(1, sympy.tan, math.tan),
-    "asin": FunctionRule(1, sympy.asin, math.asin),
-    "acos": FunctionRule(1, sympy.acos, math.acos),
-    "atan": FunctionRule(1, sympy.atan, math.atan),
-    "sinh": FunctionRule(1, sympy.sinh, math.sinh),
-    "cosh": FunctionRule(1, sympy.cosh, math.cosh),
-    "tanh": FunctionRule(1, sympy.tanh, math.tanh),
-    "exp": FunctionRule(1, sympy.exp, math.exp),
-    "log": FunctionRule(1, sympy.log, math.log),
-    "log2": FunctionRule(1, lambda z: sympy.log(z) / sympy.log(2), math.log2),
-    "log10": FunctionRule(1, lambda z: sympy.log(z) / sympy.log(10), math.log10),
-    "sqrt": FunctionRule(1, sympy.sqrt, math.sqrt),
-    "abs": FunctionRule(1, StudioAbs, abs),
-    "sign": FunctionRule(1, StudioSign, _sign),
-    "sigmoid": FunctionRule(1, StudioSigmoid, _sigmoid),
-    "softplus": FunctionRule(1, StudioSoftplus, _softplus),
-    "min": FunctionRule(2, StudioMin, min),
-    "max": FunctionRule(2, StudioMax, max),
-    "hypot": FunctionRule(2, lambda a, b: sympy.sqrt(a**2 + b**2), math.hypot),
-    "atan2": FunctionRule(2, StudioAtan2, math.atan2),
+    name: FunctionRule(shadow.arity, _BUILDERS[name], shadow.number)
+    for name, shadow in SHADOWS.items()
 }
 """Every callable name of the language, in the order the help text lists them."""

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from studio.scene import SurfaceSpec
 from studio.surface.errors import ExpressionError, UnknownPresetError
-from studio.surface.parser import check_params
 from studio.surface.presets import PRESETS, Preset
 from studio.surface.surface import Surface, make_data_surface, make_surface
+from studio.surface.syntax import check_params
 
 _Key = tuple[
     str | None,

@@ -17,24 +17,23 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from studio.scene import REDUCTIONS
-from studio.surface.compile import (
-    NumericFunction,
-    as_float_array,
-    compile_numeric,
-    gradient,
-)
+from studio.surface import stored
 from studio.surface.errors import ExpressionError
-from studio.surface.parser import U, V, X, Y, check_params, param_symbol, parse_expression
-from studio.surface.printing import pretty, to_latex
+from studio.surface.syntax import check_formula, check_params
+
+if TYPE_CHECKING:
+    import sympy
+
+NumericFunction = Callable[..., list[Any]]
 
 Domain = tuple[float, float, float, float]
 DEFAULT_DOMAIN: Domain = (-5.0, 5.0, -5.0, 5.0)
@@ -46,23 +45,61 @@ UNDEFINED_GRID = 40  # cells per side when measuring where f is undefined
 @dataclass(frozen=True)
 class _Compiled:
     """Everything about a formula that does not depend on parameter values, domain, names or
-    data rows: one compile serves every value a parameter slider passes through."""
+    data rows: one compile serves every value a parameter slider passes through. No sympy
+    objects: the expression itself is parsed again only when asked for (`symbolic`)."""
 
-    symbolic: sympy.Expr  # as typed, parameters still symbols (for display)
-    gradient_symbolic: tuple[sympy.Expr, sympy.Expr]
     full: NumericFunction  # (x, y[, u, v], *parameter values) -> [f, df/dx, df/dy]
     param_names: tuple[str, ...]  # the order of the parameter arguments of `full`
     text: str  # pretty(symbolic)
     latex: str
     gradient_text: tuple[str, str]
     gradient_latex: tuple[str, str]
+    formula: str  # as typed
+    data: bool
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def symbolic(self, params: Mapping[str, float]) -> sympy.Expr:
+        """The sympy expression (parameters as symbols). `params` are values this formula
+        was checked with; the expression does not depend on them."""
+        expr: sympy.Expr | None = self._memo.get("f")
+        if expr is None:
+            from studio.surface.parser import parse_expression
+
+            expr = self._memo["f"] = parse_expression(self.formula, params, data=self.data)
+        return expr
+
+    def filled(self, params: Mapping[str, float]) -> str:
+        """pretty(symbolic with these parameter values substituted)."""
+        values = tuple(sorted(params.items()))
+        text: str | None = self._memo.get(values)
+        if text is not None:
+            return text
+        key = (self.formula, tuple(name for name, _ in values), self.data)
+        text = stored.pregenerated_filled(key, params) or stored.cached_filled(key, params)
+        if text is None:
+            text = fill_values(self.symbolic(params), params)
+            stored.cache_filled(key, params, text)
+        self._memo[values] = text
+        return text
+
+
+def fill_values(expr: sympy.Expr, params: Mapping[str, float]) -> str:
+    """pretty() of `expr` with the parameters given values (sympy simplifies the result)."""
+    from studio.surface.printing import pretty
+
+    symbols = {s.name: s for s in expr.free_symbols}
+    return pretty(expr.subs({symbols[k]: v for k, v in params.items() if k in symbols}))
 
 
 _CacheKey = tuple[str, tuple[str, ...], bool]
 _CACHE_SIZE = 128
+# Two keys lead to one compiled formula: the parameters it uses (what a compile needs to
+# know, found by parsing), and the parameters declared (known without parsing: the key the
+# stores of docs/architecture.md#start-up use).
 _cache: OrderedDict[_CacheKey, _Compiled] = OrderedDict()
+_declared: OrderedDict[_CacheKey, _Compiled] = OrderedDict()
 _cache_lock = threading.Lock()
-_stats = {"hits": 0, "compiles": 0}
+_stats = {"hits": 0, "compiles": 0, "stored": 0}
 _cached_only: ContextVar[bool] = ContextVar("cached_only", default=False)
 
 
@@ -76,7 +113,8 @@ class NotCompiledError(Exception):
 
 
 def compile_stats() -> dict[str, int]:
-    """How many formulas were compiled and how many requests the cache answered."""
+    """How many formulas were compiled, how many requests the cache answered and how many
+    compiled formulas came from the stores (pregenerated or on disk)."""
     with _cache_lock:
         return dict(_stats)
 
@@ -84,6 +122,7 @@ def compile_stats() -> dict[str, int]:
 def clear_compile_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _declared.clear()
 
 
 @contextmanager
@@ -102,13 +141,77 @@ def compile_formula(text: str, params: Mapping[str, float], data: bool) -> None:
     _compile(text, check_params(params), data)
 
 
+def _remember(cache: OrderedDict[_CacheKey, _Compiled], key: _CacheKey, hit: _Compiled) -> None:
+    cache[key] = hit
+    cache.move_to_end(key)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
 def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
     """The compiled formula, keyed by its text and the names of the parameters it uses,
     never their values.
 
     Parsing runs every time (well under a millisecond): it checks these values (`exp(b)`
-    with b = 1000 is refused) while the expression it builds does not depend on them.
+    with b = 1000 is refused) while the expression it builds does not depend on them. A
+    formula compiled before (in this process, shipped pregenerated, or in the disk cache)
+    is checked by the same walk without sympy (`check_formula`): what sympy alone refuses
+    does not depend on the values, and the stored formula passed it.
     """
+    declared: _CacheKey = (text, tuple(sorted(params)), data)
+    with _cache_lock:
+        hit = _declared.get(declared)
+        if hit is not None:
+            _declared.move_to_end(declared)
+    if hit is None:
+        hit = _from_stores(declared)
+        if hit is not None:
+            check_formula(text, params, data=data)
+            _smoke_test(hit, data, tuple(params[name] for name in hit.param_names))
+            with _cache_lock:
+                _stats["stored"] += 1
+                _remember(_declared, declared, hit)
+                # Under the parameters it uses too: declaring one more (the GUI's
+                # parameter line) then parses but compiles nothing, as after a compile.
+                _remember(_cache, (text, hit.param_names, data), hit)
+            return hit
+    if hit is not None:
+        check_formula(text, params, data=data)
+        with _cache_lock:
+            _stats["hits"] += 1
+        return hit
+    compiled = _compile_with_sympy(text, params, data)
+    with _cache_lock:
+        _remember(_declared, declared, compiled)
+    return compiled
+
+
+def _from_stores(key: _CacheKey) -> _Compiled | None:
+    """A compiled formula from the pregenerated table or the disk cache, or None."""
+    for lookup in (stored.pregenerated, stored.cached):
+        entry = lookup(key)
+        if entry is None:
+            continue
+        try:
+            full = stored.load_function(entry.source, key[2], entry.param_names)
+        except stored.InvalidCode:
+            continue
+        return _Compiled(
+            full=full,
+            param_names=entry.param_names,
+            text=entry.text,
+            latex=entry.latex,
+            gradient_text=entry.gradient_text,
+            gradient_latex=entry.gradient_latex,
+            formula=key[0],
+            data=key[2],
+        )
+    return None
+
+
+def _compile_with_sympy(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
+    from studio.surface.parser import param_symbol, parse_expression
+
     symbolic = parse_expression(text, params, data=data)
     # Only the parameters the formula uses are arguments: declaring another one (the GUI's
     # parameter line) compiles nothing either.
@@ -122,40 +225,58 @@ def _compile(text: str, params: Mapping[str, float], data: bool) -> _Compiled:
             return hit
     if _cached_only.get():
         raise NotCompiledError(text, params, data)
-    compiled = _build(symbolic, key[1], data)
+    compiled, source = _build(text, symbolic, key[1], data)
     _smoke_test(compiled, data, tuple(params[name] for name in key[1]))
     with _cache_lock:
         _stats["compiles"] += 1
-        _cache[key] = compiled
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        _remember(_cache, key, compiled)
+    if source is not None:
+        stored.cache(
+            (text, tuple(sorted(params)), data),
+            stored.Entry(
+                compiled.param_names,
+                source,
+                compiled.text,
+                compiled.latex,
+                compiled.gradient_text,
+                compiled.gradient_latex,
+            ),
+        )
     return compiled
 
 
-_ROW_SYMBOLS = {U: sympy.Symbol("u_i", real=True), V: sympy.Symbol("v_i", real=True)}
-
-
-def _build(symbolic: sympy.Expr, names: tuple[str, ...], data: bool) -> _Compiled:
+def _build(
+    text: str, symbolic: sympy.Expr, names: tuple[str, ...], data: bool
+) -> tuple[_Compiled, str | None]:
     """All the sympy work on one formula: gradient, NumPy code and display texts (a data-fit
-    loss shows the row's u, v as u_i, v_i in LaTeX, under the mean the surface adds)."""
+    loss shows the row's u, v as u_i, v_i in LaTeX, under the mean the surface adds); and
+    the generated code's source, for the disk cache."""
+    import sympy
+
+    from studio.surface.compile import compile_numeric, generated_source, gradient
+    from studio.surface.parser import U, V, X, Y, param_symbol
+    from studio.surface.printing import pretty, to_latex
+
     grad = gradient(symbolic, (X, Y))
     arguments = (X, Y, U, V) if data else (X, Y)
+    rows = {U: sympy.Symbol("u_i", real=True), V: sympy.Symbol("v_i", real=True)}
 
     def latex(expr: sympy.Expr) -> str:
-        return to_latex(expr.xreplace(_ROW_SYMBOLS) if data else expr)
+        return to_latex(expr.xreplace(rows) if data else expr)
 
-    return _Compiled(
-        symbolic=symbolic,
-        gradient_symbolic=(grad[0], grad[1]),
-        full=compile_numeric(
-            [symbolic, *grad], (*arguments, *(param_symbol(name) for name in names))
-        ),
+    full = compile_numeric([symbolic, *grad], (*arguments, *(param_symbol(name) for name in names)))
+    compiled = _Compiled(
+        full=full,
         param_names=names,
         text=pretty(symbolic),
         latex=latex(symbolic),
         gradient_text=(pretty(grad[0]), pretty(grad[1])),
         gradient_latex=(latex(grad[0]), latex(grad[1])),
+        formula=text,
+        data=data,
     )
+    compiled._memo["f"] = symbolic
+    return compiled, generated_source(full)
 
 
 def _smoke_test(compiled: _Compiled, data: bool, values: tuple[float, ...]) -> None:
@@ -169,6 +290,15 @@ def _smoke_test(compiled: _Compiled, data: bool, values: tuple[float, ...]) -> N
                 as_float_array(part, probe.shape)
     except (ArithmeticError, TypeError, ValueError, NameError) as exc:
         raise ExpressionError(f"cannot compute this expression ({type(exc).__name__})") from None
+
+
+def as_float_array(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A generated function's result (an array, or a plain number for a constant) as
+    float64 `shape`."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape == shape:
+        return array
+    return np.broadcast_to(array, shape).copy()
 
 
 def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
@@ -226,11 +356,22 @@ class Surface:
     latex: str
     gradient_text: tuple[str, str]
     gradient_latex: tuple[str, str]
-    symbolic: sympy.Expr = field(repr=False)
     _compiled: _Compiled = field(repr=False)
     _rows: np.ndarray | None = field(repr=False, default=None)
     _values: tuple[float, ...] = field(repr=False, default=())  # in _compiled.param_names order
     reduction: str = "mean"  # of a data-fit surface: "mean" or "sum" of ℓ over the rows
+
+    @property
+    def symbolic(self) -> sympy.Expr:
+        """The formula (a data-fit surface: the per-row loss) as a sympy expression, its
+        parameters as symbols; parsed with sympy on first use."""
+        return self._compiled.symbolic(self.params)
+
+    def formula_with_values(self) -> str:
+        """The formula with the parameter values filled in and simplified, as `pretty`
+        writes it (an export's default title). Kept with the compiled code (pregenerated,
+        disk cache), so a render of a known formula needs no sympy."""
+        return self._compiled.filled(self.params)
 
     @property
     def dim(self) -> int:
@@ -404,7 +545,6 @@ def make_surface(
         latex=compiled.latex,
         gradient_text=compiled.gradient_text,
         gradient_latex=compiled.gradient_latex,
-        symbolic=compiled.symbolic,
         _compiled=compiled,
         _values=tuple(values[n] for n in compiled.param_names),
     )
@@ -459,7 +599,6 @@ def make_data_surface(
         latex=mean + compiled.latex,
         gradient_text=(prefix + compiled.gradient_text[0], prefix + compiled.gradient_text[1]),
         gradient_latex=(mean + compiled.gradient_latex[0], mean + compiled.gradient_latex[1]),
-        symbolic=compiled.symbolic,
         _compiled=compiled,
         _rows=data,
         _values=tuple(values[n] for n in compiled.param_names),
