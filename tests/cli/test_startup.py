@@ -9,10 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from studio.export.png import encode_png
-
 
 def _imported(stderr: str) -> set[str]:
     """The modules `python -X importtime` reported."""
@@ -48,20 +44,3 @@ def test_a_preset_renders_without_sympy_or_other_views(tmp_path: Path) -> None:
         "studio.gui.main_window",
     ):
         assert absent not in modules, absent
-
-
-def test_our_png_reads_back_as_the_frame(tmp_path: Path) -> None:
-    from PIL import Image
-
-    rng = np.random.default_rng(5)
-    smooth = np.linspace(0, 255, 640 * 360 * 3).reshape(360, 640, 3).astype(np.uint8)
-    for frame in (
-        smooth,  # large enough for the two-thread deflate
-        rng.integers(0, 256, (7, 5, 3), dtype=np.uint8),
-        rng.integers(0, 256, (300, 400, 4), dtype=np.uint8),  # RGBA
-    ):
-        path = tmp_path / "f.png"
-        path.write_bytes(encode_png(frame))
-        with Image.open(path) as image:
-            back = np.asarray(image)
-        np.testing.assert_array_equal(back, frame)
