@@ -24,8 +24,16 @@ def pytest_unconfigure() -> None:
 @pytest.fixture(scope="session")
 def qapp_cls():
     """pytest-qt makes the studio's own QApplication (it tells the simulation thread when the
-    GUI thread sleeps, studio/gui/gui_priority.py); imported only by a test that asks for
-    `qapp`."""
+    GUI thread sleeps, studio/gui/gui_priority.py), with the attributes the GL views need
+    whichever test asks first (tests/gui/conftest.py is not loaded by a run of tests/cli
+    alone); imported only by a test that asks for `qapp`."""
+    from studio.gui.app import prepare_environment
+
+    prepare_environment()
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+
     from studio.gui.gui_priority import StudioApplication
 
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     return StudioApplication

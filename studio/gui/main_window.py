@@ -559,7 +559,7 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
-        self.session.pause()
+        self.session.close()
         if self._restore:
             self.save_settings()
         event.accept()

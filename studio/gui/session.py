@@ -186,6 +186,13 @@ class Session(QObject):
         )
         return True
 
+    def close(self) -> None:
+        """The window closes: playback stops, a running simulation stops at its next step,
+        and no result reaches the views being taken down."""
+        self.pause()
+        self._drag_timer.stop()
+        self._closed.set()
+
     def seal_edits(self) -> None:
         """End the open gesture: the next edit is an undo step of its own (a commit: Enter,
         focus leaving a field, a slider released, a preset picked)."""
@@ -381,8 +388,9 @@ class Session(QObject):
         self._in_flight -= 1
         if self._in_flight == 0 and self._threaded:
             self._restore_switch_interval()
-            self.busyChanged.emit(False)
-        if generation != self._generation:
+            if not self._closed.is_set():
+                self.busyChanged.emit(False)
+        if generation != self._generation or self._closed.is_set():
             return
         if error is not None:
             self.errorRaised.emit(error)

@@ -82,6 +82,10 @@ def test_layout_and_theme_persist(qtbot, scene_file: Path) -> None:
     second.show()
     assert not second.docks["Loss"].isVisible()
     assert second.light_action.isChecked()
+    # Closed here, while the test still holds them: windows left to the garbage collector
+    # were taken down in the middle of painting a simulation that landed late.
+    for w in (first, second):
+        w.close()
 
 
 def test_view_menu_toggles(window: MainWindow) -> None:
