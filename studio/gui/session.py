@@ -336,9 +336,10 @@ class Session(QObject):
             # shows a path. Let it land, then simulate the scene the drag is at.
             self._drag_timer.start()
             return
-        self._submit(self.scene, self.surface)
+        # No head start: during a drag the GUI thread's frames come first.
+        self._submit(self.scene, self.surface, head_start=False)
 
-    def _submit(self, scene: Scene, surface: Surface) -> None:
+    def _submit(self, scene: Scene, surface: Surface, head_start: bool = True) -> None:
         self._generation += 1
         generation = self._generation
         runs = list(scene.runs)
@@ -350,15 +351,19 @@ class Session(QObject):
             self._lower_switch_interval()
             self.busyChanged.emit(True)
         self._in_flight += 1
-        self._executor.submit(self._work, generation, surface, runs, scene)
+        self._executor.submit(self._work, generation, surface, runs, scene, head_start)
 
-    def _work(self, generation: int, surface: Surface, runs: list, scene: Scene) -> None:
+    def _work(
+        self, generation: int, surface: Surface, runs: list, scene: Scene, head_start: bool
+    ) -> None:
         def checkpoint() -> None:  # before every step: give way to the window, or give up
             if generation != self._generation or self._closed.is_set():
                 raise _Overtaken
             PRIORITY.wait_turn()
 
         try:
+            if head_start:
+                PRIORITY.head_start()
             checkpoint()
             result = self._run_engine(surface, runs, scene, checkpoint)
         except _Overtaken:  # a newer edit's job is queued behind this one
