@@ -14,6 +14,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from studio.errors import StudioError
+from studio.gui.gui_priority import GUI_GC
 from studio.scene import SurfaceSpec
 from studio.surface.budget import DEFAULT_BUDGET_S, surface_within_budget, warm_up
 
@@ -101,4 +102,5 @@ class CompileWorker(QObject):
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
+            (GUI_GC.hold if busy else GUI_GC.release)()
             self.busyChanged.emit(busy)

@@ -22,15 +22,18 @@ can spare the time.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
 from PyQt6.QtCore import QAbstractEventDispatcher, QEvent, QObject
 from PyQt6.QtWidgets import QApplication
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 STARVE_S = 0.1  # the longest a worker waits for the GUI thread to sleep...
 SLICE_S = 0.05  # ...before it runs this long regardless (a third of the time)
 HEAD_START_S = 0.05  # a new job's first stretch, run beside the GUI thread
+GC_INTERVAL_S = 0.5  # how often the GUI thread looks for garbage while a worker runs
 
 
 class GuiPriority:
@@ -67,6 +70,40 @@ class GuiPriority:
 PRIORITY = GuiPriority()
 
 
+class GuiThreadGc:
+    """While a worker thread runs Python, Python's cycle collector runs on the GUI thread
+    only (pyqtgraph's `GarbageCollector`: automatic collection off, a timer collecting
+    instead). A collection the worker happens to trigger would otherwise finalize whatever
+    cyclic garbage holds a Qt object (a closed window's widgets) on the worker's thread,
+    where Qt must never delete a widget. Counted: held by each busy worker, automatic
+    collection back when the last one is done. GUI thread only."""
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._collector: GarbageCollector | None = None
+
+    def hold(self) -> None:
+        self._holders += 1
+        if self._holders > 1:
+            return
+        if self._collector is None:
+            self._collector = GarbageCollector(interval=GC_INTERVAL_S)  # disables gc
+        else:
+            gc.disable()
+            self._collector.timer.start()
+
+    def release(self) -> None:
+        if self._holders == 0:
+            return
+        self._holders -= 1
+        if self._holders == 0 and self._collector is not None:
+            self._collector.timer.stop()
+            gc.enable()
+
+
+GUI_GC = GuiThreadGc()
+
+
 class StudioApplication(QApplication):
     """The QApplication the studio creates: it tells `PRIORITY` when the GUI thread works."""
 
@@ -91,4 +128,13 @@ class StudioApplication(QApplication):
         PRIORITY.active = False
 
 
-__all__ = ["HEAD_START_S", "PRIORITY", "SLICE_S", "STARVE_S", "GuiPriority", "StudioApplication"]
+__all__ = [
+    "GUI_GC",
+    "GuiThreadGc",
+    "HEAD_START_S",
+    "PRIORITY",
+    "SLICE_S",
+    "STARVE_S",
+    "GuiPriority",
+    "StudioApplication",
+]

@@ -41,7 +41,7 @@ from PyQt6.QtGui import QUndoCommand, QUndoStack
 
 from studio.engine import Checkpoint, RunCache, Trajectory, check_size, validate_hyper
 from studio.errors import StudioError
-from studio.gui.gui_priority import PRIORITY
+from studio.gui.gui_priority import GUI_GC, PRIORITY
 from studio.gui.settings import LOWER_PLOT_CODE, LOWER_PLOT_NAMES, ViewSettings
 from studio.scene import NETWORK_LOWER_PLOTS, Scene, load_scene, save_scene
 from studio.surface import Surface, surface_from_spec
@@ -149,8 +149,9 @@ class Session(QObject):
             with contextlib.suppress(RuntimeError, TypeError):  # already gone at exit
                 relay.finished.disconnect()
             executor.shutdown(wait=False, cancel_futures=True)
-            if saved:
+            if saved:  # a job was in flight: what it held goes back
                 sys.setswitchinterval(saved.pop())
+                GUI_GC.release()
 
         self.destroyed.connect(shut_down)
         self._check_runs(scene)
@@ -349,6 +350,7 @@ class Session(QObject):
             return
         if self._in_flight == 0:
             self._lower_switch_interval()
+            GUI_GC.hold()
             self.busyChanged.emit(True)
         self._in_flight += 1
         self._executor.submit(self._work, generation, surface, runs, scene, head_start)
@@ -393,6 +395,7 @@ class Session(QObject):
         self._in_flight -= 1
         if self._in_flight == 0 and self._threaded:
             self._restore_switch_interval()
+            GUI_GC.release()
             if not self._closed.is_set():
                 self.busyChanged.emit(False)
         if generation != self._generation or self._closed.is_set():
