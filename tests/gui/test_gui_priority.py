@@ -7,6 +7,8 @@ import dataclasses
 import threading
 import time
 
+import pytest
+
 from studio.gui import gui_priority
 from studio.gui.gui_priority import GuiPriority
 
@@ -60,16 +62,23 @@ def test_a_gui_that_never_sleeps_still_lets_the_simulation_on() -> None:
         thread.join(2)
 
 
-def test_an_overtaken_simulation_stops_early(qtbot, window, monkeypatch) -> None:
-    session = window.session
-    steps_taken = [0]
+@pytest.fixture
+def steps_taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """[the number of engine steps any simulation thread has taken]: each step waits its
+    turn once."""
+    taken = [0]
     wait_turn = GuiPriority.wait_turn
 
     def counted(self: GuiPriority) -> None:
-        steps_taken[0] += 1
+        taken[0] += 1
         wait_turn(self)
 
     monkeypatch.setattr(GuiPriority, "wait_turn", counted)
+    return taken
+
+
+def test_an_overtaken_simulation_stops_early(qtbot, window, steps_taken: list[int]) -> None:
+    session = window.session
     long = 30_000
     # Noisy runs: no ball ever stops early, a job takes all its steps.
     runs = tuple(
@@ -86,18 +95,10 @@ def test_an_overtaken_simulation_stops_early(qtbot, window, monkeypatch) -> None
     assert long < steps_taken[0] < 1.5 * long
 
 
-def test_a_closed_session_stops_its_simulation(qtbot, monkeypatch) -> None:
+def test_a_closed_session_stops_its_simulation(qtbot, steps_taken: list[int]) -> None:
     from studio.gui.session import Session
     from studio.scene import RunSpec, Scene, SurfaceSpec
 
-    steps_taken = [0]
-    wait_turn = GuiPriority.wait_turn
-
-    def counted(self: GuiPriority) -> None:
-        steps_taken[0] += 1
-        wait_turn(self)
-
-    monkeypatch.setattr(GuiPriority, "wait_turn", counted)
     noisy = RunSpec("sgd", {"lr": 1e-4, "grad_noise": 0.5}, ((-1.0, 1.0),))
     session = Session(Scene(surface=SurfaceSpec(preset="rosenbrock"), runs=(noisy,), steps=99_999))
     qtbot.waitUntil(lambda: steps_taken[0] > 100, timeout=5000)  # under way
