@@ -82,3 +82,15 @@ def window(qtbot, scene_file: Path, monkeypatch: pytest.MonkeyPatch):
     yield w
     w.session.pause()
     w.session.undo_stack.setClean()
+
+
+@pytest.fixture
+def editor(qtbot, session):
+    """A shown Surface panel on the test file's own `session` fixture."""
+    from studio.gui.panels.surface_editor import SurfaceEditor
+
+    widget = SurfaceEditor(session)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

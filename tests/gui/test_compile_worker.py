@@ -28,15 +28,6 @@ def session() -> Session:
     return Session(scene, threaded=False)
 
 
-@pytest.fixture
-def editor(qtbot, session: Session) -> SurfaceEditor:
-    widget = SurfaceEditor(session)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 class Heartbeat:
     """A QTimer that records when the event loop let it run; gaps are blocks."""
 

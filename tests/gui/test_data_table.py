@@ -28,15 +28,6 @@ def session() -> Session:
     return Session(make_scene(), threaded=False)
 
 
-@pytest.fixture
-def editor(qtbot, session: Session) -> SurfaceEditor:
-    widget = SurfaceEditor(session)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def test_table_shows_the_preset_rows_only_for_a_data_fit_surface(
     editor: SurfaceEditor, session: Session
 ) -> None:

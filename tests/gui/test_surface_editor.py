@@ -36,15 +36,6 @@ def session() -> Session:
     return Session(make_scene(), threaded=False)
 
 
-@pytest.fixture
-def editor(qtbot, session: Session) -> SurfaceEditor:
-    widget = SurfaceEditor(session)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def type_expression(qtbot, editor: SurfaceEditor, text: str) -> None:
     editor.expression_edit.selectAll()
     qtbot.keyClick(editor.expression_edit, Qt.Key.Key_Delete)
