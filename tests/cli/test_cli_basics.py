@@ -1,19 +1,8 @@
 """`studio --version` and the one-line error path, run as a user would (a subprocess)."""
 
-import subprocess
-import sys
+from studio_cli import run_studio
 
 import studio
-
-
-def run_studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_version() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_cli import run_studio as studio
 
 from studio.errors import StudioError
 from studio.scene import SceneError, load_scene
@@ -30,17 +31,6 @@ TRACE = [
     "--steps",
     "2000",
 ]  # ~1.3 MB of CSV: far more than the tmpfs holds
-
-
-def studio(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        **kwargs,
-    )  # type: ignore[call-overload]
 
 
 def one_error_line(stderr: str) -> str:

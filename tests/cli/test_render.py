@@ -16,6 +16,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 from PIL import Image
+from studio_cli import assert_one_line_error
 
 from readback import read_mp4
 
@@ -47,14 +48,6 @@ def render(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def colour_pixels(frame: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:
     return int((np.abs(frame[..., :3].astype(int) - rgb).max(-1) < tol).sum())
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("studio: error: "), proc.stderr
-    for word in words:
-        assert word in lines[0]
 
 
 def test_gif_with_a_private_xvfb_when_there_is_no_display(tmp_path: Path) -> None:

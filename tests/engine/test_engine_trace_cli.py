@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_cli import run_studio as studio
 
 from studio.commands import trace
 from studio.commands.scene_args import add_scene_arguments, scene_from_args
@@ -21,17 +22,6 @@ from studio.errors import StudioError
 from studio.resources import asset_path
 from studio.scene import SurfaceSpec, load_scene
 from studio.surface import PRESETS, surface_from_spec
-
-
-def studio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def test_csv_on_stdout() -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_cli import assert_one_line_error
+from studio_cli import run_studio as studio
 
 from studio.engine import CONVERGED, DIVERGED, RUNNING, simulate
 from studio.engine.starts import UndefinedStartError, grid_notes, start_problems
@@ -20,25 +20,6 @@ from studio.scene import RunSpec
 from studio.surface import make_surface
 
 LOG = "log(x) + y^2"
-
-
-def studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("studio: error: "), proc.stderr
-    assert "Traceback" not in proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def test_a_start_where_f_is_undefined_is_refused_with_the_reason() -> None:

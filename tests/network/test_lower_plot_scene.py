@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from studio_cli import run_studio
 
 from studio.errors import StudioError
 from studio.export.options import lower_plot_for
@@ -63,16 +62,6 @@ def test_lower_plot_for_asks_the_scene_then_refuses_network_plots_on_a_surface()
     assert lower_plot_for(net, "grad") == "grad"
     with pytest.raises(StudioError, match="needs a network scene"):
         lower_plot_for(Scene(), "accuracy")
-
-
-def run_studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=180,
-    )
 
 
 def test_render_draws_the_scene_s_lower_plot_and_refuses_accuracy_on_a_surface(

@@ -5,25 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_cli import run_studio
 
 from studio.cli import main
-
-
-def run_studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "studio", *args],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=120,
-    )
-
 
 NET = "digits01:hidden=8,activation=tanh,init_seed=2"
 
