@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,7 +14,14 @@ from studio.gui import gui_priority
 from studio.gui.gui_priority import GuiPriority
 
 
-def _worker(priority: GuiPriority, stop: threading.Event) -> tuple[threading.Thread, list[int]]:
+@pytest.fixture
+def busy_gui() -> Iterator[tuple[GuiPriority, list[int]]]:
+    """A GuiPriority whose GUI thread works, and a worker taking short steps under it:
+    (the priority, [steps the worker has taken])."""
+    priority = GuiPriority()
+    priority.active = True
+    priority.gui_works()
+    stop = threading.Event()
     steps = [0]
 
     def run() -> None:
@@ -24,42 +32,27 @@ def _worker(priority: GuiPriority, stop: threading.Event) -> tuple[threading.Thr
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    return thread, steps
+    yield priority, steps
+    stop.set()
+    priority.gui_sleeps()
+    thread.join(2)
 
 
-def test_the_worker_waits_while_the_gui_works_and_goes_when_it_sleeps() -> None:
-    priority = GuiPriority()
-    priority.active = True
-    priority.gui_works()
-    stop = threading.Event()
-    thread, steps = _worker(priority, stop)
-    try:
-        time.sleep(0.02)
-        at_start = steps[0]
-        time.sleep(gui_priority.STARVE_S * 0.6)  # the GUI thread works, below the limit
-        assert steps[0] - at_start <= 1
-        priority.gui_sleeps()
-        time.sleep(0.05)
-        assert steps[0] - at_start > 10
-    finally:
-        stop.set()
-        priority.gui_sleeps()
-        thread.join(2)
+def test_the_worker_waits_while_the_gui_works_and_goes_when_it_sleeps(busy_gui) -> None:
+    priority, steps = busy_gui
+    time.sleep(0.02)
+    at_start = steps[0]
+    time.sleep(gui_priority.STARVE_S * 0.6)  # the GUI thread works, below the limit
+    assert steps[0] - at_start <= 1
+    priority.gui_sleeps()
+    time.sleep(0.05)
+    assert steps[0] - at_start > 10
 
 
-def test_a_gui_that_never_sleeps_still_lets_the_simulation_on() -> None:
-    priority = GuiPriority()
-    priority.active = True
-    priority.gui_works()
-    stop = threading.Event()
-    thread, steps = _worker(priority, stop)
-    try:
-        time.sleep(3 * (gui_priority.STARVE_S + gui_priority.SLICE_S))
-        assert steps[0] > 10  # slices of its own after each STARVE_S of waiting
-    finally:
-        stop.set()
-        priority.gui_sleeps()
-        thread.join(2)
+def test_a_gui_that_never_sleeps_still_lets_the_simulation_on(busy_gui) -> None:
+    _priority, steps = busy_gui
+    time.sleep(3 * (gui_priority.STARVE_S + gui_priority.SLICE_S))
+    assert steps[0] > 10  # slices of its own after each STARVE_S of waiting
 
 
 @pytest.fixture
