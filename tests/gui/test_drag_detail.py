@@ -3,6 +3,8 @@ the value the drag ended on (issue 16: a slider drag above 20 frames/s)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from studio.gui.views.heightmap import DRAG_GRID_SIZE, GRID_SIZE
@@ -37,6 +39,21 @@ def test_a_single_edit_is_drawn_in_full_detail_at_once(qtbot, window) -> None:
     window.surface_editor.set_param("b", 60.0)
     window.session.seal_edits()
     assert window.view3d.view._heightmap.h.shape == (GRID_SIZE, GRID_SIZE)
+
+
+def test_a_lone_edit_after_a_busy_moment_is_not_taken_for_a_drag(qtbot, window) -> None:
+    """On a busy machine the views' timers fire late; an edit 0.4 s after the one before is
+    still a lone edit, drawn in full detail at once (CI had seen it drawn coarse)."""
+    view, contour = window.view3d.view, window.contour
+    window.surface_editor.set_param("b", 50.0)
+    window.session.seal_edits()
+    time.sleep(0.3)  # the GUI thread is busy: whatever was due runs late
+    qtbot.wait(100)
+    window.surface_editor.set_param("b", 60.0)
+    window.session.seal_edits()
+    assert view._heightmap.h.shape == (GRID_SIZE, GRID_SIZE)
+    assert contour._heightmap.h.shape == (GRID_SIZE, GRID_SIZE)
+    assert view._hm_key[0] is window.session.surface
 
 
 def test_a_drag_ends_on_the_value_released_and_the_map_keeps_its_zoom(qtbot, window) -> None:

@@ -274,7 +274,8 @@ class ContourView(pg.PlotWidget):
         self._sync_markers()
 
     def _on_scene(self, _scene) -> None:
-        self._rebuild.request()
+        # No rebuild request: a new surface or height mode comes with surfaceChanged, and
+        # a second request for the same edit would read as a drag's burst.
         self._sync_markers()
 
     def _maybe_rebuild(self) -> None:

@@ -6,8 +6,8 @@ function at once when it has not run within the interval (a single edit stays im
 and otherwise once at the end of the interval; the function reads the newest model state
 when it runs, so the last value of a drag is always the one drawn.
 
-While requests keep coming (a run within `BURST_S` of the one before, or `dragging()` says
-so: a slider or spin box gesture on the surface), `coarse` is True during the run, so the
+While requests keep coming (a request within `BURST_S` of the one before, or `dragging()`
+says so: a slider or spin box gesture on the surface), `coarse` is True during the run, so the
 view may rebuild at a lower resolution and keep up with the drag; once the requests stop for
 `SETTLE_MS`, the function runs once more with `coarse` False (the full detail of the surface
 the drag ended on).
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import QObject, QTimer
 
 FRAME_INTERVAL_MS = 33  # about 30 rebuilds a second at most
-BURST_S = 0.25  # a request this soon after the last run continues a drag
+BURST_S = 0.25  # a request this soon after the one before continues a drag
 SETTLE_MS = 200  # a drag that pauses this long is drawn again in full detail
 
 
@@ -40,7 +40,10 @@ class Throttle(QObject):
         self._dragging = dragging
         self._interval_s = interval_ms / 1000.0
         self._last = -float("inf")  # the end of the last run (requests' or refinement's)
-        self._last_request = -float("inf")  # the end of the last run that a request asked for
+        # Bursts are told by when requests come, not by when runs end: on a busy machine a
+        # run (or a timer) is late, and a lone edit must not be mistaken for a drag.
+        self._last_request = -float("inf")  # when the last request came
+        self._burst = False  # a request since the last run came within BURST_S of another
         self.coarse = False  # True while the function runs inside a burst of requests
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -52,9 +55,12 @@ class Throttle(QObject):
 
     def request(self) -> None:
         """Run now if the last run is an interval old, else once when the interval ends."""
+        now = time.perf_counter()
+        self._burst = self._burst or now - self._last_request < BURST_S
+        self._last_request = now
         if self._timer.isActive():
             return  # already due: that run will see the newest state
-        wait = self._last + self._interval_s - time.perf_counter()
+        wait = self._last + self._interval_s - now
         if wait <= 0:
             self._run()
         else:
@@ -75,15 +81,14 @@ class Throttle(QObject):
         return self._timer.isActive() or self._settle.isActive()
 
     def _run(self) -> None:
-        self.coarse = time.perf_counter() - self._last_request < BURST_S or bool(
-            self._dragging and self._dragging()
-        )
+        self.coarse = self._burst or bool(self._dragging and self._dragging())
+        self._burst = False
         # Stamped after the work, so a rebuild slower than the interval still leaves the
         # event loop an interval of its own before the next one.
         try:
             self._call()
         finally:
-            self._last = self._last_request = time.perf_counter()
+            self._last = time.perf_counter()
             if self.coarse:
                 self._settle.start()
             self.coarse = False

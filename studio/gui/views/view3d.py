@@ -656,7 +656,8 @@ class _Scene3D:
         self._rebuild.request()
 
     def _on_scene(self, _scene) -> None:
-        self._rebuild.request()
+        # No rebuild request: a new surface or height mode comes with surfaceChanged, and
+        # a second request for the same edit would read as a drag's burst.
         self._refresh_overlays()
 
     def _maybe_rebuild(self) -> None:
