@@ -22,6 +22,7 @@ from PyQt6.QtCore import QObject, QTimer
 
 FRAME_INTERVAL_MS = 33  # about 30 rebuilds a second at most
 BURST_S = 0.25  # a request this soon after the one before continues a drag
+MIN_GAP_S = 0.012  # the event loop's own time between two runs, however slow they are
 SETTLE_MS = 200  # a drag that pauses this long is drawn again in full detail
 
 
@@ -39,7 +40,7 @@ class Throttle(QObject):
         self._fn = fn
         self._dragging = dragging
         self._interval_s = interval_ms / 1000.0
-        self._last = -float("inf")  # the end of the last run (requests' or refinement's)
+        self._last = -float("inf")  # the last run's start, or later when it ran long
         # Bursts are told by when requests come, not by when runs end: on a busy machine a
         # run (or a timer) is late, and a lone edit must not be mistaken for a drag.
         self._last_request = -float("inf")  # when the last request came
@@ -83,22 +84,28 @@ class Throttle(QObject):
     def _run(self) -> None:
         self.coarse = self._burst or bool(self._dragging and self._dragging())
         self._burst = False
-        # Stamped after the work, so a rebuild slower than the interval still leaves the
-        # event loop an interval of its own before the next one.
+        started = time.perf_counter()
         try:
             self._call()
         finally:
-            self._last = time.perf_counter()
+            self._stamp(started)
             if self.coarse:
                 self._settle.start()
             self.coarse = False
 
     def _refine(self) -> None:
         self.coarse = False
+        started = time.perf_counter()
         try:
             self._call()
         finally:
-            self._last = time.perf_counter()
+            self._stamp(started)
+
+    def _stamp(self, started: float) -> None:
+        """The next run is due an interval after this one started, so the runs keep the
+        frame rate; but never sooner than `MIN_GAP_S` after this one ended, so a run slower
+        than the interval still leaves the event loop time to paint and take input."""
+        self._last = max(started, time.perf_counter() + MIN_GAP_S - self._interval_s)
 
     def _call(self) -> None:
         try:
