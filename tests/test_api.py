@@ -88,6 +88,7 @@ def test_results_write_the_trace_formats(tmp_path: Path) -> None:
     ("make", "message"),
     [
         (lambda: studio.make_scene("x^^2", "sgd", start=(0, 0)), "column"),
+        (lambda: studio.make_scene("x +* y", "sgd"), "column 4"),  # before the start
         (lambda: studio.make_scene("rosenbrock", studio.run("adam", lr=-1)), "lr"),
         (lambda: studio.make_scene("x^2 + y^2", "sgd"), "start"),
         (lambda: studio.make_scene("rosenbrock", "nosuch"), "nosuch"),

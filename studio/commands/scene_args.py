@@ -279,6 +279,12 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
             "a network run starts from the network's initial weights: "
             "--start and --start-grid apply to surfaces only"
         )
+    if surface.preset is None and surface.network is None:
+        from studio.surface.syntax import check_formula
+
+        # A mistyped formula is the first thing to tell (not, say, a run's missing start);
+        # the parser's own walk, without sympy.
+        check_formula(surface.expression, surface.params)
     starts: tuple[tuple[float, float], ...] | None = tuple(args.start) or None
     grid: tuple[int, int] | None = args.start_grid
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from studio_cli import assert_one_line_error
 from studio_cli import run_studio as studio
 
 from studio.editing import RunText, RunTextError, format_run_text, parse_run_text
@@ -120,6 +121,14 @@ def test_a_surface_without_a_classic_start_names_every_way_to_give_one(tmp_path:
         "studio: error: adam: this surface has no classic start: give "
         "--start X,Y, --start-grid NXxNY or --optimizer adam@X,Y"
     )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mistyped_formula_is_told_before_a_missing_start(tmp_path: Path) -> None:
+    out = studio(
+        "trace", "--surface", "x +* y", "--optimizer", "adam", "-o", str(tmp_path / "r.csv")
+    )
+    assert_one_line_error(out, "syntax error", "column 4")
     assert list(tmp_path.iterdir()) == []
 
 
