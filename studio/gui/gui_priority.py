@@ -22,6 +22,7 @@ can spare the time.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -97,7 +98,10 @@ class GuiThreadGc:
             return
         self._holders -= 1
         if self._holders == 0 and self._collector is not None:
-            self._collector.timer.stop()
+            # At exit the application (and with it the timer) may be gone before the last
+            # session lets go: automatic collection comes back all the same.
+            with contextlib.suppress(RuntimeError):
+                self._collector.timer.stop()
             gc.enable()
 
 

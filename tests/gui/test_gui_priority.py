@@ -100,3 +100,19 @@ def test_a_closed_session_stops_its_simulation(qtbot, steps_taken: list[int]) ->
     stopped_at = steps_taken[0]
     qtbot.wait(300)
     assert steps_taken[0] == stopped_at < 99_999
+
+
+def test_the_collector_comes_back_when_the_application_went_first(qapp) -> None:
+    """A session let go at exit, after its application: no traceback on quit, and Python's
+    automatic collection is on again."""
+    import gc
+
+    from PyQt6 import sip
+
+    held = gui_priority.GuiThreadGc()
+    held.hold()
+    assert not gc.isenabled()
+    assert held._collector is not None
+    sip.delete(held._collector.timer)  # what the application's teardown does to it
+    held.release()
+    assert gc.isenabled()
