@@ -369,3 +369,18 @@ def test_a_run_added_in_the_window_equals_one_from_the_command_line(
         parser.parse_args(["--surface", "himmelblau", "--optimizer", "sgd", "--optimizer", "adam"])
     )
     assert session.scene.runs == cli.runs
+
+
+def test_the_settings_never_scroll_sideways(qtbot, window) -> None:
+    """Every field of every optimizer shows whole in the dock as the window opens: a long
+    label puts its field under it rather than pushing the fields' right ends out of view."""
+    from PyQt6.QtWidgets import QScrollArea
+
+    panel = window.findChild(OptimizerPanel)
+    scroll = panel.findChild(QScrollArea)
+    combo = panel.optimizer_combo
+    for index in range(combo.count()):
+        combo.setCurrentIndex(index)
+        combo.activated.emit(index)
+        qtbot.wait(10)  # the new fields' layout settles
+        assert scroll.horizontalScrollBar().maximum() == 0, combo.itemText(index)

@@ -318,7 +318,10 @@ class RunForm(QWidget):
             if group_name not in self.groups:
                 box = QGroupBox(group_name, self._hyper_box)
                 self.groups[group_name] = box
-                layouts[group_name] = QFormLayout(box)
+                form = layouts[group_name] = QFormLayout(box)
+                # A long label puts its field under it when the dock is narrow, rather than
+                # making the dock scroll sideways (the field's right end hidden).
+                form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             editor = HyperEditor(meta, self.groups[group_name], **kwargs)
             editor.valueChanged.connect(self.set_hyper)
             editor.committed.connect(lambda _key: self.session.seal_edits())
