@@ -95,10 +95,21 @@ def run_gui(
     if screenshot is not None:
         from studio.gui.screenshot import save_when_painted
 
-        window.prepare_screenshot()
+        session = window.session
+        # A scene the engine refuses (a start where f is undefined) never gets a trajectory:
+        # the window then shows the reason, and that is what the picture shows.
+        refused: list[str] = []
+        session.errorRaised.connect(refused.append)
+        window.prepare_screenshot()  # waits for the simulation (or its refusal)
         save_when_painted(
             window,
             screenshot,
-            ready=lambda: not window.session.busy and window.session.trajectory is not None,
+            ready=lambda: not session.busy and (session.trajectory is not None or bool(refused)),
         )
-    return app.exec()
+    code = app.exec()
+    # The window goes while the application still runs. Left to the interpreter's exit,
+    # PyQt's clean-up deletes it while walking its table of wrappers, and the children's
+    # wrappers freed under that walk crashed the process (exit 139 after a clean close).
+    window.deleteLater()
+    app.processEvents()
+    return code
