@@ -30,6 +30,12 @@ from studio.errors import StudioError
 if TYPE_CHECKING:
     from studio.export import FrameWriter
 
+# Ranges of the numeric flags, stated in their refusals.
+MAX_HOLD_S = 10_000
+MAX_POSITIVE = 1_000_000  # --fps and --duration (each has a narrower check of its own)
+MAX_ORBIT_DEG = 3600  # ten turns
+MAX_MSAA = 16  # what GL drivers commonly offer; more gives the same picture, slower
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from studio.commands.scene_args import add_scene_arguments
@@ -107,7 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     out.add_argument(
         "--msaa",
-        type=_non_negative_int,
+        type=_samples,
         default=None,
         metavar="N",
         help="antialias the 3D view with N samples per pixel (default 0, or 4 "
@@ -138,7 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     look.add_argument("--view", choices=VIEW_NAMES, default=VIEW_NAMES[0], help=views_help())
     look.add_argument(
         "--orbit",
-        type=float,
+        type=_degrees,
         default=0.0,
         metavar="DEG",
         help="turn the 3D camera DEG degrees over the clip",
@@ -212,8 +218,8 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < 1e4:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text}")
+    if not 0 <= value <= MAX_HOLD_S:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_HOLD_S:,} seconds, got {text}")
     return value
 
 
@@ -258,8 +264,29 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1e6:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not 0 < value <= MAX_POSITIVE:
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_POSITIVE:,}, got {text}"
+        )
+    return value
+
+
+def _degrees(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not -MAX_ORBIT_DEG <= value <= MAX_ORBIT_DEG:
+        raise argparse.ArgumentTypeError(
+            f"must be -{MAX_ORBIT_DEG:,} to {MAX_ORBIT_DEG:,} degrees, got {text}"
+        )
+    return value
+
+
+def _samples(text: str) -> int:
+    value = _whole(text, 0)
+    if value > MAX_MSAA:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_MSAA} samples per pixel, got {value}")
     return value
 
 

@@ -134,6 +134,10 @@ def test_png_composite_from_a_scene_file(tmp_path: Path) -> None:
         (["--camera", "10,95"], ["elevation"]),
         (["--preset", "gif-5mb"], ["writes GIF"]),
         (["--transparent"], ["--transparent needs a PNG"]),
+        (["--orbit", "nan"], ["--orbit", "3,600 degrees"]),
+        (["--orbit", "1e400"], ["--orbit", "3,600 degrees"]),
+        (["--hold", "1e9"], ["--hold", "0 to 10,000 seconds"]),
+        (["--msaa", "1000"], ["--msaa", "0 to 16"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_file(
@@ -152,6 +156,16 @@ def no_display_no_xvfb(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PATH"] = str(tmp_path / "empty")
     return env
+
+
+@pytest.mark.parametrize("view", ["3d", "composite"])
+def test_a_frame_too_small_for_the_legend_leaves_it_out(tmp_path: Path, view: str) -> None:
+    """A thumbnail (64×64) has no place for the 3D legend: rendered without it, not an
+    internal error."""
+    out = tmp_path / "thumb.png"
+    proc = render(*SCENE_FLAGS, "--size", "64x64", "--view", view, "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert iio.imread(out).shape == (64, 64, 3)
 
 
 @pytest.mark.parametrize(

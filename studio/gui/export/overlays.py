@@ -224,8 +224,9 @@ class Overlays:
         title_rect: QRectF | None,
         camera_distance: Callable[[QRectF | None], float],
         step_rect: QRectF | None = None,
-    ) -> QRectF:
-        """Where the legend goes over a 3D view. The scene never makes way for it: the
+    ) -> QRectF | None:
+        """Where the legend goes over a 3D view (None: a frame too small to hold it anywhere
+        legibly, where it is left out). The scene never makes way for it: the
         camera fitted with no legend is the one to keep, and the legend takes the first
         place that does not push the surface back (top right; top left where the title is
         not; bottom left, beside the step counter), at full size or else shrunk in steps
@@ -245,7 +246,8 @@ class Overlays:
                     return box
                 if best is None or distance < best[0] - 1e-9:
                     best = (distance, scale, box)
-        assert best is not None
+        if best is None:
+            return None
         self.set_legend_scale(best[1])
         return best[2]
 
