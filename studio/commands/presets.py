@@ -26,9 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.commands.common import standard_output
+
     width = shutil.get_terminal_size().columns
-    for line in preset_lines(width):
-        print(line)
+    with standard_output() as out:
+        for line in preset_lines(width):
+            print(line, file=out)
     return 0
 
 

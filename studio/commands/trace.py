@@ -22,12 +22,10 @@ simulated (`studio.engine.memory.check_trace_memory`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import json
 import math
-import os
 import sys
 from collections.abc import Iterator
 from itertools import repeat
@@ -35,6 +33,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from studio.atomic import write_atomically
+from studio.commands.common import standard_output
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
@@ -197,21 +196,9 @@ def write_trace(traj: Trajectory, scene: Scene, out: Path | None, compress: bool
 
 
 def write_stdout(traj: Trajectory, scene: Scene) -> None:
-    """CSV on stdout; a stdout that cannot take it (a full disk, /dev/full) is one line.
-
-    A closed pipe (`| head`) is not an error: BrokenPipeError goes on to the CLI, which
-    ends quietly."""
-    try:
-        write_csv(traj, scene, sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        # What is still buffered would fail again in the interpreter's final flush and
-        # print a traceback-like "Exception ignored" message: point stdout at devnull.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise TraceError(f"cannot write to standard output: {exc.strerror or exc}") from None
+    """CSV on stdout (`standard_output`: a full disk is one line, a closed pipe quiet)."""
+    with standard_output() as out:
+        write_csv(traj, scene, out)
 
 
 def _last_row(traj: Trajectory, ball: int) -> int:

@@ -61,10 +61,11 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
-def test_trace_to_dev_full_on_stdout_is_one_line_exit_2() -> None:
+@pytest.mark.parametrize("command", [TRACE, ["presets"]], ids=["trace", "presets"])
+def test_dev_full_on_stdout_is_one_line_exit_2(command: list[str]) -> None:
     with open("/dev/full", "w") as full:
         out = subprocess.run(
-            [sys.executable, "-m", "studio", *TRACE],
+            [sys.executable, "-m", "studio", *command],
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
