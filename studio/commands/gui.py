@@ -24,6 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.screenshot is not None:
+        check_screenshot_target(args.screenshot)
     from studio.gui.app import run_gui  # Qt is imported only when a window is wanted
 
     return run_gui(scene_path=args.scene, screenshot=args.screenshot, size=args.size)
+
+
+def check_screenshot_target(path: Path) -> None:
+    """Refuse, before any window opens, a screenshot that could not be written as asked:
+    it is a PNG (a .jpg name would hold PNG bytes), into a folder that exists (as `render`
+    and `trace` ask)."""
+    from studio.errors import StudioError
+    from studio.export import check_target
+
+    check_target(path)
+    if path.suffix.lower() != ".png":
+        raise StudioError(f"--screenshot writes a PNG: give a name ending in .png, got {path.name}")

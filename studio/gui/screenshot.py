@@ -96,8 +96,4 @@ def save_png_atomically(image: QImage, path: Path) -> None:
     if not image.save(buffer, "PNG"):
         raise StudioError(f"cannot write screenshot {path}: the image could not be encoded")
     data = buffer.data().data()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StudioError(f"cannot write screenshot {path}: {exc.strerror or exc}") from None
     write_atomically(path, lambda fh: fh.write(data))

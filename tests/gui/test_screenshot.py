@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PyQt6.QtGui import QImage
+from studio_cli import assert_one_line_error, run_studio
 
 
 def image_to_array(path: Path) -> np.ndarray:
@@ -71,3 +73,15 @@ def test_a_refused_scene_is_pictured_with_its_reason_at_once(tmp_path: Path) -> 
     proc = screenshot(str(path), "--screenshot", str(tmp_path / "s.png"), timeout=15)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("shot.jpg", "ending in .png"), ("missing/shot.png", "folder missing does not exist")],
+)
+def test_a_screenshot_that_cannot_be_written_as_asked_is_refused_up_front(
+    tmp_path: Path, name: str, words: str
+) -> None:
+    proc = run_studio("gui", "--screenshot", name, cwd=tmp_path)
+    assert_one_line_error(proc, words)
+    assert list(tmp_path.iterdir()) == []  # no picture, no folder made
