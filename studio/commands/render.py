@@ -313,6 +313,14 @@ def run(args: argparse.Namespace) -> int:
     if args.transparent and fmt != "png":
         raise StudioError("--transparent needs a PNG (GIF and MP4 have no such background)")
     camera = None if args.camera is None else parse_camera(args.camera)
+    from studio.export.views import VIEW_NAMES, export_view
+
+    if (camera is not None or args.orbit) and export_view(args.view).flat:
+        with_3d = [n for n in VIEW_NAMES if not export_view(n).flat]
+        raise StudioError(
+            f"--camera and --orbit turn the 3D view; --view {args.view} has none "
+            f"(one that has: {_either(with_3d)})"
+        )
     fps = args.fps or (preset.fps if preset else writer.default_fps)
     try:
         fps = playback_fps(fmt, fps)

@@ -138,6 +138,8 @@ def test_png_composite_from_a_scene_file(tmp_path: Path) -> None:
         (["--orbit", "1e400"], ["--orbit", "3,600 degrees"]),
         (["--hold", "1e9"], ["--hold", "0 to 10,000 seconds"]),
         (["--msaa", "1000"], ["--msaa", "0 to 16"]),
+        (["--view", "contour", "--camera", "top"], ["--camera", "3d+loss"]),
+        (["--view", "loss", "--orbit", "30"], ["--orbit", "has none"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_file(
