@@ -66,6 +66,7 @@ ALWAYS_LINEAR = frozenset({"accuracy"})
 MAX_PLOT_POINTS = 400_000
 MIN_DECIMATE_PX = 300.0  # assumed plot width before the widget is laid out
 DETAIL_DELAY_MS = 40  # re-bin this long after the last zoom or resize, not on every event
+EMPTY_RANGE = (0.0, 1.0)  # y range of a plot with no finite value (1 to 10 on a log axis)
 
 
 # ----------------------------------------------------------------------------- the view
@@ -272,9 +273,10 @@ class LossView(QWidget):
                 else ""
             )
             p.value_axis.setLogMode(p.log)
-            span = robust_range(ys)
-            if span is not None:
-                plot.setYRange(*span, padding=0)
+            # With nothing finite to show, a range of its own: the last one may be a linear
+            # range in the millions, which a log axis would read as millions of decades.
+            span = robust_range(ys) or EMPTY_RANGE
+            plot.setYRange(*span, padding=0)
         self._recolour()
         self._on_frame(self.session.frame)
 

@@ -9,7 +9,7 @@ functions behind them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,9 +23,18 @@ STEP_LABEL_OVERFLOW_PX = 22  # a step label may reach this far past the plot's e
 # A value label may reach this far past the plot's top and bottom: half a label's height,
 # so a decade tick right at either end keeps its label.
 VALUE_LABEL_OVERFLOW_PX = 9
-DECADE_STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
+DECADE_STEPS = (1, 2, 3, 5)  # decades between labels; then 10, 20, 50, 100... as needed
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _decade_steps(span: int) -> Iterator[int]:
+    """Decades between labels, 1, 2, 3, 5, 10, 20, 50, 100, ..., up to `span`."""
+    yield from DECADE_STEPS
+    scale = 10
+    while scale <= span:
+        yield from (scale, 2 * scale, 5 * scale)
+        scale *= 10
 
 
 def _mantissa_ticks(
@@ -74,23 +83,25 @@ def log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float], list[f
         return [], []
     px = size_px / (hi - lo)  # pixels per decade
     max_labels = max(2, min(MAX_LABELS, int(size_px // MIN_LABEL_GAP_PX)))
-    decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
-    if len(decades) >= 2:
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)  # the decades in range
+    if last > first:
         # Every k-th decade, the smallest k whose labels stay apart, but never fewer than
         # two labels: past that, the outermost two decades (a short axis over many decades,
-        # or two decades on a very short one, where even they may touch).
-        major = [float(decades[0]), float(decades[-1])]
-        k = decades[-1] - decades[0]
-        for step in DECADE_STEPS:
-            every = [float(d) for d in decades if d % step == 0]
-            if len(every) < 2:
+        # or two decades on a very short one, where even they may touch). Counted, never
+        # listed: a range of a million decades costs what a range of ten does.
+        major = [float(first), float(last)]
+        k = last - first
+        for step in _decade_steps(last - first):
+            i0, i1 = -(-first // step), last // step
+            if i1 - i0 + 1 < 2:
                 break
-            if step * px >= MIN_LABEL_GAP_PX and len(every) <= max_labels:
-                major, k = every, step
+            if step * px >= MIN_LABEL_GAP_PX and i1 - i0 + 1 <= max_labels:
+                major, k = [float(i * step) for i in range(i0, i1 + 1)], step
                 break
         if k > 1:
+            # Unlabelled decades, where they stay apart (so there are few of them).
             minor = (
-                [float(d) for d in decades if float(d) not in major]
+                [float(d) for d in range(first, last + 1) if float(d) not in major]
                 if px >= MIN_TICK_GAP_PX
                 else []
             )
@@ -140,8 +151,8 @@ def log_labels(exponents: Sequence[float]) -> list[str]:
     if len(exponents) == 0:
         return []
     exps = np.asarray(exponents, dtype=float)
-    values = 10.0**exps
-    if np.all((values >= 1e-3 * (1 - 1e-9)) & (values < 1e4)):
+    if np.all((exps >= -3 - 1e-9) & (exps < 4)):
+        values = 10.0**exps
         p = _digits(values)
         # Fixed-point with p significant digits ("%g" would write 10 as "1e+01").
         return [f"{v:.{max(0, p - 1 - math.floor(math.log10(v) + 1e-9))}f}" for v in values]
