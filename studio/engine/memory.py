@@ -122,8 +122,15 @@ def check_trace_memory(scene: Scene, fmt: str) -> None:
     from studio.engine.registry import validate_hyper
 
     n, chars, width = scene_balls(scene)
+    network = scene.surface.network
+    if network is not None:
+        # One ball a run, and beside its plane coordinates every step's weights (D floats),
+        # validation loss and accuracy: the network lab works on them a block at a time.
+        n = sum(run_balls(scene))
     need = trace_bytes(n, scene.steps, chars, fmt, width)
-    if scene.surface.network is None and any(
+    if network is not None:
+        need += n * (scene.steps + 1) * (8 * network.n_params + 16)
+    elif any(
         r.enabled and validate_hyper(r.optimizer, r.hyper)["stop_on"] == "val_loss"
         for r in scene.runs
     ):

@@ -125,9 +125,10 @@ def check_size(n_balls: int, steps: int, dim: int = 2) -> None:
     need = trajectory_bytes(n_balls, steps, dim)
     if need > MAX_TRAJECTORY_BYTES:
         what = "" if dim == 2 else f" x {dim:,} parameters"
+        fewer = "fewer starts or steps" if dim == 2 else "fewer runs or steps, or fewer parameters"
         raise SimulationError(
             f"{n_balls:,} balls x {steps:,} steps{what} is {need / 1e6:,.0f} MB to keep, more "
-            f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use fewer starts or steps"
+            f"than {MAX_TRAJECTORY_BYTES / 1e6:,.0f} MB; use {fewer}"
         )
 
 

@@ -40,7 +40,16 @@ import numpy as np
 from studio.engine.simulate import Checkpoint, simulate
 from studio.engine.trajectory import DIVERGED, Trajectory
 from studio.network.model import NetworkObjective, NetworkSpec
-from studio.network.plane import Plane, PlaneError, grid_axes, loss_grid, pca_plane, random_plane
+from studio.network.plane import (
+    Plane,
+    PlaneError,
+    finite_rows,
+    grid_axes,
+    loss_grid,
+    pca_plane,
+    random_plane,
+    row_blocks,
+)
 
 if TYPE_CHECKING:
     from studio.engine.run_cache import RunCache
@@ -227,14 +236,19 @@ def choose_plane(objective: NetworkObjective, traj: Trajectory, kind: str, seed:
     """The plane `kind` ("pca" or "random") through the shared initial weights."""
     origin = objective.initial_params()
     if kind == "pca":
+        positions = traj.positions
+        steps, n, dim = positions.shape
         keep = traj.status != DIVERGED
-        paths = traj.positions[:, keep] if keep.any() else traj.positions
+        balls = np.flatnonzero(keep) if keep.any() else np.arange(n)
         # A long path is thinned to about 2,000 rows: the principal directions of a smooth
-        # path barely change, and the Gram matrix stays small.
-        stride = max(1, -(-paths.shape[0] * paths.shape[1] // 2000))
-        rows = np.concatenate([paths[::stride], paths[-1:]]).reshape(-1, paths.shape[2])
+        # path barely change, and the Gram matrix stays small. Rows are picked by index,
+        # never copied out: the weights can be hundreds of MB.
+        stride = max(1, -(-steps * len(balls) // 2000))
+        picked = np.r_[np.arange(0, steps, stride), steps - 1]
+        flat = positions.reshape(-1, dim)
+        rows = finite_rows(flat, (picked[:, None] * n + balls[None, :]).ravel())
         try:
-            return pca_plane(rows[np.all(np.isfinite(rows), axis=1)], origin)
+            return pca_plane(flat, origin, rows)
         except PlaneError:
             pass  # no run moved (or all diverged): the random plane still shows the bowl
     return random_plane(objective.spec, origin, seed=seed)
@@ -300,27 +314,28 @@ def path_validation(
     reusing those of a path already validated (the same weights give the same figures)."""
     steps, n, _dim = positions.shape
     val_loss, accuracy = np.empty((steps, n)), np.empty((steps, n))
-    keys, todo = [], []
-    salt = repr(objective.spec).encode()
+    salt = repr(objective.spec).encode()[:64]
     for b in range(n):
-        path = np.ascontiguousarray(positions[:, b])
-        key = hashlib.blake2b(path.data, digest_size=16, key=salt[:64]).digest()
-        keys.append(key)
+        # Ball by ball and a block of steps at a time: the weights are never copied whole.
+        path = positions[:, b]
+        blocks = row_blocks(steps, path.shape[1])
+        digest = hashlib.blake2b(digest_size=16, key=salt)
+        for r in blocks:
+            digest.update(np.ascontiguousarray(path[r]).data)
+        key = digest.digest()
         known = _VALIDATED.get(key)
-        if known is None:
-            todo.append(b)
-        else:
+        if known is not None:
             _VALIDATED.move_to_end(key)
-            val_loss[:, b], accuracy[:, b] = known
-    if todo:
-        flat = positions[:, todo].reshape(-1, objective.dim)
-        loss, acc = objective.validation(flat)
-        loss, acc = loss.reshape(steps, len(todo)), acc.reshape(steps, len(todo))
-        for k, b in enumerate(todo):
-            val_loss[:, b], accuracy[:, b] = loss[:, k], acc[:, k]
-            _VALIDATED[keys[b]] = (loss[:, k].copy(), acc[:, k].copy())
-        while len(_VALIDATED) > MAX_VALIDATED:
-            _VALIDATED.popitem(last=False)
+        else:
+            parts = [objective.validation(path[r]) for r in blocks]
+            known = (
+                np.concatenate([loss for loss, _ in parts]),
+                np.concatenate([acc for _, acc in parts]),
+            )
+            _VALIDATED[key] = known
+            while len(_VALIDATED) > MAX_VALIDATED:
+                _VALIDATED.popitem(last=False)
+        val_loss[:, b], accuracy[:, b] = known
     return val_loss, accuracy
 
 

@@ -36,7 +36,8 @@ from studio.errors import StudioError
 from studio.network.model import NetworkSpec, layer_slices
 
 PLANES = ("pca", "random")
-GRID_CHUNK = 512  # grid points per forward pass: 512 × D parameters is 4.9 MB at D = 1185
+BLOCK_BYTES = 16 * 2**20  # the most one temporary block of weights (θ − θ₀, θ₀ + x d₁ ...) takes
+GRID_CHUNK = 512  # grid points per forward pass, at most: 512 × D is 4.9 MB at D = 1185
 
 
 class PlaneError(StudioError):
@@ -69,10 +70,16 @@ class Plane:
         object.__setattr__(self, "_solve", np.linalg.inv(gram))
 
     def project(self, params: np.ndarray) -> np.ndarray:
-        """Plane coordinates (..., 2) of parameter vectors (..., D)."""
-        diff = np.asarray(params, dtype=float) - self.origin
+        """Plane coordinates (..., 2) of parameter vectors (..., D), a block of rows at a
+        time (a trajectory's weights can be hundreds of MB: θ − θ₀ is never made whole)."""
+        params = np.asarray(params, dtype=float)
+        d = params.shape[-1]
+        flat = params.reshape(-1, d)
         solve: np.ndarray = self._solve  # type: ignore[attr-defined]
-        return (diff @ self.directions.T) @ solve.T
+        out = np.empty((len(flat), 2))
+        for r in row_blocks(len(flat), d):
+            out[r] = ((flat[r] - self.origin) @ self.directions.T) @ solve.T
+        return out.reshape(params.shape[:-1] + (2,))
 
     def point(self, coords: np.ndarray) -> np.ndarray:
         """Parameter vectors (..., D) at plane coordinates (..., 2)."""
@@ -116,17 +123,57 @@ def _top_eigen(sym: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
     return vals[::-1][:k], vecs[:, ::-1][:, :k]
 
 
-def pca_plane(paths: np.ndarray, origin: np.ndarray | None = None) -> Plane:
+def row_blocks(n_rows: int, width: int) -> list[slice]:
+    """Slices of `n_rows` rows of `width` floats each, `BLOCK_BYTES` or less at a time."""
+    size = max(1, BLOCK_BYTES // (8 * max(1, width)))
+    return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
+
+
+def finite_rows(flat: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """The entries of `index` whose row of `flat` (rows, D) is all finite, checked a block
+    at a time."""
+    keep = np.empty(len(index), dtype=bool)
+    for r in row_blocks(len(index), flat.shape[1]):
+        keep[r] = np.isfinite(flat[index[r]]).all(axis=1)
+    return index[keep]
+
+
+def pca_plane(
+    paths: np.ndarray, origin: np.ndarray | None = None, rows: np.ndarray | None = None
+) -> Plane:
     """The plane of the top two principal directions of all runs' paths around `origin`.
 
     `paths` is (steps + 1, runs, D) as a trajectory stores it, or any (rows, D) stack of
-    parameter vectors; `origin` defaults to the first row (the shared initial weights).
+    parameter vectors; `rows` picks rows of that stack (all by default); `origin` defaults
+    to the first row (the shared initial weights). The displacements θ − θ₀ are never made
+    whole: the Gram matrix is summed over blocks of `BLOCK_BYTES`, so a path of hundreds of
+    MB costs a few tens more, not a copy of itself.
     """
     paths = np.asarray(paths, dtype=float)
-    rows = paths.reshape(-1, paths.shape[-1])
-    origin = rows[0].copy() if origin is None else np.asarray(origin, dtype=float)
-    a = rows - origin
-    total = float(np.einsum("ij,ij->", a, a))
+    flat = paths.reshape(-1, paths.shape[-1])  # a view of a trajectory's contiguous array
+    index = np.arange(len(flat)) if rows is None else np.asarray(rows, dtype=np.intp)
+    origin = flat[0].copy() if origin is None else np.asarray(origin, dtype=float)
+    m, d = len(index), flat.shape[1]
+    colsum = np.zeros(d)  # Σ over rows of θ − θ₀: the sign of each direction
+    # Non-finite weights (a run that diverged) make inf and NaN here: the trace catches them.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if m < d:
+            # Fewer rows than weights: AAᵀ (m × m) over blocks of columns, then d = Aᵀu/σ.
+            width = max(1, BLOCK_BYTES // (8 * max(1, m)))
+            cols = [slice(c, min(c + width, d)) for c in range(0, d, width)]
+            gram = np.zeros((m, m))
+            for c in cols:
+                a = flat[index, c] - origin[c]
+                gram += a @ a.T
+                colsum[c] = a.sum(axis=0)
+        else:
+            # Fewer weights than rows: AᵀA (d × d) over blocks of rows.
+            gram = np.zeros((d, d))
+            for r in row_blocks(m, d):
+                a = flat[index[r]] - origin
+                gram += a.T @ a
+                colsum += a.sum(axis=0)
+    total = float(np.trace(gram))
     if not np.isfinite(total):
         raise PlaneError(
             "the paths hold non-finite parameters (a run diverged): no principal plane through them"
@@ -135,17 +182,16 @@ def pca_plane(paths: np.ndarray, origin: np.ndarray | None = None) -> Plane:
         raise PlaneError(
             "no run moves from its initial weights: there is no principal plane through their paths"
         )
-    m, d = a.shape
+    vals, vecs = _top_eigen(gram)
+    vals = np.maximum(vals, 0.0)
     if m < d:
-        vals, u = _top_eigen(a @ a.T)
-        vals = np.maximum(vals, 0.0)
-        dirs = (a.T @ u).T
+        dirs = np.zeros((2, d))
+        for c in cols:
+            dirs[:, c] = vecs.T @ (flat[index, c] - origin[c])
         norms = np.linalg.norm(dirs, axis=1)
         dirs = dirs / np.where(norms > 0, norms, 1.0)[:, None]
     else:
-        vals, v = _top_eigen(a.T @ a)
-        vals = np.maximum(vals, 0.0)
-        dirs = v.T
+        dirs = np.ascontiguousarray(vecs.T)
     if vals[1] <= 1e-14 * vals[0]:
         # The paths lie on a line: any unit vector orthogonal to d₁ completes the plane.
         e = np.zeros(d)
@@ -153,7 +199,7 @@ def pca_plane(paths: np.ndarray, origin: np.ndarray | None = None) -> Plane:
         e -= (e @ dirs[0]) * dirs[0]
         dirs[1] = e / np.linalg.norm(e)
         vals[1] = 0.0
-    dirs = dirs * np.where((a @ dirs.T).sum(axis=0) < 0, -1.0, 1.0)[:, None]
+    dirs = dirs * np.where(dirs @ colsum < 0, -1.0, 1.0)[:, None]
     explained = (float(vals[0] / total), float(vals[1] / total))
     return Plane(origin, np.ascontiguousarray(dirs), "pca", explained)
 
@@ -212,14 +258,14 @@ def loss_grid(
     """Full-batch training losses (len(xs), len(ys)) at θ₀ + x d₁ + y d₂, indexed [i, j] for
     (xs[i], ys[j]) (`np.meshgrid(..., indexing="ij")`, what a surface plot takes).
 
-    The grid points are the runs of one vectorised forward pass, `chunk` at a time so the
-    parameter block stays small; `progress(done, total)` is called after each chunk (it may
-    raise to cancel).
+    The grid points are the runs of one vectorised forward pass, `chunk` at a time, fewer
+    if their weights would pass `BLOCK_BYTES` (a wide network's 512 points are 200 MB);
+    `progress(done, total)` is called after each chunk (it may raise to cancel).
     """
     gx, gy = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float), indexing="ij")
     coords = np.column_stack([gx.ravel(), gy.ravel()])
     out = np.empty(len(coords))
-    chunk = max(1, int(chunk))
+    chunk = max(1, min(int(chunk), BLOCK_BYTES // (8 * plane.origin.size)))
     for start in range(0, len(coords), chunk):
         stop = min(start + chunk, len(coords))
         out[start:stop] = objective.loss(plane.point(coords[start:stop]))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from studio_cli import run_studio
+from studio_cli import assert_one_line_error, run_studio
 
 from studio.cli import main
 
@@ -84,3 +84,13 @@ def test_bad_networks_are_one_line_errors(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+def test_a_network_trace_too_large_to_keep_is_refused_before_training(tmp_path) -> None:
+    out = tmp_path / "x.npz"
+    r = run_studio(
+        "trace", "--network", "digits:hidden=256x120", "--optimizer", "adam",
+        "--optimizer", "sgd", "--steps", "5000", "-o", str(out),
+    )  # fmt: skip
+    assert_one_line_error(r, "48,690 parameters is 3,896 MB to keep", "or fewer parameters")
+    assert not out.exists()
