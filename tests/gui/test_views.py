@@ -403,3 +403,21 @@ def test_user_zoom_is_kept_across_resizes(qtbot, session: Session) -> None:
     view.resize(400, 700)  # the width binds now, not the height: the camera comes closer
     qtbot.wait(50)
     assert view.camera()[2] < fitted
+
+
+@pytest.mark.parametrize(
+    ("domain", "size"), [((-16, 16, -2, 2), (270, 320)), ((-1, 1, -9, 9), (600, 200))]
+)
+def test_the_map_shows_the_whole_of_a_long_domain_in_any_panel(qtbot, domain, size) -> None:
+    """Equal scales on both axes and a domain far wider than the panel (a network's PCA
+    plane spans 98% along PC1): the map showed a slice from the middle, without the start."""
+    runs = (RunSpec("adam", {"lr": 0.05}, ((domain[0] * 0.9, 0.0),), label="Adam"),)
+    scene = Scene(
+        surface=SurfaceSpec(expression="0.01*x^2 + y^2", domain=domain), runs=runs, steps=20
+    )
+    session = Session(scene, threaded=False)
+    view = shown(qtbot, ContourView(session), size)
+    view.reset_view()
+    qtbot.wait(20)
+    (x0, x1), (y0, y1) = view.getPlotItem().getViewBox().viewRange()
+    assert x0 <= domain[0] and x1 >= domain[1] and y0 <= domain[2] and y1 >= domain[3]

@@ -322,11 +322,12 @@ class ContourView(pg.PlotWidget):
             # The same domain (a parameter dragged, a new formula): the view keeps its pan
             # and zoom, and the tracks (positions in the domain) stay as they are.
             return
+        # Pan and zoom stay near the domain, but with equal scales a long domain (a network's
+        # PCA plane) in a panel of the other shape needs room on its short axis to be seen
+        # whole: both axes get twice the longer span on either side.
+        pad = 2 * max(xmax - xmin, ymax - ymin)
         self.getPlotItem().getViewBox().setLimits(
-            xMin=xmin - (xmax - xmin),
-            xMax=xmax + (xmax - xmin),
-            yMin=ymin - (ymax - ymin),
-            yMax=ymax + (ymax - ymin),
+            xMin=xmin - pad, xMax=xmax + pad, yMin=ymin - pad, yMax=ymax + pad
         )
         self.reset_view()
         if self.session.trajectory is not None:
