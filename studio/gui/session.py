@@ -379,7 +379,12 @@ class Session(QObject):
             if scene.surface.network is not None:  # trains, then its plane and loss grid
                 from studio.network.landscape import simulate_landscape
 
-                return simulate_landscape(scene, self._cache, checkpoint=checkpoint), None
+                # Without the weights: the views draw plane coordinates, and holding the
+                # last result's weights through the next training would double the memory.
+                landscape = simulate_landscape(
+                    scene, self._cache, checkpoint=checkpoint, keep_weights=False
+                )
+                return landscape, None
             result = self._cache.simulate(
                 surface, runs, scene.steps, scene.seed, checkpoint=checkpoint
             )

@@ -15,7 +15,8 @@ draw, so that a network scene looks to them like any surface scene:
   plane at its projection: a path leaves the plane, so a ball may float above or below the
   drawn landscape); `grad_norm`, `lr`, `status` as the engine made them; and beside them
   `val_loss` and `accuracy` (validation split, per step and ball) and `params`, the full
-  weights (T+1, N, D).
+  weights (T+1, N, D), which `studio trace` writes; the window, which never reads them, asks
+  for none (`keep_weights=False`), so an edit's new training is the only copy it holds.
 - **The surface** (`LandscapeSurface`): the 41 × 41 grid of full-batch training losses on
   the plane (`loss_grid`), over the paths' extent widened by a quarter of the span on each
   side; the views sample it by bilinear interpolation. Its axes are titled with the share
@@ -213,7 +214,8 @@ def pending_surface(spec: SurfaceSpec) -> LandscapeSurface:
 class LandscapeTrajectory(Trajectory):
     """A network scene's trajectory on its plane (see the module docstring): a `Trajectory`
     whose positions are plane coordinates, plus `val_loss` and `accuracy` (T+1, N), the
-    full weights `params` (T+1, N, D), the `plane` and the `surface` to draw it on."""
+    full weights `params` (T+1, N, D) (or (T+1, N, 0) when not kept), the `plane` and the
+    `surface` to draw it on."""
 
     val_loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     accuracy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -229,7 +231,7 @@ class LandscapeTrajectory(Trajectory):
     @property
     def dim(self) -> int:
         """D, the number of weights (positions hold the 2 plane coordinates)."""
-        return int(self.params.shape[2])
+        return int(self.plane.origin.size) if self.plane is not None else 0
 
 
 def choose_plane(objective: NetworkObjective, traj: Trajectory, kind: str, seed: int) -> Plane:
@@ -261,9 +263,11 @@ def landscape(
     seed: int = 0,
     grid: int = GRID,
     progress: Progress | None = None,
+    keep_weights: bool = True,
 ) -> LandscapeTrajectory:
     """Project a network trajectory (positions (T+1, N, D)) on its plane, compute the loss
-    grid and the validation metrics: what the views and `studio trace` use."""
+    grid and the validation metrics: what the views and `studio trace` use. Without
+    `keep_weights` the result's `params` is empty (the views never read the weights)."""
     plane = choose_plane(objective, traj, plane_kind, seed)
     coords = plane.project(traj.positions)
     shown = coords[:, traj.status != DIVERGED] if (traj.status != DIVERGED).any() else coords
@@ -294,7 +298,7 @@ def landscape(
         run_slices=traj.run_slices,
         val_loss=val_loss.reshape(shape),
         accuracy=accuracy.reshape(shape),
-        params=traj.positions,
+        params=traj.positions if keep_weights else np.zeros(shape + (0,)),
         plane=plane,
         surface=surface,
     )
@@ -363,6 +367,7 @@ def simulate_landscape(
     cache: RunCache | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    keep_weights: bool = True,
 ) -> LandscapeTrajectory:
     """Train a network scene's runs and draw them on its plane (`landscape`).
 
@@ -379,7 +384,12 @@ def simulate_landscape(
             progress(done, total)
 
     return landscape(
-        network_objective(spec), traj, scene.surface.plane, scene.seed, progress=grid_progress
+        network_objective(spec),
+        traj,
+        scene.surface.plane,
+        scene.seed,
+        progress=grid_progress,
+        keep_weights=keep_weights,
     )
 
 
