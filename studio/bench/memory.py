@@ -15,6 +15,10 @@ front by the admission checks (`check_trace_memory`, `check_render_memory`).
   One more step past the largest accepted is refused: the time to that refusal is a row.
 `studio trace` of the largest grid to each format is the "trace" section's (memory and time).
 
+- A network scene at the engine's cap on its weights: one Adam run on a 64-256-120-10 relu
+  network of the 0-9 digits (48,690 weights) for the most steps the cap accepts, traced to NPZ
+  and CSV and rendered (composite, 1280x720, MP4); one step more is refused before training.
+
 `--quick`: 1280x720 frames, a 16x16 grid and 16 runs of 2x2 starts, at most QUICK_STEPS steps
 (no refusal rows then).
 """
@@ -34,6 +38,9 @@ from studio.bench.table import BenchRow
 FORMATS = ("mp4", "gif")
 FRAMES = 3  # frames per render: the peak is the views' set-up and the first frames
 QUICK_STEPS = 2000
+# The network rows' network (the digits01 default in --quick, at a tenth of its steps cap).
+NETWORK = {"task": "digits", "hidden": (256, 120), "activation": "relu"}
+QUICK_NETWORK_STEPS = 300
 
 
 # The child reports its own high-water mark (VmHWM, reset by exec) when it exits: the
@@ -97,6 +104,73 @@ def _scene(runs: int, grid: int, steps: int):
         ),
         steps=steps,
     )
+
+
+def network_scene(quick: bool, steps: int | None = None):
+    """One Adam run on the bench's network: `steps`, or the most the engine's cap accepts."""
+    from studio.engine.simulate import MAX_TRAJECTORY_BYTES
+    from studio.network.model import NetworkSpec
+    from studio.scene import PALETTE, RunSpec, Scene, SurfaceSpec
+
+    spec = NetworkSpec() if quick else NetworkSpec(**NETWORK)  # type: ignore[arg-type]
+    if steps is None:
+        # trajectory_bytes(1, steps, D) = (steps + 1) × (D + 3) × 8 bytes at most the cap.
+        steps = MAX_TRAJECTORY_BYTES // ((spec.n_params + 3) * 8) - 1
+        steps = min(steps, QUICK_NETWORK_STEPS) if quick else steps
+    run = RunSpec("adam", {"lr": 0.001}, ((0.0, 0.0),), label="Adam", color=PALETTE[0])
+    return Scene(surface=SurfaceSpec(preset=None, network=spec), runs=(run,), steps=steps)
+
+
+def network_rows(cwd: Path, quick: bool, target: str) -> list[BenchRow]:
+    """Peak RSS of trace (NPZ, CSV) and render of the largest network scene accepted, and
+    the time to refuse one step more."""
+    from studio.engine.memory import render_bytes, scene_trace_bytes
+    from studio.export.views import EXPORT_VIEWS
+    from studio.scene import scene_to_json
+
+    scene = network_scene(quick)
+    spec = scene.surface.network
+    assert spec is not None
+    what = f"network {'-'.join(map(str, spec.sizes))} {spec.activation} x {scene.steps} steps"
+    (cwd / "net.json").write_text(scene_to_json(scene))
+    size = (1280, 720)
+    commands = [
+        (["trace", "net.json", "-o", f"out.{fmt}"], f"trace -> {fmt.upper()}", need)
+        for fmt in ("npz", "csv")
+        for need in [scene_trace_bytes(scene, f".{fmt}")[1]]
+    ] + [
+        (
+            ["render", "net.json", "--view", "composite", "--size", f"{size[0]}x{size[1]}"]
+            + ["--frames", str(FRAMES), "--hold", "0", "-q", "-o", "out.mp4"],
+            f"render composite {size[0]}x{size[1]} -> MP4",
+            render_bytes(scene, EXPORT_VIEWS["composite"].panels, size),
+        ),
+    ]
+    rows = []
+    for args, name, estimate in commands:
+        rc, peak, _s, err = run_measured(args, cwd)
+        if rc != 0:
+            raise RuntimeError(f"studio {' '.join(args)} failed: {_last(err) or rc}")
+        rows.append(
+            BenchRow(
+                f"{what}: {name}: peak RSS",
+                peak,
+                "MiB",
+                baseline=estimate / 2**20,
+                baseline_name="admission estimate",
+                lower_is_better=True,
+                target=target,
+            )
+        )
+    if quick:
+        return rows
+    over = network_scene(quick, scene.steps + 1)
+    (cwd / "net.json").write_text(scene_to_json(over))
+    rc, _peak, seconds, err = run_measured(["trace", "net.json", "-o", "out.npz"], cwd)
+    if rc != 2 or "to keep" not in err:
+        raise RuntimeError(f"{what} + 1 step was not refused: {_last(err)}")
+    rows.append(BenchRow(f"{what} + 1: refused up front", seconds, "s", lower_is_better=True))
+    return rows
 
 
 def largest_steps(runs: int, grid: int, panels: tuple[str, ...], size: tuple[int, int]) -> int:
@@ -193,6 +267,7 @@ def memory_section(quick: bool) -> tuple[str, list[BenchRow]]:
                         lower_is_better=True,
                     )
                 )
+        rows += network_rows(cwd, quick, target)
     return "Peak memory of the largest accepted commands (one child process each)", rows
 
 

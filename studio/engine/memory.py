@@ -117,8 +117,8 @@ def trace_bytes(n_balls: int, steps: int, label_chars: int, fmt: str, char_bytes
     return total
 
 
-def check_trace_memory(scene: Scene, fmt: str) -> None:
-    """Refuse (MemoryLimitError, one line) a trace whose peak would pass MEMORY_LIMIT."""
+def scene_trace_bytes(scene: Scene, fmt: str) -> tuple[int, int]:
+    """(balls, estimated peak bytes) of `studio trace` of `scene` to `fmt`."""
     from studio.engine.registry import validate_hyper
 
     n, chars, width = scene_balls(scene)
@@ -135,6 +135,12 @@ def check_trace_memory(scene: Scene, fmt: str) -> None:
         for r in scene.runs
     ):
         need += n * (scene.steps + 1) * 8  # the val_loss column of a data-fit trace
+    return n, need
+
+
+def check_trace_memory(scene: Scene, fmt: str) -> None:
+    """Refuse (MemoryLimitError, one line) a trace whose peak would pass MEMORY_LIMIT."""
+    n, need = scene_trace_bytes(scene, fmt)
     if need > MEMORY_LIMIT:
         raise MemoryLimitError(
             f"{n:,} balls x {scene.steps:,} steps to {fmt.lstrip('.').upper()} needs about "

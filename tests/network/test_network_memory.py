@@ -75,3 +75,18 @@ def test_validation_and_the_loss_grid_work_in_blocks(paths) -> None:
     direct = obj.validation(traj[:, 1])
     np.testing.assert_allclose(val_loss[:, 1], direct[0], rtol=1e-12)
     np.testing.assert_allclose(accuracy[:, 1], direct[1], rtol=1e-12)
+
+
+def test_a_wide_network_trace_peaks_near_its_weights_not_a_multiple(tmp_path) -> None:
+    """digits 64-256-120-10 over 600 steps: 234 MB of weights. The plane, projection and
+    validation each copied them (three copies and more: 2.4 GB at the cap's 1,200 steps)."""
+    from studio.bench.memory import network_scene, run_measured
+    from studio.scene import scene_to_json
+
+    scene = network_scene(quick=False, steps=600)
+    assert scene.surface.network is not None
+    weights = 601 * scene.surface.network.n_params * 8
+    (tmp_path / "net.json").write_text(scene_to_json(scene))
+    rc, peak_mib, _seconds, err = run_measured(["trace", "net.json", "-o", "x.npz"], tmp_path)
+    assert rc == 0, err
+    assert weights < peak_mib * 2**20 < weights + 250e6
