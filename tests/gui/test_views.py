@@ -272,6 +272,54 @@ def test_diverged_balls_draw_no_trail_outside_the_domain(qtbot) -> None:
             ).all()
 
 
+def bouncing_scene(steps: int = 4000) -> Scene:
+    """SGD at lr 1 on x² + y² sends (x, y) to (-x, -y) at every step: a run that bounces
+    across the whole map along one segment, thousands of times, beside one that settles."""
+    runs = (
+        RunSpec("sgd", {"lr": 1.0}, ((1.5, 1.0),), label="bounce", color="#e69f00"),
+        RunSpec("sgd", {"lr": 0.01}, ((-1.5, 1.0),), label="settle", color="#56b4e9"),
+    )
+    return Scene(surface=SurfaceSpec(expression="x^2 + y^2"), runs=runs, steps=steps)
+
+
+@pytest.mark.parametrize("trail", [None, 1000])
+def test_a_run_bouncing_between_two_walls_draws_its_segment_once(qtbot, trail) -> None:
+    """Every repeat of a full-width segment cost its length in pixels again: 4,000 of them
+    held the window over a second per paint in software GL (the long monkey's freeze)."""
+    session = Session(bouncing_scene(), threaded=False)
+    view = shown_map(qtbot, session)
+    view3d = View3D(session)
+    qtbot.addWidget(view3d)
+    view.set_trail_length(trail)
+    view3d.set_trail_length(trail)
+    for frame in (600, 1500, session.last_frame):
+        session.set_frame(frame)
+        x, y = view._trail_items[0].getData()
+        solid, ghost = view3d._trail_items[0]
+        assert len(x) == len(solid.pos) == len(ghost.pos) == 2  # one segment, either way round
+        ends = np.column_stack([x, y])
+        assert np.allclose(np.abs(ends), [1.5, 1.0])
+        # The settling run keeps its early steps, which are all different (a trail of 1,000
+        # steps has left them behind: the ball at rest is one point by then).
+        settle, _ = view3d._trail_items[1]
+        assert len(settle.pos) >= (200 if trail is None else 2)
+
+
+def test_first_drawn_keeps_a_path_that_never_repeats_and_the_first_of_each_repeat() -> None:
+    from studio.gui.views.trails import DISTINCT_FROM, first_drawn
+
+    t = np.linspace(0, 6, 2 * DISTINCT_FROM)
+    spiral = np.column_stack([np.cos(t) * t, np.sin(t) * t])
+    segs = np.stack([spiral[:-1], spiral[1:]], axis=1)
+    assert first_drawn(segs) is None  # nothing dropped
+    a, b = np.array([1.0, 2.0, 0.5]), np.array([-1.0, -2.0, 0.5])
+    bounce = np.array([[a, b], [b, a]] * DISTINCT_FROM)
+    keep = first_drawn(np.concatenate([bounce, np.stack([a[None] * 0.5, b[None] * 0.5], 1)]))
+    assert keep is not None
+    assert np.flatnonzero(keep).tolist() == [0, 2 * DISTINCT_FROM]  # the first, and the new one
+    assert first_drawn(bounce[:10]) is None  # short trails are drawn as they are
+
+
 def test_3d_ball_heights_are_the_trajectory_loss_on_the_height_map(qtbot) -> None:
     session = Session(diverging_scene(grid=(6, 6), lr=0.002, steps=120), threaded=False)
     view = View3D(session)

@@ -45,6 +45,7 @@ from studio.gui.views.trails import (
     coincident_rings,
     compact_segments,
     edge_marks,
+    first_drawn,
     status_at,
     trail_window,
 )
@@ -398,6 +399,9 @@ class ContourView(pg.PlotWidget):
             if frame > start:
                 xy, _f, ok = tracks.window(rt, start, frame + 1)
                 segs, _ = compact_segments(xy, ok)
+                keep = first_drawn(segs) if rt.n <= SHORT_TRAIL_BALLS else None
+                if keep is not None:
+                    segs = segs[keep]  # a bouncing run's repeats cost their length each
             if segs is not None and len(segs):
                 flat = segs.reshape(-1, 2)
                 # A start grid's hundreds of thin tails: plain lines paint in half the time.

@@ -252,6 +252,42 @@ def compact_segments(points: np.ndarray, ok: np.ndarray | None) -> tuple[np.ndar
     return segs[keep], offsets
 
 
+DISTINCT_BITS = 10  # ends are told apart on a grid of 2**10 cells across the trail's extent
+DISTINCT_FROM = 256  # trails with fewer segments are drawn as they are
+
+
+def first_drawn(segs: np.ndarray) -> np.ndarray | None:
+    """(M,) True for each of the (M, 2, d) segments (d <= 3) that no earlier one already
+    draws, or None when every one is new.
+
+    A run that bounces between the same two walls (SGD at lr = 1/L on a bowl) repeats one
+    full-width segment thousands of times; in software GL each copy costs its whole length
+    in pixels, and a 4,000-step bounce held the window for over a second per paint. Ends
+    are compared on a grid finer than a pixel of any view (1/1024 of the trail's extent on
+    each axis), either way round, so dropping repeats changes no pixel that matters; a
+    ball at rest (zero-length segments at one point) is dropped the same way.
+    """
+    m, d = len(segs), segs.shape[-1]
+    if m < DISTINCT_FROM:
+        return None
+    ends = np.nan_to_num(segs.reshape(m * 2, d).astype(float))
+    lo = ends.min(axis=0)
+    span = ends.max(axis=0) - lo
+    cells = (1 << DISTINCT_BITS) - 1
+    q = np.rint((ends - lo) / np.where(span > 0, span, 1.0) * cells).astype(np.int64)
+    key = np.zeros(m * 2, np.int64)
+    for axis in range(d):  # one integer per end: d * DISTINCT_BITS <= 30 bits
+        key |= q[:, axis] << (axis * DISTINCT_BITS)
+    a, b = key[0::2], key[1::2]
+    pair = (np.minimum(a, b) << (d * DISTINCT_BITS)) | np.maximum(a, b)
+    _, first = np.unique(pair, return_index=True)
+    if first.size == m:
+        return None
+    keep = np.zeros(m, bool)
+    keep[first] = True
+    return keep
+
+
 def status_at(trajectory, frame: int) -> np.ndarray:
     """Each ball's status as of `frame`: it converges or diverges only at its stop step."""
     status = np.asarray(trajectory.status)

@@ -77,6 +77,7 @@ from studio.gui.views.trails import (
     coincident_rings,
     compact_segments,
     edge_marks,
+    first_drawn,
     status_at,
     trail_window,
 )
@@ -373,6 +374,7 @@ class _Trail:
     track: RunTrack
     vertices: np.ndarray | None = None
     offsets: np.ndarray | None = None
+    drawn: np.ndarray | None = None  # per segment: not a repeat of an earlier one (first_drawn)
 
 
 class _Scene3D:
@@ -803,7 +805,7 @@ class _Scene3D:
                 continue
             world, ok = self._world_window(rt, 0, tracks.frames)
             segs, offsets = compact_segments(world, ok)
-            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets))
+            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets, first_drawn(segs)))
         self._ball_colours = colours
         self._ball_key = None
         self._set_trails(trails)
@@ -821,11 +823,22 @@ class _Scene3D:
         return world, ok
 
     def _trail_vertices(self, trail: _Trail, start: int, stop: int) -> np.ndarray:
-        """(2M, 3) vertices of a run's trail segments over steps [start, stop)."""
+        """(2M, 3) vertices of a run's trail segments over steps [start, stop), each segment
+        once (a repeat of an earlier one is left out: `first_drawn`)."""
         if trail.vertices is not None:
-            return trail.vertices[trail.offsets[start] : trail.offsets[stop]]
+            a, b = trail.offsets[start], trail.offsets[stop]
+            pos = trail.vertices[a:b]
+            if trail.drawn is None:
+                return pos
+            # From step 0 the trail's own first occurrences are the window's; a later start
+            # may have dropped the first of some repeats, so the window is checked alone.
+            keep = (
+                trail.drawn[a // 2 : b // 2] if start == 0 else first_drawn(pos.reshape(-1, 2, 3))
+            )
+            return pos if keep is None else pos.reshape(-1, 2, 3)[keep].reshape(-1, 3)
         segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
-        return segs.reshape(-1, 3)
+        keep = first_drawn(segs) if trail.track.n <= SHORT_TRAIL_BALLS else None
+        return (segs if keep is None else segs[keep]).reshape(-1, 3)
 
     def _set_trails(self, trails: list[_Trail]) -> None:
         runs = self.session.scene.runs
