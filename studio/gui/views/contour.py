@@ -40,12 +40,13 @@ from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
+    PRECOMPUTED_TRAIL_POINTS,
     SHORT_TRAIL_BALLS,
+    Repeats,
     Tracks,
     coincident_rings,
     compact_segments,
     edge_marks,
-    first_drawn,
     status_at,
     trail_window,
 )
@@ -123,6 +124,7 @@ class ContourView(pg.PlotWidget):
         self._named: tuple[tuple[str, str], bool] | None = None  # the axes' names as shown
         self._colorbar_ticks: list[tuple[float, str]] | None = None
         self._tracks: Tracks | None = None
+        self._repeats: list[Repeats] = []  # per run of `_tracks`
         self._syncing = False
         self._drag_serial = 0
         self._markers: list[tuple[int, int, pg.TargetItem]] = []
@@ -340,7 +342,14 @@ class ContourView(pg.PlotWidget):
         if self._heightmap is None:
             return
         runs = self.session.scene.runs
-        self._tracks = Tracks(trajectory, self._heightmap.domain, len(runs))
+        tracks = self._tracks = Tracks(trajectory, self._heightmap.domain, len(runs))
+        self._repeats = []
+        for rt in tracks.runs:
+            whole = None  # a start grid's short tails, or a trail too long to lay out
+            if rt.n <= SHORT_TRAIL_BALLS and rt.n * tracks.frames <= PRECOMPUTED_TRAIL_POINTS:
+                xy, _f, ok = tracks.window(rt, 0, tracks.frames)
+                whole, _ = compact_segments(xy, ok)
+            self._repeats.append(Repeats(whole))
         plot = self.getPlotItem()
         while len(self._trail_items) < len(self._tracks.runs):
             item = pg.PlotDataItem(connect="pairs", antialias=True)
@@ -393,15 +402,14 @@ class ContourView(pg.PlotWidget):
                 label.hide()
             return
         frame = min(frame, tracks.frames - 1)
-        for item, rt in zip(self._trail_items, tracks.runs, strict=False):
+        for item, rt, repeats in zip(self._trail_items, tracks.runs, self._repeats, strict=False):
             start = trail_window(frame, self._trail_length, rt.n)
             segs = None
             if frame > start:
                 xy, _f, ok = tracks.window(rt, start, frame + 1)
                 segs, _ = compact_segments(xy, ok)
-                keep = first_drawn(segs) if rt.n <= SHORT_TRAIL_BALLS else None
-                if keep is not None:
-                    segs = segs[keep]  # a bouncing run's repeats cost their length each
+                if rt.n <= SHORT_TRAIL_BALLS:  # a bouncing run's repeats cost their length each
+                    segs = repeats.leave_out(segs, start)
             if segs is not None and len(segs):
                 flat = segs.reshape(-1, 2)
                 # A start grid's hundreds of thin tails: plain lines paint in half the time.

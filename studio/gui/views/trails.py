@@ -254,6 +254,12 @@ def compact_segments(points: np.ndarray, ok: np.ndarray | None) -> tuple[np.ndar
 
 DISTINCT_BITS = 10  # ends are told apart on a grid of 2**10 cells across the trail's extent
 DISTINCT_FROM = 256  # trails with fewer segments are drawn as they are
+# A trail not known from step 0 is checked for repeats per frame only up to this many
+# segments (a few ms); a longer window of a bouncing run is drawn whole.
+PER_FRAME_DISTINCT_MAX = 20_000
+# A run's trail is laid out once per trajectory up to this many points; beyond, and for
+# start grids (short trails), it is built per frame.
+PRECOMPUTED_TRAIL_POINTS = 400_000
 
 
 def first_drawn(segs: np.ndarray) -> np.ndarray | None:
@@ -286,6 +292,29 @@ def first_drawn(segs: np.ndarray) -> np.ndarray | None:
     keep = np.zeros(m, bool)
     keep[first] = True
     return keep
+
+
+class Repeats:
+    """Which segments of a run's trail repeat an earlier one (`first_drawn`), found once per
+    trajectory over the whole trail, so that a frame's trail from step 0 (its first segments)
+    is filtered by a slice instead of a sort. `segs=None`: the trail is too long to lay out,
+    and each window is checked when it is small enough."""
+
+    def __init__(self, segs: np.ndarray | None) -> None:
+        self._known = segs is not None
+        self._drawn = None if segs is None else first_drawn(segs)
+
+    def leave_out(self, segs: np.ndarray, start: int) -> np.ndarray:
+        """The trail's segments of steps [start, stop) (`compact_segments` order) without
+        repeats of earlier ones."""
+        if self._known and self._drawn is None:
+            return segs  # no repeats in the whole trail, so none in any part of it
+        if self._known and start == 0:
+            assert self._drawn is not None
+            return segs[self._drawn[: len(segs)]]
+        # A later start may have left out the first of some repeats: the window alone.
+        keep = first_drawn(segs) if len(segs) <= PER_FRAME_DISTINCT_MAX else None
+        return segs if keep is None else segs[keep]
 
 
 def status_at(trajectory, frame: int) -> np.ndarray:

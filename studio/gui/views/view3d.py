@@ -71,13 +71,14 @@ from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
+    PRECOMPUTED_TRAIL_POINTS,
     SHORT_TRAIL_BALLS,
+    Repeats,
     RunTrack,
     Tracks,
     coincident_rings,
     compact_segments,
     edge_marks,
-    first_drawn,
     status_at,
     trail_window,
 )
@@ -106,9 +107,6 @@ AXIS_TICKS = 5
 AXIS_ROOM = 1.1  # world units beyond the rim the framing keeps for the axes
 DEFAULT_DISTANCE = 17.0
 MIN_FIT_PX = 50  # below this the view is not laid out yet: framing waits for a resize
-# A run's trail is laid out once per trajectory (a frame then hands a view of it to GL) up to
-# this many points; beyond, and for start grids (short trails), it is built per frame.
-PRECOMPUTED_TRAIL_POINTS = 400_000
 
 
 def _gl(depth_func: int, write: bool, blend: bool = True) -> dict:
@@ -374,7 +372,7 @@ class _Trail:
     track: RunTrack
     vertices: np.ndarray | None = None
     offsets: np.ndarray | None = None
-    drawn: np.ndarray | None = None  # per segment: not a repeat of an earlier one (first_drawn)
+    repeats: Repeats = Repeats(None)
 
 
 class _Scene3D:
@@ -805,7 +803,7 @@ class _Scene3D:
                 continue
             world, ok = self._world_window(rt, 0, tracks.frames)
             segs, offsets = compact_segments(world, ok)
-            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets, first_drawn(segs)))
+            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets, Repeats(segs)))
         self._ball_colours = colours
         self._ball_key = None
         self._set_trails(trails)
@@ -824,21 +822,15 @@ class _Scene3D:
 
     def _trail_vertices(self, trail: _Trail, start: int, stop: int) -> np.ndarray:
         """(2M, 3) vertices of a run's trail segments over steps [start, stop), each segment
-        once (a repeat of an earlier one is left out: `first_drawn`)."""
+        once (a repeat of an earlier one is left out: `Repeats`)."""
         if trail.vertices is not None:
             a, b = trail.offsets[start], trail.offsets[stop]
-            pos = trail.vertices[a:b]
-            if trail.drawn is None:
-                return pos
-            # From step 0 the trail's own first occurrences are the window's; a later start
-            # may have dropped the first of some repeats, so the window is checked alone.
-            keep = (
-                trail.drawn[a // 2 : b // 2] if start == 0 else first_drawn(pos.reshape(-1, 2, 3))
-            )
-            return pos if keep is None else pos.reshape(-1, 2, 3)[keep].reshape(-1, 3)
-        segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
-        keep = first_drawn(segs) if trail.track.n <= SHORT_TRAIL_BALLS else None
-        return (segs if keep is None else segs[keep]).reshape(-1, 3)
+            segs = trail.vertices[a:b].reshape(-1, 2, 3)
+        else:
+            segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
+        if trail.track.n <= SHORT_TRAIL_BALLS:
+            segs = trail.repeats.leave_out(segs, start)
+        return segs.reshape(-1, 3)
 
     def _set_trails(self, trails: list[_Trail]) -> None:
         runs = self.session.scene.runs
