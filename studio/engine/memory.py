@@ -178,7 +178,7 @@ class PanelCost:
 
 
 PANEL_COSTS: dict[str, PanelCost] = {
-    "3d": PanelCost(ball_step=8, ball=2_600, trail_step=125),
+    "3d": PanelCost(ball_step=8, ball=2_600, trail_step=300),
     "contour": PanelCost(ball_step=10, ball=2_400, trail_step=120),
     "loss": PanelCost(ball_step=30, ball=600, trail_step=8),
 }
