@@ -40,9 +40,9 @@ from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
-    PRECOMPUTED_TRAIL_POINTS,
     SHORT_TRAIL_BALLS,
     Repeats,
+    RunTrack,
     Tracks,
     coincident_rings,
     compact_segments,
@@ -343,13 +343,14 @@ class ContourView(pg.PlotWidget):
             return
         runs = self.session.scene.runs
         tracks = self._tracks = Tracks(trajectory, self._heightmap.domain, len(runs))
-        self._repeats = []
-        for rt in tracks.runs:
-            whole = None  # a start grid's short tails, or a trail too long to lay out
-            if rt.n <= SHORT_TRAIL_BALLS and rt.n * tracks.frames <= PRECOMPUTED_TRAIL_POINTS:
-                xy, _f, ok = tracks.window(rt, 0, tracks.frames)
-                whole, _ = compact_segments(xy, ok)
-            self._repeats.append(Repeats(whole))
+
+        def whole(rt: RunTrack) -> np.ndarray:
+            xy, _f, ok = tracks.window(rt, 0, tracks.frames)
+            return compact_segments(xy, ok)[0]
+
+        # The map builds each frame's trail from its window and keeps, per run, only the
+        # repeats found in the whole trail (the 3D view keeps the segments themselves).
+        self._repeats = [Repeats.of_run(rt, tracks.frames, whole) for rt in tracks.runs]
         plot = self.getPlotItem()
         while len(self._trail_items) < len(self._tracks.runs):
             item = pg.PlotDataItem(connect="pairs", antialias=True)
@@ -407,9 +408,8 @@ class ContourView(pg.PlotWidget):
             segs = None
             if frame > start:
                 xy, _f, ok = tracks.window(rt, start, frame + 1)
-                segs, _ = compact_segments(xy, ok)
-                if rt.n <= SHORT_TRAIL_BALLS:  # a bouncing run's repeats cost their length each
-                    segs = repeats.leave_out(segs, start)
+                # A bouncing run's repeats would each cost their length in pixels again.
+                segs = repeats.leave_out(compact_segments(xy, ok)[0], start)
             if segs is not None and len(segs):
                 flat = segs.reshape(-1, 2)
                 # A start grid's hundreds of thin tails: plain lines paint in half the time.

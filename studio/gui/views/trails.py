@@ -276,7 +276,7 @@ def first_drawn(segs: np.ndarray) -> np.ndarray | None:
     m, d = len(segs), segs.shape[-1]
     if m < DISTINCT_FROM:
         return None
-    ends = np.nan_to_num(segs.reshape(m * 2, d).astype(float))
+    ends = np.nan_to_num(segs.reshape(m * 2, d).astype(float), copy=False)
     lo = ends.min(axis=0)
     span = ends.max(axis=0) - lo
     cells = (1 << DISTINCT_BITS) - 1
@@ -294,15 +294,31 @@ def first_drawn(segs: np.ndarray) -> np.ndarray | None:
     return keep
 
 
+def lays_out(rt: RunTrack, frames: int) -> bool:
+    """Whether the views lay out a run's whole trail once per trajectory (a frame then takes
+    a slice of it): runs of a few balls, up to `PRECOMPUTED_TRAIL_POINTS` points."""
+    return rt.n <= SHORT_TRAIL_BALLS and rt.n * frames <= PRECOMPUTED_TRAIL_POINTS
+
+
 class Repeats:
     """Which segments of a run's trail repeat an earlier one (`first_drawn`), found once per
-    trajectory over the whole trail, so that a frame's trail from step 0 (its first segments)
-    is filtered by a slice instead of a sort. `segs=None`: the trail is too long to lay out,
-    and each window is checked when it is small enough."""
+    trajectory over the whole trail `segs`, so that a frame's trail from step 0 (its first
+    segments) is filtered by a slice instead of a sort. `segs=None`: the trail is not laid
+    out; with `windows` each frame's window is checked when it is small enough, without
+    (a start grid's short tails) nothing is checked."""
 
-    def __init__(self, segs: np.ndarray | None) -> None:
+    def __init__(self, segs: np.ndarray | None, *, windows: bool = True) -> None:
         self._known = segs is not None
         self._drawn = None if segs is None else first_drawn(segs)
+        self._windows = windows
+
+    @classmethod
+    def of_run(cls, rt: RunTrack, frames: int, whole: Callable[[RunTrack], np.ndarray]) -> Repeats:
+        """The repeats of run `rt`: `whole(rt)` gives its whole trail's segments when the
+        views lay it out (`lays_out`)."""
+        if lays_out(rt, frames):
+            return cls(whole(rt))
+        return cls(None, windows=rt.n <= SHORT_TRAIL_BALLS)
 
     def leave_out(self, segs: np.ndarray, start: int) -> np.ndarray:
         """The trail's segments of steps [start, stop) (`compact_segments` order) without
@@ -312,8 +328,10 @@ class Repeats:
         if self._known and start == 0:
             assert self._drawn is not None
             return segs[self._drawn[: len(segs)]]
+        if not self._windows or len(segs) > PER_FRAME_DISTINCT_MAX:
+            return segs
         # A later start may have left out the first of some repeats: the window alone.
-        keep = first_drawn(segs) if len(segs) <= PER_FRAME_DISTINCT_MAX else None
+        keep = first_drawn(segs)
         return segs if keep is None else segs[keep]
 
 

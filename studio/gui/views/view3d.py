@@ -71,7 +71,6 @@ from studio.gui.views.throttle import Throttle
 from studio.gui.views.trails import (
     CONVERGED,
     DIVERGED,
-    PRECOMPUTED_TRAIL_POINTS,
     SHORT_TRAIL_BALLS,
     Repeats,
     RunTrack,
@@ -79,6 +78,7 @@ from studio.gui.views.trails import (
     coincident_rings,
     compact_segments,
     edge_marks,
+    lays_out,
     status_at,
     trail_window,
 )
@@ -370,9 +370,9 @@ class _Trail:
     [a, b) are `vertices[offsets[a]:offsets[b]]`), or None: built per frame."""
 
     track: RunTrack
+    repeats: Repeats
     vertices: np.ndarray | None = None
     offsets: np.ndarray | None = None
-    repeats: Repeats = Repeats(None)
 
 
 class _Scene3D:
@@ -798,12 +798,12 @@ class _Scene3D:
         trails = []
         for rt in tracks.runs:
             colours[rt.cols] = rgba(runs[rt.run].color)
-            if rt.n > SHORT_TRAIL_BALLS or rt.n * tracks.frames > PRECOMPUTED_TRAIL_POINTS:
-                trails.append(_Trail(rt))  # built per frame from its window
+            if not lays_out(rt, tracks.frames):  # built per frame from its window
+                trails.append(_Trail(rt, Repeats(None, windows=rt.n <= SHORT_TRAIL_BALLS)))
                 continue
             world, ok = self._world_window(rt, 0, tracks.frames)
             segs, offsets = compact_segments(world, ok)
-            trails.append(_Trail(rt, segs.reshape(-1, 3), 2 * offsets, Repeats(segs)))
+            trails.append(_Trail(rt, Repeats(segs), segs.reshape(-1, 3), 2 * offsets))
         self._ball_colours = colours
         self._ball_key = None
         self._set_trails(trails)
@@ -828,9 +828,7 @@ class _Scene3D:
             segs = trail.vertices[a:b].reshape(-1, 2, 3)
         else:
             segs, _ = compact_segments(*self._world_window(trail.track, start, stop + 1))
-        if trail.track.n <= SHORT_TRAIL_BALLS:
-            segs = trail.repeats.leave_out(segs, start)
-        return segs.reshape(-1, 3)
+        return trail.repeats.leave_out(segs, start).reshape(-1, 3)
 
     def _set_trails(self, trails: list[_Trail]) -> None:
         runs = self.session.scene.runs
